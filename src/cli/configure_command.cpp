@@ -1,0 +1,101 @@
+// configure: writes a profile and stores its secret encrypted.
+
+#include "cli/context.h"
+#include "cli/terminal.h"
+#include "core/crypto.h"
+#include "core/error.h"
+#include "core/files.h"
+#include "core/secret_store.h"
+
+#include <iostream>
+#include <unistd.h>
+
+namespace iotspot::cli {
+
+namespace {
+
+using core::Error;
+using core::Exit;
+
+std::string absolute(const std::string& path) {
+    if (!path.empty() && path.front() == '/') {
+        return path;
+    }
+    char buffer[4096];
+    const char* cwd = ::getcwd(buffer, sizeof buffer);
+    return cwd ? std::string(cwd) + "/" + path : path;
+}
+
+// Applies the command-line settings to `settings`, validating each.
+void apply_flags(const Invocation& inv, core::ProfileSettings& settings) {
+    const auto take = [&](const char* flag, const char* key, std::optional<std::string>& slot) {
+        if (auto value = inv.value(flag)) {
+            core::validate_setting(key, *value);
+            slot = *value;
+        }
+    };
+    take("client-id", "client_id", settings.client_id);
+    take("token-url", "token_url", settings.token_url);
+    take("scope", "scope", settings.scope);
+    take("api-url", "api_url", settings.api_url);
+    if (auto file = inv.value("ca-file")) {
+        core::validate_setting("ca_file", *file);
+        if (::access(file->c_str(), R_OK) != 0) {
+            throw Error(Exit::usage, "cannot read CA file " + *file + "; give a readable PEM file");
+        }
+        settings.ca_file = absolute(*file);
+    }
+    if (auto margin = inv.value("refresh-margin")) {
+        core::validate_setting("refresh_margin", *margin);
+        settings.refresh_margin = std::stoll(*margin);
+    }
+}
+
+} // namespace
+
+int configure_command(Context& ctx) {
+    const std::string name = ctx.profile_name();
+    core::ConfigFile config = ctx.config();
+    const bool existed = config.profiles.count(name) != 0;
+    core::ProfileSettings& settings = config.profiles[name];
+    const auto old_client_id = settings.client_id;
+    apply_flags(ctx.invocation, settings);
+    if (!settings.client_id) {
+        throw Error(Exit::usage, "profile \"" + name + "\" needs a client id: iotspot-helper configure" +
+                                     (name == "default" ? std::string() : " --profile " + name) +
+                                     " --client-id ID");
+    }
+
+    std::optional<std::string> secret;
+    if (ctx.invocation.has("client-secret-stdin")) {
+        secret = read_secret_line(std::cin);
+    } else if (have_terminal()) {
+        secret = read_secret_from_terminal("Client secret for " + *settings.client_id + ": ");
+    }
+
+    core::ensure_private_dir(ctx.paths.data_dir);
+    const core::Key key = core::Key::load_or_create(ctx.paths.key_file());
+    core::SecretStore secrets(ctx.paths.secret_db());
+    if (!secret) {
+        const bool same_client = existed && old_client_id == settings.client_id;
+        const auto kept = same_client ? secrets.load(name, *settings.client_id, key)
+                                      : core::SecretStore::Lookup{};
+        if (kept.status != core::SecretStore::Status::found) {
+            throw Error(Exit::usage, "no terminal to read the client secret from; pipe it in with "
+                                     "--client-secret-stdin");
+        }
+    } else {
+        secrets.save(name, *settings.client_id, key, *secret);
+    }
+
+    core::ensure_private_dir(ctx.paths.config_dir);
+    core::write_file_atomic(ctx.paths.config_file(), core::render_config(config), "config file");
+    ctx.service.forget_token(name);
+    print("Profile \"" + name + "\" configured for client " + *settings.client_id +
+          (secret ? "; secret stored encrypted." : "; stored secret kept.") +
+          " Try: iotspot-helper" + (name == "default" ? std::string() : " --profile " + name) +
+          " token\n");
+    return 0;
+}
+
+} // namespace iotspot::cli

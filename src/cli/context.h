@@ -1,0 +1,55 @@
+#pragma once
+// What every command works with: the environment, the files, the log, and the token service
+// wired to the real clock and the network module.
+
+#include "cli/args.h"
+#include "core/config.h"
+#include "core/environment.h"
+#include "core/log.h"
+#include "core/paths.h"
+#include "core/token_service.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace iotspot::cli {
+
+class Context {
+public:
+    Context(const Invocation& invocation, core::Environment env);
+
+    const Invocation& invocation;
+    const core::Environment env;
+    const core::Paths paths;
+    const core::Log log;
+    core::TokenService service;
+
+    /// The profile name in force (--profile, IOTSPOT_PROFILE, "default").
+    std::string profile_name() const;
+    /// The parsed config file (empty when there is none); read once.
+    const core::ConfigFile& config();
+    /// The resolved profile `name` (default: profile_name()).
+    core::Profile profile(const std::optional<std::string>& name = std::nullopt);
+    /// Current Unix time.
+    static std::int64_t now();
+
+private:
+    std::optional<core::ConfigFile> config_;
+};
+
+/// Writes `text` to standard output; Error when it cannot.
+void print(const std::string& text);
+
+/// One command: runs it and returns the exit status.
+using Command = int (*)(Context&);
+
+int configure_command(Context& ctx);
+int token_command(Context& ctx);
+int header_command(Context& ctx);
+int env_command(Context& ctx);
+int exec_command(Context& ctx);
+int status_command(Context& ctx);
+int logout_command(Context& ctx);
+
+} // namespace iotspot::cli

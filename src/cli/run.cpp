@@ -1,0 +1,72 @@
+#include "cli/run.h"
+
+#include "cli/args.h"
+#include "cli/context.h"
+#include "cli/help.h"
+#include "core/error.h"
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+namespace iotspot::cli {
+
+namespace {
+
+struct Entry {
+    const char* name;
+    Command command;
+};
+
+constexpr Entry command_table[] = {
+    {"configure", configure_command}, {"token", token_command},   {"header", header_command},
+    {"env", env_command},             {"exec", exec_command},     {"status", status_command},
+    {"logout", logout_command},
+};
+
+// git runs "git-credential-iotspot get": the same program, invoked by another name.
+bool invoked_as_git_helper(const char* argv0) {
+    const char* slash = std::strrchr(argv0, '/');
+    return std::strcmp(slash ? slash + 1 : argv0, "git-credential-iotspot") == 0;
+}
+
+int dispatch(const Invocation& inv) {
+    if (inv.has("version") || inv.command == "version") {
+        print(version_text());
+        return 0;
+    }
+    if (inv.has("help") || inv.command.empty() || inv.command == "help") {
+        print(help_text(inv.command));
+        return inv.command.empty() && !inv.has("help") ? static_cast<int>(core::Exit::usage) : 0;
+    }
+    for (const auto& entry : command_table) {
+        if (inv.command == entry.name) {
+            Context ctx(inv, core::Environment::from_process());
+            return entry.command(ctx);
+        }
+    }
+    throw core::Error(core::Exit::usage,
+                      "\"" + inv.command + "\" is not available in this build; see iotspot-helper --help");
+}
+
+} // namespace
+
+int run(int argc, char** argv) {
+    ::umask(077);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    (void)invoked_as_git_helper(argc > 0 ? argv[0] : "");
+    try {
+        return dispatch(parse_arguments(args));
+    } catch (const core::Error& error) {
+        std::fprintf(stderr, "iotspot-helper: %s\n", error.what());
+        return static_cast<int>(error.code());
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "iotspot-helper: internal error: %s; please report it\n", error.what());
+        return static_cast<int>(core::Exit::failure);
+    }
+}
+
+} // namespace iotspot::cli

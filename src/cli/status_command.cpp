@@ -1,0 +1,193 @@
+// status and logout: what is configured and cached, and dropping it.
+
+#include "cli/context.h"
+#include "core/crypto.h"
+#include "core/error.h"
+#include "core/files.h"
+#include "core/output.h"
+#include "core/secret_store.h"
+#include "util/time.h"
+
+#include <map>
+#include <set>
+#include <sys/stat.h>
+
+namespace iotspot::cli {
+
+namespace {
+
+using core::Error;
+using core::Exit;
+
+bool exists(const std::string& path) {
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0;
+}
+
+struct Row {
+    std::string name;
+    std::optional<core::Profile> profile; // nullopt: cached token of a profile no longer configured
+    std::string problem;                  // why the profile does not resolve
+    std::string secret;                   // "stored", "missing", "unreadable", "environment"
+    std::optional<core::TokenTimes> token;
+};
+
+std::string secret_state(Context& ctx, const core::Profile& profile) {
+    if (ctx.env.get("IOTSPOT_CLIENT_SECRET")) {
+        return "environment";
+    }
+    if (!exists(ctx.paths.secret_db()) || !exists(ctx.paths.key_file())) {
+        return "missing";
+    }
+    core::SecretStore store(ctx.paths.secret_db());
+    const auto key = core::Key::load_or_create(ctx.paths.key_file());
+    switch (store.load(profile.name, profile.client_id, key).status) {
+    case core::SecretStore::Status::found:
+        return "stored";
+    case core::SecretStore::Status::unreadable:
+        return "unreadable";
+    case core::SecretStore::Status::missing:
+        break;
+    }
+    return "missing";
+}
+
+std::vector<Row> collect(Context& ctx) {
+    std::set<std::string> names;
+    for (const auto& [name, settings] : ctx.config().profiles) {
+        names.insert(name);
+    }
+    if (ctx.env.get("IOTSPOT_CLIENT_ID")) {
+        names.insert(ctx.profile_name());
+    }
+    std::map<std::string, core::TokenTimes> cached;
+    for (const auto& entry : ctx.service.cached_entries()) {
+        cached[entry.profile] = entry.times;
+        names.insert(entry.profile);
+    }
+    std::vector<Row> rows;
+    for (const auto& name : names) {
+        Row row;
+        row.name = name;
+        try {
+            row.profile = ctx.profile(name);
+            row.secret = secret_state(ctx, *row.profile);
+        } catch (const Error& error) {
+            row.problem = error.what();
+        }
+        if (const auto it = cached.find(name); it != cached.end()) {
+            row.token = it->second;
+        }
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+std::string token_text(const Row& row, std::int64_t now) {
+    if (!row.token) {
+        return "no token cached";
+    }
+    if (row.token->expires_at <= now) {
+        return "cached token expired " + util::format_rfc3339(row.token->expires_at);
+    }
+    return "token cached, expires " + util::format_rfc3339(row.token->expires_at) + " (in " +
+           util::format_duration(row.token->expires_at - now) + ")";
+}
+
+std::string status_json(const std::vector<Row>& rows, std::int64_t now) {
+    std::string out = "{\"profiles\":[";
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const Row& row = rows[i];
+        out += i ? "," : "";
+        out += "{\"name\":" + core::json_string(row.name);
+        if (row.profile) {
+            out += ",\"client_id\":" + core::json_string(row.profile->client_id) +
+                   ",\"token_url\":" + core::json_string(row.profile->token_url) +
+                   ",\"scope\":" + core::json_string(row.profile->scope) +
+                   ",\"api_url\":" + core::json_string(row.profile->api_url) +
+                   ",\"secret\":" + core::json_string(row.secret);
+        } else {
+            out += ",\"problem\":" + core::json_string(row.problem);
+        }
+        out += ",\"token\":";
+        if (row.token) {
+            out += "{\"cached\":true,\"expires_at\":" +
+                   core::json_string(util::format_rfc3339(row.token->expires_at)) +
+                   ",\"expires_in\":" + std::to_string(std::max<std::int64_t>(0, row.token->expires_at - now)) +
+                   ",\"valid\":" + (row.token->expires_at > now ? "true" : "false") + "}";
+        } else {
+            out += "{\"cached\":false}";
+        }
+        out += "}";
+    }
+    return out + "]}\n";
+}
+
+} // namespace
+
+int status_command(Context& ctx) {
+    const auto rows = collect(ctx);
+    const auto now = Context::now();
+    if (ctx.invocation.has("json")) {
+        print(status_json(rows, now));
+        return rows.empty() ? static_cast<int>(Exit::not_configured) : 0;
+    }
+    if (rows.empty()) {
+        throw Error(Exit::not_configured,
+                    "no profiles configured; run: iotspot-helper configure --client-id ID");
+    }
+    std::string out;
+    for (const auto& row : rows) {
+        out += "profile \"" + row.name + "\"\n";
+        if (row.profile) {
+            out += "  client id:  " + row.profile->client_id +
+                   (row.profile->client_id_from_environment ? " (from IOTSPOT_CLIENT_ID)" : "") + "\n";
+            out += "  token URL:  " + row.profile->token_url + "\n";
+            out += "  scope:      " + row.profile->scope + "\n";
+            out += "  API URL:    " + row.profile->api_url + "\n";
+            out += "  secret:     " + row.secret + "\n";
+        } else {
+            out += "  problem:    " + row.problem + "\n";
+        }
+        out += "  token:      " + token_text(row, now) + "\n";
+    }
+    print(out);
+    return 0;
+}
+
+int logout_command(Context& ctx) {
+    const bool all = ctx.invocation.has("all");
+    if (all && ctx.invocation.has("profile")) {
+        throw Error(Exit::usage, "logout takes --profile P or --all, not both");
+    }
+    std::vector<std::string> names;
+    if (all) {
+        std::set<std::string> set;
+        for (const auto& [name, settings] : ctx.config().profiles) {
+            set.insert(name);
+        }
+        for (const auto& entry : ctx.service.cached_entries()) {
+            set.insert(entry.profile);
+        }
+        names.assign(set.begin(), set.end());
+    } else {
+        names.push_back(ctx.profile_name());
+    }
+    const bool forget_secret = ctx.invocation.has("forget-secret");
+    std::string out;
+    for (const auto& name : names) {
+        const bool dropped = ctx.service.forget_token(name);
+        out += dropped ? "Dropped the cached token of profile \"" + name + "\".\n"
+                       : "No cached token for profile \"" + name + "\".\n";
+        if (forget_secret && exists(ctx.paths.secret_db())) {
+            core::SecretStore store(ctx.paths.secret_db());
+            if (store.erase(name)) {
+                out += "Deleted the stored client secret of profile \"" + name + "\".\n";
+            }
+        }
+    }
+    print(out);
+    return 0;
+}
+
+} // namespace iotspot::cli

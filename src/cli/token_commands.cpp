@@ -1,0 +1,77 @@
+// token, header, env, exec: the commands that hand out a token.
+
+#include "cli/context.h"
+#include "core/error.h"
+#include "core/output.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+#include <vector>
+
+namespace iotspot::cli {
+
+namespace {
+
+core::IssuedToken issue(Context& ctx) {
+    const core::Profile profile = ctx.profile();
+    return ctx.service.get(profile, ctx.invocation.seconds("min-ttl"));
+}
+
+} // namespace
+
+int token_command(Context& ctx) {
+    const auto token = issue(ctx);
+    print(ctx.invocation.has("json")
+              ? core::format_json(token.access_token, token.times.expires_at, Context::now())
+              : core::format_token(token.access_token));
+    return 0;
+}
+
+int header_command(Context& ctx) {
+    const auto token = issue(ctx);
+    print(ctx.invocation.has("json")
+              ? core::format_json(token.access_token, token.times.expires_at, Context::now())
+              : core::format_header(token.access_token));
+    return 0;
+}
+
+int env_command(Context& ctx) {
+    const std::string shell_name = ctx.invocation.value("shell").value_or("sh");
+    const auto shell = core::parse_shell(shell_name);
+    if (!shell) {
+        throw core::Error(core::Exit::usage, "unknown shell \"" + shell_name +
+                                                 "\"; use sh, bash, zsh, dash, fish or powershell");
+    }
+    const auto token = issue(ctx);
+    print(ctx.invocation.has("json")
+              ? core::format_json(token.access_token, token.times.expires_at, Context::now())
+              : core::format_env(token.access_token, token.times.expires_at, *shell));
+    return 0;
+}
+
+int exec_command(Context& ctx) {
+    const auto& args = ctx.invocation.arguments;
+    if (args.empty()) {
+        throw core::Error(core::Exit::usage,
+                          "exec needs a command: iotspot-helper exec -- COMMAND [ARGS...]");
+    }
+    const auto token = issue(ctx);
+    ::setenv("IOTSPOT_ACCESS_TOKEN", token.access_token.c_str(), 1);
+    ::setenv("IOTSPOT_TOKEN_EXPIRES_AT", std::to_string(token.times.expires_at).c_str(), 1);
+    std::vector<char*> argv;
+    for (const auto& arg : args) {
+        argv.push_back(const_cast<char*>(arg.c_str()));
+    }
+    argv.push_back(nullptr);
+    std::fflush(nullptr);
+    ::execvp(argv[0], argv.data());
+    const int error = errno;
+    const bool missing = error == ENOENT || error == ENOTDIR;
+    ctx.log.warning("cannot run " + args[0] + ": " + std::strerror(error) +
+                    (missing ? "; check the command name and PATH" : ""));
+    return missing ? 127 : 126;
+}
+
+} // namespace iotspot::cli

@@ -1,0 +1,197 @@
+#include "core/config.h"
+
+#include "core/error.h"
+#include "util/strings.h"
+
+namespace iotspot::core {
+
+namespace {
+
+using util::trim;
+
+bool is_http_url(std::string_view url, bool https_only) {
+    const bool https = url.rfind("https://", 0) == 0 && url.size() > 8;
+    const bool http = url.rfind("http://", 0) == 0 && url.size() > 7;
+    return https || (!https_only && http);
+}
+
+// Why `value` cannot be used for `key`, or empty when it can.
+std::string problem_with(const std::string& key, const std::string& value) {
+    if (value.empty()) {
+        return key + " must not be empty";
+    }
+    for (const char c : value) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            return key + " contains a control character";
+        }
+    }
+    if (key == "token_url" && !is_http_url(value, true)) {
+        return "token_url must be an https:// URL (the client secret is never sent in clear)";
+    }
+    if (key == "api_url" && !is_http_url(value, false)) {
+        return "api_url must be an https:// or http:// URL";
+    }
+    if (key == "client_id") {
+        for (const char c : value) {
+            if (c == ' ' || c == ':') {
+                return "client_id must not contain spaces or ':'";
+            }
+        }
+    }
+    if (key == "refresh_margin") {
+        const auto number = util::parse_int(value);
+        if (!number || *number < 0 || *number > 86400) {
+            return "refresh_margin must be a whole number of seconds from 0 to 86400";
+        }
+    }
+    return {};
+}
+
+void set_key(ProfileSettings& settings, const std::string& key, const std::string& value) {
+    if (key == "client_id") {
+        settings.client_id = value;
+    } else if (key == "token_url") {
+        settings.token_url = value;
+    } else if (key == "scope") {
+        settings.scope = value;
+    } else if (key == "api_url") {
+        settings.api_url = value;
+    } else if (key == "ca_file") {
+        settings.ca_file = value;
+    } else if (key == "refresh_margin") {
+        settings.refresh_margin = *util::parse_int(value);
+    }
+}
+
+bool is_known_key(std::string_view key) {
+    return key == "client_id" || key == "token_url" || key == "scope" || key == "api_url" ||
+           key == "ca_file" || key == "refresh_margin";
+}
+
+// Parses `[profile "NAME"]`; returns the name or throws.
+std::string parse_section(std::string_view line, int number) {
+    constexpr std::string_view prefix = "[profile \"";
+    constexpr std::string_view suffix = "\"]";
+    if (line.size() < prefix.size() + suffix.size() || line.substr(0, prefix.size()) != prefix ||
+        line.substr(line.size() - suffix.size()) != suffix) {
+        throw ConfigSyntaxError(number, "expected a section header like [profile \"default\"]");
+    }
+    const std::string name(
+        line.substr(prefix.size(), line.size() - prefix.size() - suffix.size()));
+    if (!util::is_valid_profile_name(name)) {
+        throw ConfigSyntaxError(number, "invalid profile name \"" + name +
+                                            "\" (use letters, digits, '.', '_' and '-')");
+    }
+    return name;
+}
+
+} // namespace
+
+ConfigFile parse_config(std::string_view text) {
+    ConfigFile config;
+    ProfileSettings* current = nullptr;
+    int number = 0;
+    for (const auto raw : util::split(text, '\n')) {
+        ++number;
+        const auto line = trim(raw);
+        if (line.empty() || line.front() == '#' || line.front() == ';') {
+            continue;
+        }
+        if (line.front() == '[') {
+            current = &config.profiles[parse_section(line, number)];
+            continue;
+        }
+        const auto equals = line.find('=');
+        if (equals == std::string_view::npos) {
+            throw ConfigSyntaxError(number, "expected key = value");
+        }
+        const std::string key(trim(line.substr(0, equals)));
+        const std::string value(trim(line.substr(equals + 1)));
+        if (current == nullptr) {
+            throw ConfigSyntaxError(number, "\"" + key + "\" is outside a [profile \"NAME\"] section");
+        }
+        if (!is_known_key(key)) {
+            throw ConfigSyntaxError(number, "unknown key \"" + key + "\"");
+        }
+        if (const auto problem = problem_with(key, value); !problem.empty()) {
+            throw ConfigSyntaxError(number, problem);
+        }
+        set_key(*current, key, value);
+    }
+    return config;
+}
+
+std::string render_config(const ConfigFile& config) {
+    std::string text = "# iotspot-helper configuration; see `iotspot-helper --help`.\n"
+                       "# The client secret is not here: it is stored encrypted.\n";
+    const auto line = [&text](const char* key, const std::optional<std::string>& value) {
+        if (value) {
+            text += std::string(key) + " = " + *value + "\n";
+        }
+    };
+    for (const auto& [name, settings] : config.profiles) {
+        text += "\n[profile \"" + name + "\"]\n";
+        line("client_id", settings.client_id);
+        line("token_url", settings.token_url);
+        line("scope", settings.scope);
+        line("api_url", settings.api_url);
+        line("ca_file", settings.ca_file);
+        if (settings.refresh_margin) {
+            text += "refresh_margin = " + std::to_string(*settings.refresh_margin) + "\n";
+        }
+    }
+    return text;
+}
+
+std::string select_profile_name(const std::optional<std::string>& flag, const Environment& env) {
+    const std::string name = flag ? *flag : env.get("IOTSPOT_PROFILE").value_or("default");
+    if (!util::is_valid_profile_name(name)) {
+        throw Error(Exit::usage, "invalid profile name \"" + name +
+                                     "\"; use letters, digits, '.', '_' and '-' (at most 64)");
+    }
+    return name;
+}
+
+Profile resolve_profile(const std::string& name, const ConfigFile& file, const Environment& env) {
+    static const ProfileSettings none;
+    const auto found = file.profiles.find(name);
+    const ProfileSettings& settings = found == file.profiles.end() ? none : found->second;
+
+    const auto pick = [&](const char* variable, const std::optional<std::string>& from_file,
+                          const char* fallback) {
+        return env.get(variable).value_or(from_file.value_or(fallback));
+    };
+    Profile profile;
+    profile.name = name;
+    const auto env_client_id = env.get("IOTSPOT_CLIENT_ID");
+    profile.client_id_from_environment = env_client_id.has_value();
+    profile.client_id = env_client_id.value_or(settings.client_id.value_or(""));
+    profile.token_url = pick("IOTSPOT_TOKEN_URL", settings.token_url, default_token_url);
+    profile.scope = pick("IOTSPOT_SCOPE", settings.scope, default_scope);
+    profile.api_url = settings.api_url.value_or(default_api_url);
+    profile.ca_file = pick("IOTSPOT_CA_FILE", settings.ca_file, "");
+    profile.refresh_margin = settings.refresh_margin.value_or(default_refresh_margin);
+
+    if (profile.client_id.empty()) {
+        throw Error(Exit::not_configured,
+                    "profile \"" + name + "\" is not configured; run: iotspot-helper configure" +
+                        (name == "default" ? std::string() : " --profile " + name) +
+                        " --client-id ID (or set IOTSPOT_CLIENT_ID and IOTSPOT_CLIENT_SECRET)");
+    }
+    for (const auto& [key, value] : {std::pair<std::string, const std::string&>{"client_id", profile.client_id},
+                                     {"token_url", profile.token_url},
+                                     {"scope", profile.scope}}) {
+        if (const auto problem = problem_with(key, value); !problem.empty()) {
+            throw Error(Exit::not_configured, "profile \"" + name + "\": " + problem);
+        }
+    }
+    return profile;
+}
+
+void validate_setting(const std::string& key, const std::string& value) {
+    if (const auto problem = problem_with(key, value); !problem.empty()) {
+        throw Error(Exit::usage, problem);
+    }
+}
+
+} // namespace iotspot::core

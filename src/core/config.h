@@ -1,0 +1,92 @@
+#pragma once
+// The configuration file and the profiles it names.
+//
+// The file is INI-like, one section per profile, written by `iotspot-helper configure` and
+// safe to edit by hand:
+//
+//   [profile "default"]
+//   client_id = 4d3c2b1a0example
+//   token_url = https://iotspot-m2mauth-prod.auth.eu-central-1.amazoncognito.com/oauth2/token
+//   scope = iotspot/openapi
+//   api_url = https://openapi.prod.iotspot.co
+//   ca_file = /etc/ssl/certs/corporate-proxy.pem
+//   refresh_margin = 300
+//
+// Blank lines and lines starting with '#' or ';' are ignored. The client secret is never in
+// this file: it is stored encrypted in the secret store.
+
+#include "core/environment.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace iotspot::core {
+
+inline constexpr const char* default_token_url =
+    "https://iotspot-m2mauth-prod.auth.eu-central-1.amazoncognito.com/oauth2/token";
+inline constexpr const char* default_scope = "iotspot/openapi";
+inline constexpr const char* default_api_url = "https://openapi.prod.iotspot.co";
+inline constexpr std::int64_t default_refresh_margin = 300;
+
+/// What one `[profile "NAME"]` section sets; unset keys fall back to the environment and the
+/// defaults.
+struct ProfileSettings {
+    std::optional<std::string> client_id;
+    std::optional<std::string> token_url;
+    std::optional<std::string> scope;
+    std::optional<std::string> api_url;
+    std::optional<std::string> ca_file;
+    std::optional<std::int64_t> refresh_margin;
+};
+
+struct ConfigFile {
+    std::map<std::string, ProfileSettings> profiles;
+};
+
+/// A syntax error in the configuration text, with its 1-based line number.
+class ConfigSyntaxError : public std::runtime_error {
+public:
+    ConfigSyntaxError(int line, const std::string& message)
+        : std::runtime_error("line " + std::to_string(line) + ": " + message), line_(line) {}
+    int line() const noexcept { return line_; }
+
+private:
+    int line_;
+};
+
+/// Parses configuration text. Throws ConfigSyntaxError on unknown keys, bad values, keys
+/// outside a section, or a malformed section header.
+ConfigFile parse_config(std::string_view text);
+
+/// Writes `config` back as text that parse_config reads to the same value.
+std::string render_config(const ConfigFile& config);
+
+/// A profile with every setting decided: flags, then environment, then file, then defaults.
+struct Profile {
+    std::string name;
+    std::string client_id;
+    std::string token_url;
+    std::string scope;
+    std::string api_url;
+    std::string ca_file; ///< empty: the system CA store only
+    std::int64_t refresh_margin = default_refresh_margin;
+    bool client_id_from_environment = false;
+};
+
+/// The profile name in force: `flag` (from --profile) if given, else IOTSPOT_PROFILE, else
+/// "default". Throws Error(usage) for a name that is not a valid profile name.
+std::string select_profile_name(const std::optional<std::string>& flag, const Environment& env);
+
+/// Resolves profile `name` from the environment (IOTSPOT_CLIENT_ID, IOTSPOT_TOKEN_URL,
+/// IOTSPOT_SCOPE, IOTSPOT_CA_FILE), then `file`, then defaults. Throws Error(not_configured)
+/// when no client id is known, and for settings that cannot work (a token URL that is not https).
+Profile resolve_profile(const std::string& name, const ConfigFile& file, const Environment& env);
+
+/// Checks a value that `configure` is about to write; throws Error(usage) with the reason.
+void validate_setting(const std::string& key, const std::string& value);
+
+} // namespace iotspot::core

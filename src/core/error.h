@@ -1,0 +1,41 @@
+#pragma once
+// The one error type of the project and its exit-code table.
+//
+// Every failure a user can hit is an Error: a message written for the user (what failed and
+// what to do, one line, never a token or a secret) and the exit code that scripts test for.
+// Exactly one catch, at the top of the executable, prints it as "iotspot-helper: <message>".
+
+#include <stdexcept>
+#include <string>
+
+namespace iotspot::core {
+
+/// The documented exit codes (docs/usage.md, `iotspot-helper --help`).
+enum class Exit : int {
+    ok = 0,
+    failure = 1,        ///< prefetch: some, not all, profiles failed
+    usage = 2,          ///< bad command line or protocol input
+    not_configured = 3, ///< no profile, client id or secret; bad config file
+    rejected = 4,       ///< the token server refused the credentials or request (OAuth error)
+    network = 5,        ///< unreachable, TLS, timeout, 5xx, malformed answer
+    store = 6,          ///< key file, cache or secret store unusable
+};
+
+class Error : public std::runtime_error {
+public:
+    Error(Exit code, const std::string& message) : std::runtime_error(message), code_(code) {}
+
+    Exit code() const noexcept { return code_; }
+
+private:
+    Exit code_;
+};
+
+/// A store that must not be used, never worked around by running without it: a file or
+/// directory that another user could read, a database of a newer schema.
+class StoreRefused : public Error {
+public:
+    explicit StoreRefused(const std::string& message) : Error(Exit::store, message) {}
+};
+
+} // namespace iotspot::core

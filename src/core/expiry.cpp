@@ -1,0 +1,34 @@
+#include "core/expiry.h"
+
+#include <algorithm>
+
+namespace iotspot::core {
+
+namespace {
+// How far in the future an obtained_at may lie before we distrust the clock.
+constexpr std::int64_t clock_tolerance = 60;
+// Stale-while-error never hands out a token in its very last seconds.
+constexpr std::int64_t last_seconds = 10;
+} // namespace
+
+std::int64_t required_remaining(const TokenTimes& token, std::int64_t configured_margin,
+                                std::optional<std::int64_t> min_ttl) {
+    if (min_ttl) {
+        return *min_ttl;
+    }
+    return std::min(configured_margin, token.lifetime() / 2);
+}
+
+bool is_fresh(const TokenTimes& token, std::int64_t now, std::int64_t configured_margin,
+              std::optional<std::int64_t> min_ttl) {
+    if (token.obtained_at > now + clock_tolerance) {
+        return false;
+    }
+    return token.expires_at - now > required_remaining(token, configured_margin, min_ttl);
+}
+
+bool is_unexpired(const TokenTimes& token, std::int64_t now) {
+    return token.obtained_at <= now + clock_tolerance && token.expires_at - now > last_seconds;
+}
+
+} // namespace iotspot::core

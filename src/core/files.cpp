@@ -1,0 +1,171 @@
+#include "core/files.h"
+
+#include "core/error.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace iotspot::core {
+
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+[[noreturn]] void fail(const std::string& message) { throw Error(Exit::store, message); }
+
+void check_owner_and_mode(const std::string& path, const struct stat& info, bool directory) {
+    if (info.st_uid != geteuid()) {
+        throw StoreRefused(path + " belongs to another user; remove it or fix its owner");
+    }
+    if ((info.st_mode & 077) != 0) {
+        throw StoreRefused(std::string(directory ? "directory " : "file ") + path +
+             " is accessible by other users; run: chmod " + (directory ? "700 " : "600 ") + path);
+    }
+}
+
+void write_all(int fd, const std::string& content, const std::string& path) {
+    std::size_t done = 0;
+    while (done < content.size()) {
+        const auto n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            fail("cannot write " + path + ": " + errno_text());
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+} // namespace
+
+std::string parent_dir(const std::string& path) {
+    const auto slash = path.find_last_of('/');
+    return slash == std::string::npos || slash == 0 ? std::string("/") : path.substr(0, slash);
+}
+
+void ensure_private_dir(const std::string& dir) {
+    struct stat info {};
+    if (::stat(dir.c_str(), &info) == 0) {
+        if (!S_ISDIR(info.st_mode)) {
+            fail(dir + " is not a directory; move it away");
+        }
+        check_owner_and_mode(dir, info, true);
+        return;
+    }
+    if (errno != ENOENT) {
+        fail("cannot use directory " + dir + ": " + errno_text());
+    }
+    // Parents are created like `mkdir -p`; only the last component must be private.
+    for (std::size_t slash = dir.find('/', 1); slash != std::string::npos;
+         slash = dir.find('/', slash + 1)) {
+        const std::string part = dir.substr(0, slash);
+        if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) {
+            fail("cannot create directory " + part + ": " + errno_text() +
+                 "; check its permissions");
+        }
+    }
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        fail("cannot create directory " + dir + ": " + errno_text() + "; check its permissions");
+    }
+}
+
+void check_private_file(const std::string& path) {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+        return;
+    }
+    check_owner_and_mode(path, info, false);
+}
+
+std::optional<std::string> read_file(const std::string& path, const char* what) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return std::nullopt;
+        }
+        fail(std::string("cannot read ") + what + " " + path + ": " + errno_text());
+    }
+    std::string content;
+    char buffer[4096];
+    for (;;) {
+        const auto n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            const std::string reason = errno_text();
+            ::close(fd);
+            fail(std::string("cannot read ") + what + " " + path + ": " + reason);
+        }
+        if (n == 0) {
+            break;
+        }
+        content.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return content;
+}
+
+void write_file_atomic(const std::string& path, const std::string& content, const char* what) {
+    std::string temp = path + ".XXXXXX";
+    const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
+    if (fd < 0) {
+        fail(std::string("cannot write ") + what + " " + path + ": " + errno_text());
+    }
+    ::fchmod(fd, 0600);
+    try {
+        write_all(fd, content, path);
+    } catch (...) {
+        ::close(fd);
+        ::unlink(temp.c_str());
+        throw;
+    }
+    const bool synced = ::fsync(fd) == 0;
+    ::close(fd);
+    if (!synced || ::rename(temp.c_str(), path.c_str()) != 0) {
+        const std::string reason = errno_text();
+        ::unlink(temp.c_str());
+        fail(std::string("cannot write ") + what + " " + path + ": " + reason);
+    }
+}
+
+std::string create_file_once(const std::string& path, const std::string& content,
+                             const char* what) {
+    if (auto existing = read_file(path, what)) {
+        return *existing;
+    }
+    // Write a complete temporary file, then link() it into place: link fails when another
+    // process won the race, and nobody ever reads a half-written file.
+    std::string temp = path + ".XXXXXX";
+    const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
+    if (fd < 0) {
+        fail(std::string("cannot create ") + what + " " + path + ": " + errno_text());
+    }
+    ::fchmod(fd, 0600);
+    try {
+        write_all(fd, content, path);
+    } catch (...) {
+        ::close(fd);
+        ::unlink(temp.c_str());
+        throw;
+    }
+    ::fsync(fd);
+    ::close(fd);
+    const bool linked = ::link(temp.c_str(), path.c_str()) == 0;
+    const int link_errno = errno;
+    ::unlink(temp.c_str());
+    if (!linked && link_errno != EEXIST) {
+        fail(std::string("cannot create ") + what + " " + path + ": " + std::strerror(link_errno));
+    }
+    auto winner = read_file(path, what);
+    if (!winner) {
+        fail(std::string(what) + " " + path + " vanished while it was being created; try again");
+    }
+    return *winner;
+}
+
+} // namespace iotspot::core

@@ -1,0 +1,62 @@
+#include "core/secret_store.h"
+
+#include "core/error.h"
+
+#include <ctime>
+
+namespace iotspot::core {
+
+namespace {
+
+const std::vector<const char*> migrations = {
+    "CREATE TABLE secrets (profile TEXT PRIMARY KEY, updated_at INTEGER NOT NULL, "
+    "sealed BLOB NOT NULL)",
+};
+
+std::string secret_ad(const std::string& profile, const std::string& client_id) {
+    return associated_data("iotspot-helper client secret v1", {profile, client_id});
+}
+
+} // namespace
+
+SecretStore::SecretStore(const std::string& path)
+try : db_(path, migrations, "secret store") {
+} catch (const DamagedDatabase& damaged) {
+    throw Error(Exit::store, std::string(damaged.what()) +
+                                 "; move it away and run iotspot-helper configure again");
+}
+
+void SecretStore::save(const std::string& profile, const std::string& client_id, const Key& key,
+                       const std::string& secret) {
+    auto stmt = db_.prepare(
+        "INSERT OR REPLACE INTO secrets (profile, updated_at, sealed) VALUES (?, ?, ?)");
+    stmt.bind(1, profile)
+        .bind(2, static_cast<std::int64_t>(std::time(nullptr)))
+        .bind_blob(3, seal(key, secret, secret_ad(profile, client_id)));
+    stmt.step();
+}
+
+SecretStore::Lookup SecretStore::load(const std::string& profile, const std::string& client_id,
+                                      const Key& key) {
+    auto stmt = db_.prepare("SELECT sealed FROM secrets WHERE profile = ?");
+    stmt.bind(1, profile);
+    if (!stmt.step()) {
+        return {};
+    }
+    auto plain = open(key, stmt.blob(0), secret_ad(profile, client_id));
+    if (!plain) {
+        return {Status::unreadable, {}};
+    }
+    return {Status::found, std::move(*plain)};
+}
+
+bool SecretStore::erase(const std::string& profile) {
+    auto stmt = db_.prepare("DELETE FROM secrets WHERE profile = ? RETURNING profile");
+    stmt.bind(1, profile);
+    const bool found = stmt.step();
+    while (stmt.step()) {
+    }
+    return found;
+}
+
+} // namespace iotspot::core

@@ -1,0 +1,37 @@
+#pragma once
+// Client secrets, sealed, one per profile, in $XDG_DATA_HOME/iotspot-helper/secrets.db.
+// A secret is bound to its profile and client id: configuring another client id for the
+// profile makes the old secret unusable rather than silently sent to the wrong client.
+
+#include "core/crypto.h"
+#include "core/sqlite.h"
+
+#include <optional>
+#include <string>
+
+namespace iotspot::core {
+
+class SecretStore {
+public:
+    explicit SecretStore(const std::string& path);
+
+    void save(const std::string& profile, const std::string& client_id, const Key& key,
+              const std::string& secret);
+
+    enum class Status { found, missing, unreadable };
+    struct Lookup {
+        Status status = Status::missing;
+        std::string secret;
+    };
+    /// The secret of `profile` for `client_id`. `unreadable` means a row exists but does not
+    /// open with this key and client id (the key file was replaced, or the id changed).
+    Lookup load(const std::string& profile, const std::string& client_id, const Key& key);
+
+    /// Drops the secret of `profile`; true when there was one.
+    bool erase(const std::string& profile);
+
+private:
+    Database db_;
+};
+
+} // namespace iotspot::core

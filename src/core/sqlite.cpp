@@ -1,0 +1,160 @@
+#include "core/sqlite.h"
+
+#include "core/error.h"
+
+#include <chrono>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include <thread>
+
+namespace iotspot::core {
+
+namespace {
+constexpr int busy_timeout_ms = 10000;
+}
+
+Database::Database(const std::string& path, const std::vector<const char*>& migrations,
+                   const char* what)
+    : path_(path), what_(what) {
+    // Create the file 0600 whatever the umask; SQLite gives its -wal and -shm files the
+    // database file's permissions.
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ::close(fd);
+    }
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        fail(rc, "open");
+    }
+    sqlite3_busy_timeout(db_, busy_timeout_ms);
+    migrate(migrations);
+}
+
+Database::~Database() { sqlite3_close_v2(db_); }
+
+void Database::fail(int rc, const char* doing) const {
+    const int primary = rc & 0xff;
+    const std::string detail = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
+        throw DamagedDatabase(std::string(what_) + " " + path_ + " is damaged (" + detail + ")");
+    }
+    std::string hint;
+    if (primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN || primary == SQLITE_PERM) {
+        hint = "; check the permissions of " + path_ + " and its directory";
+    } else if (primary == SQLITE_FULL) {
+        hint = "; free some disk space";
+    }
+    throw Error(Exit::store, std::string("cannot ") + doing + " " + what_ + " " + path_ + ": " +
+                                 detail + hint);
+}
+
+void Database::exec(const char* sql) {
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+        fail(rc, "update");
+    }
+}
+
+Statement Database::prepare(const char* sql) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+        fail(rc, "read");
+    }
+    return Statement(*this, stmt);
+}
+
+void Database::migrate(const std::vector<const char*>& migrations) {
+    const auto version = [this] {
+        auto stmt = prepare("PRAGMA user_version");
+        stmt.step();
+        return stmt.integer(0);
+    };
+    const auto target = static_cast<std::int64_t>(migrations.size());
+    auto current = version();
+    if (current == target) {
+        return;
+    }
+    if (current > target) {
+        throw StoreRefused(std::string(what_) + " " + path_ +
+                                     " was written by a newer iotspot-helper (schema " +
+                                     std::to_string(current) + ", this one knows " +
+                                     std::to_string(target) +
+                                     "); upgrade iotspot-helper, or move the file away");
+    }
+    // Several processes may create the file at once: WAL is switched on outside a
+    // transaction (retrying while another holds the lock), then the migrations run under
+    // BEGIN IMMEDIATE and re-check the version.
+    for (int attempt = 0;; ++attempt) {
+        const int rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+        if (rc == SQLITE_OK) {
+            break;
+        }
+        if ((rc & 0xff) != SQLITE_BUSY || attempt > 200) {
+            fail(rc, "set up");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    exec("BEGIN IMMEDIATE");
+    try {
+        current = version();
+        for (auto i = current; i < target; ++i) {
+            exec(migrations[static_cast<std::size_t>(i)]);
+        }
+        if (current < target) {
+            exec(("PRAGMA user_version = " + std::to_string(target)).c_str());
+        }
+        exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::bind(int index, std::string_view text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+}
+
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+    sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+    sqlite3_bind_int64(stmt_, index, value);
+    return *this;
+}
+
+bool Statement::step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) {
+        return true;
+    }
+    if (rc == SQLITE_DONE) {
+        return false;
+    }
+    db_->fail(rc, "use");
+}
+
+std::string Statement::text(int column) const {
+    const auto* data = sqlite3_column_text(stmt_, column);
+    return data == nullptr ? std::string()
+                           : std::string(reinterpret_cast<const char*>(data),
+                                         static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+std::string Statement::blob(int column) const {
+    const auto* data = sqlite3_column_blob(stmt_, column);
+    return data == nullptr ? std::string()
+                           : std::string(static_cast<const char*>(data),
+                                         static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+} // namespace iotspot::core

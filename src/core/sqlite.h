@@ -1,0 +1,78 @@
+#pragma once
+// A thin RAII layer over SQLite's C API: a connection that migrates its schema on open,
+// and prepared statements. Errors become Error(store); a damaged file is reported as
+// DamagedDatabase so that a cache can rebuild it.
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace iotspot::core {
+
+/// The file is not a database, or a damaged one.
+class DamagedDatabase : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Statement;
+
+class Database {
+public:
+    /// Opens or creates the database at `path` in WAL mode with a busy timeout, and brings
+    /// its schema to version migrations.size() (PRAGMA user_version) by running the missing
+    /// migrations in one transaction. A schema newer than that is refused with Error(store).
+    /// `what` names the file in messages ("token cache").
+    Database(const std::string& path, const std::vector<const char*>& migrations, const char* what);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    Statement prepare(const char* sql);
+    void exec(const char* sql);
+    const std::string& path() const { return path_; }
+
+    /// Throws DamagedDatabase or Error(store) for a failed SQLite call with result `rc`.
+    [[noreturn]] void fail(int rc, const char* doing) const;
+
+private:
+    void migrate(const std::vector<const char*>& migrations);
+
+    sqlite3* db_ = nullptr;
+    std::string path_;
+    const char* what_;
+};
+
+class Statement {
+public:
+    Statement(Database& db, sqlite3_stmt* stmt) : db_(&db), stmt_(stmt) {}
+    ~Statement();
+    Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
+        other.stmt_ = nullptr;
+    }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    Statement& operator=(Statement&&) = delete;
+
+    Statement& bind(int index, std::string_view text);
+    Statement& bind_blob(int index, std::string_view bytes);
+    Statement& bind(int index, std::int64_t value);
+
+    /// Steps once; true while a row is available.
+    bool step();
+    std::string text(int column) const;
+    std::string blob(int column) const;
+    std::int64_t integer(int column) const;
+
+private:
+    Database* db_;
+    sqlite3_stmt* stmt_;
+};
+
+} // namespace iotspot::core

@@ -1,0 +1,58 @@
+#pragma once
+// The per-user token cache: one row per profile in $XDG_CACHE_HOME/iotspot-helper/tokens.db.
+// The access token is sealed (crypto.h) with associated data naming the profile, client id,
+// token URL, scope and the row's times, so a row that was copied, edited, or belongs to a
+// profile since reconfigured simply fails to open and counts as a miss.
+
+#include "core/crypto.h"
+#include "core/expiry.h"
+#include "core/log.h"
+#include "core/sqlite.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace iotspot::core {
+
+/// What a cached token is bound to.
+struct TokenBinding {
+    std::string profile;
+    std::string client_id;
+    std::string token_url;
+    std::string scope;
+};
+
+struct CachedToken {
+    std::string access_token;
+    TokenTimes times;
+};
+
+class TokenCache {
+public:
+    /// Opens the cache at `path`, creating it. A damaged file is moved aside and rebuilt with
+    /// a warning; a file of a newer schema is refused with Error(store).
+    TokenCache(const std::string& path, const Log& log);
+
+    /// The token cached for `binding`, or nullopt when there is none or it fails to open.
+    std::optional<CachedToken> load(const TokenBinding& binding, const Key& key);
+
+    void save(const TokenBinding& binding, const Key& key, const CachedToken& token);
+
+    /// Drops the token of `profile`; true when there was one.
+    bool erase(const std::string& profile);
+
+    struct Entry {
+        std::string profile;
+        TokenTimes times;
+    };
+    /// Every cached row's profile and times (no token), ordered by profile.
+    std::vector<Entry> entries();
+
+private:
+    std::unique_ptr<Database> db_;
+    const Log& log_;
+};
+
+} // namespace iotspot::core

@@ -1,0 +1,251 @@
+#include "core/token_service.h"
+
+#include "core/error.h"
+#include "core/file_lock.h"
+#include "core/files.h"
+#include "core/retry.h"
+#include "core/secret_store.h"
+#include "util/strings.h"
+#include "util/time.h"
+
+#include <cstdlib>
+#include <sys/stat.h>
+
+namespace iotspot::core {
+
+namespace {
+
+// A difference between the server's Date and the local clock worth a warning.
+constexpr std::int64_t skew_warning_seconds = 120;
+
+TokenBinding binding_of(const Profile& p) {
+    return TokenBinding{p.name, p.client_id, p.token_url, p.scope};
+}
+
+bool file_exists(const std::string& path) {
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0;
+}
+
+std::string expiry_text(const TokenTimes& times, std::int64_t now) {
+    return util::format_rfc3339(times.expires_at) + " (in " +
+           util::format_duration(times.expires_at - now) + ")";
+}
+
+} // namespace
+
+std::string missing_secret_message(const Profile& profile, bool unreadable) {
+    const std::string again = "run: iotspot-helper configure" +
+                              (profile.name == "default" ? std::string()
+                                                         : " --profile " + profile.name) +
+                              " --client-id " + profile.client_id;
+    if (unreadable) {
+        return "the stored client secret of profile \"" + profile.name +
+               "\" cannot be decrypted (the key file was replaced, or the client id changed); " +
+               again;
+    }
+    return "no client secret for profile \"" + profile.name + "\"; " + again +
+           " (or set IOTSPOT_CLIENT_SECRET)";
+}
+
+TokenService::TokenService(ServiceDeps deps) : deps_(std::move(deps)), log_(*deps_.log) {}
+
+TokenService::~TokenService() = default;
+
+int TokenService::time_budget() const {
+    const auto value = deps_.env.get("IOTSPOT_TIMEOUT");
+    const auto seconds = value ? util::parse_int(*value) : std::nullopt;
+    return seconds && *seconds >= 1 && *seconds <= 300 ? static_cast<int>(*seconds) : 20;
+}
+
+TokenCache* TokenService::cache() {
+    if (cache_ || cache_unusable_) {
+        return cache_.get();
+    }
+    try {
+        ensure_private_dir(deps_.paths.cache_dir);
+        cache_ = std::make_unique<TokenCache>(deps_.paths.token_db(), log_);
+    } catch (const StoreRefused&) {
+        throw;
+    } catch (const Error& error) {
+        log_.warning(std::string(error.what()) + "; continuing without the token cache");
+        cache_unusable_ = true;
+    }
+    return cache_.get();
+}
+
+const Key& TokenService::key() {
+    if (!key_) {
+        key_ = Key::load_or_create(deps_.paths.key_file());
+    }
+    return *key_;
+}
+
+std::string TokenService::client_secret(const Profile& profile) {
+    if (auto secret = deps_.env.get("IOTSPOT_CLIENT_SECRET")) {
+        return *secret;
+    }
+    if (!file_exists(deps_.paths.secret_db())) {
+        throw Error(Exit::not_configured, missing_secret_message(profile, false));
+    }
+    SecretStore store(deps_.paths.secret_db());
+    auto lookup = store.load(profile.name, profile.client_id, key());
+    if (lookup.status != SecretStore::Status::found) {
+        throw Error(Exit::not_configured,
+                    missing_secret_message(profile, lookup.status == SecretStore::Status::unreadable));
+    }
+    return std::move(lookup.secret);
+}
+
+FetchResult TokenService::fetch(const TokenRequest& base, std::int64_t& started_at) {
+    const std::int64_t deadline = deps_.now() + time_budget();
+    TokenClient& client = deps_.client();
+    for (int attempt = 1;; ++attempt) {
+        TokenRequest request = base;
+        const auto remaining = deadline - deps_.now();
+        request.timeout_seconds =
+            static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(10, remaining)));
+        started_at = deps_.now();
+        log_.note("requesting a token from " + request.token_url + " (attempt " +
+                  std::to_string(attempt) + ")");
+        FetchResult result = client.fetch(request, log_);
+        if (result.code == Exit::ok || !result.retryable) {
+            return result;
+        }
+        const auto wait = retry_delay(attempt, result.retry_after,
+                                      static_cast<double>(deadline - deps_.now()), deps_.jitter());
+        if (!wait) {
+            result.message += attempt > 1 ? " (gave up after " + std::to_string(attempt) + " attempts)"
+                                          : "";
+            return result;
+        }
+        log_.note(result.message + "; retrying in " + std::to_string(static_cast<int>(*wait * 1000)) +
+                  " ms");
+        deps_.sleep(*wait);
+    }
+}
+
+void TokenService::cross_check(const Profile& profile, const FetchResult& result,
+                               std::int64_t received_at) {
+    if (result.server_date) {
+        const auto skew = *result.server_date - received_at;
+        if (skew > skew_warning_seconds || skew < -skew_warning_seconds) {
+            log_.warning("the local clock is " + util::format_duration(skew < 0 ? -skew : skew) +
+                         (skew < 0 ? " ahead of" : " behind") +
+                         " the token server's; expiry is counted on the local clock, so tokens "
+                         "stay valid, but check the system time (NTP)");
+        }
+    }
+    if (result.jwt_issued_at && result.jwt_expires_at) {
+        const auto jwt_lifetime = *result.jwt_expires_at - *result.jwt_issued_at;
+        if (jwt_lifetime + 60 < result.expires_in || jwt_lifetime - 60 > result.expires_in) {
+            log_.warning("profile \"" + profile.name + "\": the token says it lives " +
+                         std::to_string(jwt_lifetime) + " s but the server said expires_in " +
+                         std::to_string(result.expires_in) + " s; using expires_in");
+        }
+    }
+}
+
+IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t> min_ttl) {
+    const TokenBinding binding = binding_of(profile);
+    const auto fresh = [&](const std::optional<CachedToken>& cached) {
+        return cached && is_fresh(cached->times, deps_.now(), profile.refresh_margin, min_ttl);
+    };
+    const auto hit = [&](CachedToken&& cached) {
+        log_.note("cache hit for profile \"" + profile.name + "\", expires " +
+                  expiry_text(cached.times, deps_.now()));
+        return IssuedToken{std::move(cached.access_token), cached.times, true};
+    };
+
+    TokenCache* tokens = cache();
+    std::optional<CachedToken> cached;
+    if (tokens) {
+        cached = tokens->load(binding, key());
+        if (fresh(cached)) {
+            return hit(std::move(*cached));
+        }
+    }
+
+    std::unique_ptr<FileLock> lock;
+    if (tokens) {
+        try {
+            ensure_private_dir(deps_.paths.lock_dir());
+            lock = std::make_unique<FileLock>(deps_.paths.lock_dir() + "/" + profile.name + ".lock");
+        } catch (const StoreRefused&) {
+            throw;
+        } catch (const Error& error) {
+            log_.warning(std::string(error.what()) + "; refreshing without the lock");
+        }
+        cached = tokens->load(binding, key());
+        if (fresh(cached)) {
+            return hit(std::move(*cached));
+        }
+    }
+
+    TokenRequest request{profile.token_url, profile.client_id, client_secret(profile),
+                         profile.scope,     profile.ca_file,   10};
+    std::int64_t started_at = 0;
+    FetchResult result = fetch(request, started_at);
+    const std::int64_t received_at = deps_.now();
+
+    if (result.code == Exit::ok) {
+        const auto malformed = [&result](const std::string& message) {
+            result = FetchResult{};
+            result.code = Exit::network;
+            result.message = message;
+        };
+        if (!util::is_b64token(result.access_token)) {
+            malformed("the token server's answer has an access_token that is not a bearer token; "
+                      "check token_url");
+        } else if (result.expires_in <= 0) {
+            malformed("the token server's answer has an expires_in of " +
+                      std::to_string(result.expires_in) + "; check token_url");
+        }
+    }
+    if (result.code != Exit::ok) {
+        if (cached && is_unexpired(cached->times, received_at)) {
+            log_.warning("refreshing the token of profile \"" + profile.name +
+                         "\" failed: " + result.message + "; using the cached token, which expires " +
+                         expiry_text(cached->times, received_at));
+            return IssuedToken{std::move(cached->access_token), cached->times, true};
+        }
+        throw Error(result.code, result.message);
+    }
+
+    cross_check(profile, result, received_at);
+    CachedToken token{std::move(result.access_token),
+                      TokenTimes{started_at, started_at + result.expires_in}};
+    log_.note("got a token for profile \"" + profile.name + "\", expires " +
+              expiry_text(token.times, received_at));
+    if (tokens) {
+        try {
+            tokens->save(binding, key(), token);
+        } catch (const Error& error) {
+            log_.warning(std::string(error.what()) + "; the token was not cached");
+        }
+    }
+    if (min_ttl && token.times.expires_at - received_at <= *min_ttl) {
+        log_.warning("a fresh token of profile \"" + profile.name + "\" lives only " +
+                     util::format_duration(token.times.expires_at - received_at) +
+                     ", less than --min-ttl " + std::to_string(*min_ttl) + " s; handing it out anyway");
+    }
+    return IssuedToken{std::move(token.access_token), token.times, false};
+}
+
+bool TokenService::forget_token(const std::string& profile) {
+    if (!file_exists(deps_.paths.token_db())) {
+        return false;
+    }
+    TokenCache* tokens = cache();
+    return tokens && tokens->erase(profile);
+}
+
+std::vector<TokenCache::Entry> TokenService::cached_entries() {
+    if (!file_exists(deps_.paths.token_db())) {
+        return {};
+    }
+    TokenCache* tokens = cache();
+    return tokens ? tokens->entries() : std::vector<TokenCache::Entry>{};
+}
+
+} // namespace iotspot::core

@@ -1,0 +1,81 @@
+#pragma once
+// Hands out tokens: from the cache while they are fresh, otherwise from the token server,
+// with one request between all the processes that need one at the same moment.
+//
+//   get(profile)
+//     cache hit (fresh)           -> cached token; no lock, no network module
+//     miss -> take the profile's lock file -> look again (another process may have
+//     refreshed meanwhile) -> still a miss -> fetch with retries -> seal and store -> unlock
+//     fetch failed, cached token still valid -> that token, with a warning (stale-while-error)
+//
+// Time, the network and sleeping are passed in, so every branch is tested without them.
+
+#include "core/config.h"
+#include "core/crypto.h"
+#include "core/environment.h"
+#include "core/expiry.h"
+#include "core/log.h"
+#include "core/paths.h"
+#include "core/token_cache.h"
+#include "core/token_client.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace iotspot::core {
+
+struct ServiceDeps {
+    Paths paths;
+    Environment env;
+    const Log* log = nullptr;
+    std::function<TokenClient&()> client;        ///< loads the network module on first use
+    std::function<std::int64_t()> now;           ///< Unix seconds
+    std::function<void(double seconds)> sleep;
+    std::function<double()> jitter;              ///< uniform in [0, 1)
+};
+
+struct IssuedToken {
+    std::string access_token;
+    TokenTimes times;
+    bool from_cache = false;
+};
+
+class TokenService {
+public:
+    explicit TokenService(ServiceDeps deps);
+    ~TokenService();
+
+    /// A token for `profile` with more than the refresh margin (or `min_ttl`) left.
+    /// Throws Error with exit 3 (no secret), 4 (rejected), 5 (network) or 6 (store).
+    IssuedToken get(const Profile& profile, std::optional<std::int64_t> min_ttl);
+
+    /// Drops the cached token of `profile`; true when there was one.
+    bool forget_token(const std::string& profile);
+
+    /// The cache's rows (no tokens); empty when there is no cache yet.
+    std::vector<TokenCache::Entry> cached_entries();
+
+    /// The total time a token request may take, retries included (IOTSPOT_TIMEOUT, default 20 s).
+    int time_budget() const;
+
+private:
+    TokenCache* cache();
+    const Key& key();
+    std::string client_secret(const Profile& profile);
+    FetchResult fetch(const TokenRequest& request, std::int64_t& started_at);
+    void cross_check(const Profile& profile, const FetchResult& result, std::int64_t received_at);
+
+    ServiceDeps deps_;
+    const Log& log_;
+    std::unique_ptr<TokenCache> cache_;
+    bool cache_unusable_ = false;
+    std::optional<Key> key_;
+};
+
+/// The message for a profile whose secret cannot be found or opened.
+std::string missing_secret_message(const Profile& profile, bool unreadable);
+
+} // namespace iotspot::core

@@ -1,0 +1,111 @@
+#include "core/config.h"
+#include "core/error.h"
+
+#include <catch2/catch.hpp>
+
+using namespace iotspot::core;
+
+TEST_CASE("config: a profile section sets every key") {
+    const auto config = parse_config(R"(# comment
+[profile "default"]
+client_id = abc123
+token_url = https://auth.example/oauth2/token
+scope = iotspot/openapi
+api_url = https://api.example
+ca_file = /etc/ca.pem
+refresh_margin = 120
+
+; another comment
+[profile "staging"]
+client_id=xyz
+)");
+    REQUIRE(config.profiles.size() == 2);
+    const auto& def = config.profiles.at("default");
+    CHECK(def.client_id == "abc123");
+    CHECK(def.token_url == "https://auth.example/oauth2/token");
+    CHECK(def.api_url == "https://api.example");
+    CHECK(def.ca_file == "/etc/ca.pem");
+    CHECK(def.refresh_margin == 120);
+    CHECK(config.profiles.at("staging").client_id == "xyz");
+    CHECK_FALSE(config.profiles.at("staging").scope.has_value());
+}
+
+TEST_CASE("config: errors name the line") {
+    const auto line_of = [](const char* text) {
+        try {
+            parse_config(text);
+        } catch (const ConfigSyntaxError& error) {
+            return error.line();
+        }
+        return 0;
+    };
+    CHECK(line_of("client_id = x\n") == 1);                              // outside a section
+    CHECK(line_of("[profile \"a\"]\nclient-id = x\n") == 2);             // unknown key
+    CHECK(line_of("[profile \"a\"]\n\ntoken_url = http://x/token\n") == 3); // not https
+    CHECK(line_of("[profile \"a\"]\nrefresh_margin = soon\n") == 2);
+    CHECK(line_of("[profile \"bad name\"]\n") == 1);
+    CHECK(line_of("[profile a]\n") == 1);
+    CHECK(line_of("[profile \"a\"]\njust words\n") == 2);
+}
+
+TEST_CASE("config: render and parse round-trip") {
+    ConfigFile config;
+    config.profiles["default"].client_id = "abc";
+    config.profiles["default"].refresh_margin = 60;
+    config.profiles["ci"].client_id = "def";
+    config.profiles["ci"].token_url = "https://auth.example/oauth2/token";
+    const auto again = parse_config(render_config(config));
+    CHECK(again.profiles.at("default").client_id == "abc");
+    CHECK(again.profiles.at("default").refresh_margin == 60);
+    CHECK(again.profiles.at("ci").token_url == "https://auth.example/oauth2/token");
+}
+
+TEST_CASE("config: environment overrides the file, defaults fill the rest") {
+    const auto config = parse_config("[profile \"default\"]\nclient_id = from-file\nscope = s1\n");
+    SECTION("file only") {
+        const auto p = resolve_profile("default", config, Environment{});
+        CHECK(p.client_id == "from-file");
+        CHECK(p.scope == "s1");
+        CHECK(p.token_url == default_token_url);
+        CHECK(p.api_url == default_api_url);
+        CHECK(p.refresh_margin == 300);
+        CHECK_FALSE(p.client_id_from_environment);
+    }
+    SECTION("environment wins") {
+        const Environment env({{"IOTSPOT_CLIENT_ID", "from-env"},
+                               {"IOTSPOT_SCOPE", "s2"},
+                               {"IOTSPOT_TOKEN_URL", "https://other/token"}});
+        const auto p = resolve_profile("default", config, env);
+        CHECK(p.client_id == "from-env");
+        CHECK(p.scope == "s2");
+        CHECK(p.token_url == "https://other/token");
+        CHECK(p.client_id_from_environment);
+    }
+    SECTION("environment alone is enough") {
+        const auto p = resolve_profile("ci", ConfigFile{}, Environment(std::map<std::string, std::string>{{"IOTSPOT_CLIENT_ID", "x"}}));
+        CHECK(p.client_id == "x");
+    }
+}
+
+TEST_CASE("config: a profile without client id is not configured (exit 3)") {
+    try {
+        resolve_profile("nope", ConfigFile{}, Environment{});
+        FAIL("expected an error");
+    } catch (const Error& error) {
+        CHECK(error.code() == Exit::not_configured);
+        CHECK_THAT(error.what(), Catch::Contains("configure --profile nope --client-id"));
+    }
+}
+
+TEST_CASE("config: an http token URL from the environment is refused") {
+    const Environment env({{"IOTSPOT_CLIENT_ID", "x"}, {"IOTSPOT_TOKEN_URL", "http://plain/token"}});
+    CHECK_THROWS_AS(resolve_profile("default", ConfigFile{}, env), Error);
+}
+
+TEST_CASE("config: profile selection: flag, then IOTSPOT_PROFILE, then default") {
+    const Environment env(std::map<std::string, std::string>{{"IOTSPOT_PROFILE", "ci"}});
+    CHECK(select_profile_name(std::string("dev"), env) == "dev");
+    CHECK(select_profile_name(std::nullopt, env) == "ci");
+    CHECK(select_profile_name(std::nullopt, Environment{}) == "default");
+    CHECK_THROWS_AS(select_profile_name(std::string("../etc"), env), Error);
+}

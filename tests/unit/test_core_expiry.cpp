@@ -1,0 +1,40 @@
+#include "core/expiry.h"
+
+#include <catch2/catch.hpp>
+
+using namespace iotspot::core;
+
+TEST_CASE("expiry: a token is reused outside the margin and refreshed inside it") {
+    const TokenTimes hour{1000, 1000 + 3600};
+    CHECK(is_fresh(hour, 1000, 300, std::nullopt));
+    CHECK(is_fresh(hour, 1000 + 3600 - 301, 300, std::nullopt));
+    CHECK_FALSE(is_fresh(hour, 1000 + 3600 - 300, 300, std::nullopt));
+    CHECK_FALSE(is_fresh(hour, 1000 + 4000, 300, std::nullopt));
+}
+
+TEST_CASE("expiry: the margin is never more than half the lifetime") {
+    const TokenTimes five_minutes{0, 300};
+    CHECK(required_remaining(five_minutes, 300, std::nullopt) == 150);
+    CHECK(is_fresh(five_minutes, 100, 300, std::nullopt));
+    CHECK_FALSE(is_fresh(five_minutes, 150, 300, std::nullopt));
+}
+
+TEST_CASE("expiry: --min-ttl replaces the margin for one call") {
+    const TokenTimes hour{0, 3600};
+    CHECK(is_fresh(hour, 1000, 300, 600));
+    CHECK_FALSE(is_fresh(hour, 1000, 300, 3000));
+    CHECK(required_remaining(hour, 300, 0) == 0);
+}
+
+TEST_CASE("expiry: a token from the future (clock set back) is not fresh") {
+    const TokenTimes later{10000, 13600};
+    CHECK_FALSE(is_fresh(later, 5000, 300, std::nullopt));
+    CHECK(is_fresh(later, 9990, 300, std::nullopt)); // within the tolerance
+}
+
+TEST_CASE("expiry: stale-while-error hands out a token only while it has life left") {
+    const TokenTimes hour{0, 3600};
+    CHECK(is_unexpired(hour, 3500));
+    CHECK_FALSE(is_unexpired(hour, 3595));
+    CHECK_FALSE(is_unexpired(hour, 4000));
+}

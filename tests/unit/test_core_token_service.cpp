@@ -1,0 +1,181 @@
+#include "core/error.h"
+#include "core/secret_store.h"
+#include "core/token_service.h"
+#include "temp_dir.h"
+
+#include <catch2/catch.hpp>
+#include <deque>
+
+using namespace iotspot::core;
+using iotspot::test::TempDir;
+
+namespace {
+
+// A token client that answers from a script, and a clock that the test moves.
+struct Scripted : TokenClient {
+    std::deque<FetchResult> answers;
+    int calls = 0;
+    FetchResult fetch(const TokenRequest&, const Log&) override {
+        ++calls;
+        if (answers.empty()) {
+            FetchResult ok;
+            ok.access_token = "token-" + std::to_string(calls);
+            ok.expires_in = 3600;
+            return ok;
+        }
+        auto next = answers.front();
+        answers.pop_front();
+        return next;
+    }
+};
+
+FetchResult failure(Exit code, bool retryable, std::optional<std::int64_t> after = std::nullopt) {
+    FetchResult r;
+    r.code = code;
+    r.message = "scripted failure";
+    r.retryable = retryable;
+    r.retry_after = after;
+    return r;
+}
+
+struct Fixture {
+    TempDir dir;
+    Scripted client;
+    std::int64_t clock = 1'000'000;
+    std::vector<double> sleeps;
+    std::string log_text;
+    Log log{false, [this](std::string_view line) { log_text += std::string(line) + "\n"; }};
+    Profile profile;
+    TokenService service;
+
+    Fixture() : service(deps()) {
+        profile.name = "default";
+        profile.client_id = "client";
+        profile.token_url = "https://auth/token";
+        profile.scope = "iotspot/openapi";
+    }
+    ServiceDeps deps() {
+        ServiceDeps d;
+        d.paths = Paths{dir / "config", dir / "cache", dir / "data"};
+        d.env = Environment(std::map<std::string, std::string>{{"IOTSPOT_CLIENT_SECRET", "s3cret"}});
+        d.log = &log;
+        d.client = [this]() -> TokenClient& { return client; };
+        d.now = [this] { return clock; };
+        d.sleep = [this](double s) {
+            sleeps.push_back(s);
+            clock += static_cast<std::int64_t>(s);
+        };
+        d.jitter = [] { return 0.5; };
+        return d;
+    }
+};
+
+} // namespace
+
+TEST_CASE("token service: a fresh cached token is handed out without a request") {
+    Fixture f;
+    const auto first = f.service.get(f.profile, std::nullopt);
+    CHECK_FALSE(first.from_cache);
+    CHECK(first.times.expires_at == f.clock + 3600);
+    f.clock += 3000;
+    const auto second = f.service.get(f.profile, std::nullopt);
+    CHECK(second.from_cache);
+    CHECK(second.access_token == first.access_token);
+    CHECK(f.client.calls == 1);
+}
+
+TEST_CASE("token service: a token inside the refresh margin is replaced") {
+    Fixture f;
+    f.service.get(f.profile, std::nullopt);
+    f.clock += 3600 - 300;
+    const auto again = f.service.get(f.profile, std::nullopt);
+    CHECK_FALSE(again.from_cache);
+    CHECK(f.client.calls == 2);
+}
+
+TEST_CASE("token service: --min-ttl beyond any lifetime still hands out a fresh token, with a warning") {
+    Fixture f;
+    const auto token = f.service.get(f.profile, 7200);
+    CHECK(token.access_token == "token-1");
+    CHECK_THAT(f.log_text, Catch::Contains("less than --min-ttl"));
+}
+
+TEST_CASE("token service: retries a retryable failure, honouring Retry-After") {
+    Fixture f;
+    f.client.answers = {failure(Exit::network, true, 2), failure(Exit::network, true)};
+    const auto token = f.service.get(f.profile, std::nullopt);
+    CHECK(token.access_token == "token-3");
+    CHECK(f.client.calls == 3);
+    REQUIRE(f.sleeps.size() == 2);
+    CHECK(f.sleeps[0] == Approx(2.0));
+}
+
+TEST_CASE("token service: an OAuth rejection fails at once with exit 4") {
+    Fixture f;
+    f.client.answers = {failure(Exit::rejected, false)};
+    try {
+        f.service.get(f.profile, std::nullopt);
+        FAIL("expected an error");
+    } catch (const Error& error) {
+        CHECK(error.code() == Exit::rejected);
+    }
+    CHECK(f.client.calls == 1);
+}
+
+TEST_CASE("token service: stale-while-error hands out the cached token while it is valid") {
+    Fixture f;
+    f.service.get(f.profile, std::nullopt);
+    f.clock += 3600 - 100; // inside the margin, still valid
+    f.client.answers = {failure(Exit::network, false)};
+    const auto token = f.service.get(f.profile, std::nullopt);
+    CHECK(token.access_token == "token-1");
+    CHECK_THAT(f.log_text, Catch::Contains("using the cached token"));
+}
+
+TEST_CASE("token service: a malformed token is never handed out or cached") {
+    Fixture f;
+    FetchResult bad;
+    bad.access_token = "has space";
+    bad.expires_in = 3600;
+    f.client.answers = {bad};
+    CHECK_THROWS_AS(f.service.get(f.profile, std::nullopt), Error);
+    CHECK(f.service.cached_entries().empty());
+}
+
+TEST_CASE("token service: without a secret the profile is not configured (exit 3)") {
+    Fixture f;
+    auto deps = f.deps();
+    deps.env = Environment{};
+    TokenService service(deps);
+    try {
+        service.get(f.profile, std::nullopt);
+        FAIL("expected an error");
+    } catch (const Error& error) {
+        CHECK(error.code() == Exit::not_configured);
+        CHECK_THAT(error.what(), Catch::Contains("no client secret"));
+    }
+}
+
+TEST_CASE("token service: the stored secret is used and a replaced key makes it unreadable") {
+    Fixture f;
+    auto deps = f.deps();
+    deps.env = Environment{};
+    {
+        const auto key = Key::load_or_create(deps.paths.key_file());
+        SecretStore(deps.paths.secret_db()).save("default", "client", key, "stored-secret");
+    }
+    {
+        TokenService service(deps);
+        CHECK(service.get(f.profile, std::nullopt).access_token == "token-1");
+    }
+    std::remove(deps.paths.key_file().c_str());
+    TokenService service(deps);
+    service.forget_token("default");
+    try {
+        service.get(f.profile, std::nullopt);
+        FAIL("expected an error");
+    } catch (const Error& error) {
+        CHECK(error.code() == Exit::not_configured);
+        CHECK_THAT(error.what(), Catch::Contains("cannot be decrypted"));
+    }
+}
