@@ -1,22 +1,23 @@
 // token, header, env, exec: the commands that hand out a token.
 
-#include "cli/context.h"
-#include "core/error.h"
-#include "core/output.h"
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <unistd.h>
 #include <vector>
 
+#include "cli/context.h"
+#include "core/error.h"
+#include "core/output.h"
+
 namespace iotspot::cli {
 
 namespace {
 
 core::IssuedToken issue(Context& ctx) {
+    const auto min_ttl = ctx.invocation.seconds("min-ttl");
     const core::Profile profile = ctx.profile();
-    return ctx.service.get(profile, ctx.invocation.seconds("min-ttl"));
+    return ctx.service.get(profile, min_ttl);
 }
 
 } // namespace
