@@ -7,9 +7,16 @@ packages="
   build-essential cmake ninja-build pkg-config clang-format
   libpoco-dev libsqlite3-dev libsodium-dev catch2
   python3 openssl ca-certificates curl git
-  bash dash zsh fish
+  bash dash zsh fish strace util-linux
   hyperfine time
+  httpie
+  systemd
 "
+# Node.js and npm for the API-client tests (tests/node): Debian's, unless a node and npm of
+# another origin (NodeSource, nvm) are already on PATH, whose packages would conflict.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages="$packages nodejs npm"
+fi
 
 missing=""
 for p in $packages; do
@@ -26,4 +33,18 @@ if [ -n "$missing" ]; then
   $sudo apt-get update -qq
   # shellcheck disable=SC2086
   $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# newman and bru (tests/node/package-lock.json), when node_modules is missing or older than the
+# lock file. npm ci writes node_modules/.package-lock.json last, so a half-finished install is
+# redone. --ignore-scripts: no package runs code at install time (none needs to).
+node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)'; then
+  echo "bootstrap: node $(node --version) is too old for the API-client tests; 18 or newer is needed" >&2
+  exit 1
+fi
+if [ ! -f "$node_dir/node_modules/.package-lock.json" ] ||
+   [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; then
+  echo "bootstrap: installing newman and bru (npm ci in tests/node)"
+  (cd "$node_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
 fi

@@ -23,39 +23,13 @@ if [ -n "${IOTSPOT_CLIENT_ID:-}" ] || "$helper" status >/dev/null 2>&1; then
   echo "Using your configured credentials (profile ${IOTSPOT_PROFILE:-default})."
   api_url=""
 else
-  demo=$(mktemp -d /tmp/iotspot-demo.XXXXXX)
-  server_pid=""
-  cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$demo"
-  }
-  trap cleanup EXIT
-  export XDG_CONFIG_HOME=$demo/config XDG_CACHE_HOME=$demo/cache XDG_DATA_HOME=$demo/data
-  unset IOTSPOT_PROFILE IOTSPOT_TOKEN_URL IOTSPOT_SCOPE IOTSPOT_CA_FILE IOTSPOT_CLIENT_SECRET
-
   echo "No credentials configured: starting the local test token server (a Cognito stand-in)."
-  /usr/bin/python3 - "$demo/pki" <<'PY'
-import sys
-sys.path.insert(0, "tests/e2e")
-from support.pki import make_pki
-make_pki(sys.argv[1])
-PY
-  client_id=demo$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  secret=$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')
-  (umask 077; printf '{"%s": "%s"}' "$client_id" "$secret" >"$demo/clients.json")
-  /usr/bin/python3 tests/e2e/support/token_server.py --cert "$demo/pki/server.pem" \
-    --key "$demo/pki/server.key" --clients "$demo/clients.json" \
-    --port-file "$demo/port" >/dev/null &
-  server_pid=$!
-  for _ in $(seq 100); do [ -s "$demo/port" ] && break; sleep 0.05; done
-  port=$(cat "$demo/port")
-  api_url=https://127.0.0.1:$port
-  curl_args=(--cacert "$demo/pki/ca.pem")
-
-  say "iotspot-helper configure --client-id $client_id --token-url $api_url/oauth2/token --ca-file ca.pem --api-url $api_url --client-secret-stdin"
-  printf '%s\n' "$secret" | "$helper" configure --client-id "$client_id" \
-    --token-url "$api_url/oauth2/token" --ca-file "$demo/pki/ca.pem" --api-url "$api_url" \
-    --client-secret-stdin
+  # shellcheck source=scripts/lib/local_server.sh
+  . scripts/lib/local_server.sh
+  say "iotspot-helper configure --client-id ID --token-url <local>/oauth2/token --ca-file ca.pem --api-url <local> --client-secret-stdin"
+  start_local_server "$(mktemp -d /tmp/iotspot-demo.XXXXXX)" "$helper"
+  api_url=$LOCAL_API_URL
+  curl_args=(--cacert "$LOCAL_CA")
 fi
 
 say "iotspot-helper token        # first call: fetched from the token server"

@@ -1,9 +1,9 @@
 #include "cli/args.h"
 
+#include <cstring>
+
 #include "core/error.h"
 #include "util/strings.h"
-
-#include <cstring>
 
 namespace iotspot::cli {
 
@@ -24,7 +24,7 @@ constexpr OptionSpec option_specs[] = {
     {"verbose", false, "*"},
     {"help", false, "*"},
     {"version", false, "*"},
-    {"min-ttl", true, "token header env exec get prefetch"},
+    {"min-ttl", true, "token header env exec get store erase prefetch"},
     {"json", false, "token header env status"},
     {"shell", true, "env"},
     {"client-id", true, "configure"},
@@ -42,9 +42,9 @@ constexpr OptionSpec option_specs[] = {
     {"print-key", false, "serve"},
 };
 
-constexpr const char* commands[] = {"configure", "token",  "header",   "env",   "exec",
-                                    "status",    "logout", "get",      "store", "erase",
-                                    "prefetch",  "serve",  "help",     "version"};
+constexpr const char* commands[] = {"configure", "token",  "header", "env",    "exec",
+                                    "status",    "logout", "get",    "store",  "erase",
+                                    "prefetch",  "serve",  "help",   "version"};
 
 const OptionSpec* find_option(const std::string& name) {
     for (const auto& spec : option_specs) {
@@ -111,7 +111,8 @@ std::optional<long long> Invocation::seconds(const std::string& name) const {
     }
     const auto number = util::parse_int(*text);
     if (!number || *number < 0 || *number > 7 * 86400) {
-        throw Error(Exit::usage, "--" + name + " takes a whole number of seconds (0 to 604800), not \"" +
+        throw Error(Exit::usage, "--" + name +
+                                     " takes a whole number of seconds (0 to 604800), not \"" +
                                      *text + "\"");
     }
     return *number;
@@ -134,8 +135,8 @@ Invocation parse_arguments(const std::vector<std::string>& args) {
             }
             if (inv.command.empty()) {
                 if (!is_command(arg)) {
-                    throw Error(Exit::usage,
-                                "unknown command \"" + arg + "\"; see iotspot-helper --help");
+                    throw UnknownCommand("unknown command \"" + arg +
+                                         "\"; see iotspot-helper --help");
                 }
                 inv.command = arg;
                 continue;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace iotspot::cli {
 
 struct Invocation {
@@ -27,6 +29,12 @@ struct Invocation {
 
 /// Parses argv (without argv[0]). Throws Error(usage) with a message that names the problem.
 Invocation parse_arguments(const std::vector<std::string>& args);
+
+/// The error for a command this program does not know (git's helpers must ignore those).
+class UnknownCommand : public core::Error {
+public:
+    explicit UnknownCommand(const std::string& message) : Error(core::Exit::usage, message) {}
+};
 
 /// True when `command` is one this program knows.
 bool is_command(const std::string& command);

@@ -1,14 +1,14 @@
 // configure: writes a profile and stores its secret encrypted.
 
+#include <unistd.h>
+
 #include "cli/context.h"
+#include "cli/standard_input.h"
 #include "cli/terminal.h"
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/secret_store.h"
-
-#include <iostream>
-#include <unistd.h>
 
 namespace iotspot::cli {
 
@@ -61,14 +61,15 @@ int configure_command(Context& ctx) {
     const auto old_client_id = settings.client_id;
     apply_flags(ctx.invocation, settings);
     if (!settings.client_id) {
-        throw Error(Exit::usage, "profile \"" + name + "\" needs a client id: iotspot-helper configure" +
+        throw Error(Exit::usage, "profile \"" + name +
+                                     "\" needs a client id: iotspot-helper configure" +
                                      (name == "default" ? std::string() : " --profile " + name) +
                                      " --client-id ID");
     }
 
     std::optional<std::string> secret;
     if (ctx.invocation.has("client-secret-stdin")) {
-        secret = read_secret_line(std::cin);
+        secret = read_secret_line(standard_input());
     } else if (have_terminal()) {
         secret = read_secret_from_terminal("Client secret for " + *settings.client_id + ": ");
     }

@@ -1,16 +1,17 @@
 #include "cli/context.h"
 
-#include "cli/net_module.h"
-#include "core/error.h"
-#include "core/files.h"
-
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <memory>
 #include <pwd.h>
 #include <random>
 #include <thread>
 #include <unistd.h>
+
+#include "cli/net_module.h"
+#include "core/error.h"
+#include "core/files.h"
 
 namespace iotspot::cli {
 
@@ -33,7 +34,8 @@ core::ServiceDeps service_deps(const core::Environment& env, const core::Paths& 
         std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
     };
     deps.jitter = [] {
-        static std::mt19937 engine{std::random_device{}()};
+        // One engine per thread: prefetch's workers retry concurrently.
+        thread_local std::mt19937 engine{std::random_device{}()};
         return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
     };
     return deps;
@@ -46,7 +48,21 @@ Context::Context(const Invocation& inv, core::Environment environment)
       paths(core::resolve_paths(env, env.get("HOME") ? std::string() : home_from_passwd())),
       log(inv.has("verbose")), service(service_deps(env, paths, log)) {}
 
-std::int64_t Context::now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::int64_t Context::now() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+core::ServiceDeps Context::worker_deps() const {
+    core::ServiceDeps deps = service_deps(env, paths, log);
+    auto own = std::make_shared<std::unique_ptr<core::TokenClient>>();
+    deps.client = [own]() -> core::TokenClient& {
+        if (!*own) {
+            *own = new_net_token_client();
+        }
+        return **own;
+    };
+    return deps;
+}
 
 std::string Context::profile_name() const {
     return core::select_profile_name(invocation.value("profile"), env);

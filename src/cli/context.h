@@ -2,16 +2,16 @@
 // What every command works with: the environment, the files, the log, and the token service
 // wired to the real clock and the network module.
 
+#include <cstdint>
+#include <optional>
+#include <string>
+
 #include "cli/args.h"
 #include "core/config.h"
 #include "core/environment.h"
 #include "core/log.h"
 #include "core/paths.h"
 #include "core/token_service.h"
-
-#include <cstdint>
-#include <optional>
-#include <string>
 
 namespace iotspot::cli {
 
@@ -33,6 +33,10 @@ public:
     core::Profile profile(const std::optional<std::string>& name = std::nullopt);
     /// Current Unix time.
     static std::int64_t now();
+    /// What a token service of its own needs (one per worker thread: TokenService is not
+    /// thread-safe): these paths, environment and log, and a token client of its own that is
+    /// created on first use.
+    core::ServiceDeps worker_deps() const;
 
 private:
     std::optional<core::ConfigFile> config_;
@@ -51,5 +55,10 @@ int env_command(Context& ctx);
 int exec_command(Context& ctx);
 int status_command(Context& ctx);
 int logout_command(Context& ctx);
+int prefetch_command(Context& ctx);
+int serve_command(Context& ctx);
+int get_command(Context& ctx);
+int store_command(Context& ctx);
+int erase_command(Context& ctx);
 
 } // namespace iotspot::cli

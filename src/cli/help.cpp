@@ -8,7 +8,8 @@ namespace iotspot::cli {
 
 namespace {
 
-constexpr const char* overview = R"~(usage: iotspot-helper [--profile P] [--verbose] COMMAND [OPTIONS]
+constexpr const char* overview =
+    R"~(usage: iotspot-helper [--profile P] [--verbose] COMMAND [OPTIONS]
 
 Gets OAuth2 tokens for the iotspot API, caches them encrypted until close to
 expiry, and hands them to scripts, shells and tools.
@@ -54,6 +55,29 @@ Exit status:
 Documentation: docs/usage.md, docs/integrations.md.
 )~";
 
+constexpr const char* credential_help =
+    R"~(usage: git-credential-iotspot [--profile P] [--min-ttl SECONDS] get|store|erase
+       iotspot-helper [--profile P] [--min-ttl SECONDS] get|store|erase
+
+The credential-helper protocol of git-credential(1): git writes key=value lines
+(protocol=https, host=...) on standard input and reads the answer on standard output.
+
+  get     answers the profile whose api_url matches the request's protocol, host
+          and (when git sends one) path, with username=<client id>,
+          password=<access token> and password_expiry_utc=<Unix seconds>; when
+          the request offers capability[]=authtype (git 2.46+), also
+          authtype=Bearer, credential=<access token> and ephemeral=1.
+          With --profile P (or IOTSPOT_PROFILE) only profile P may answer.
+          No matching profile: no output and exit 0, so git asks its next helper.
+  store   accepted and ignored: tokens come only from the token server.
+  erase   drops the cached token of the matching profile (git erases after a
+          401), so the next get fetches a new one.
+
+Set it up with:
+  git config --global credential.https://openapi.prod.iotspot.co.helper iotspot
+See docs/integrations.md for the other ways.
+)~";
+
 struct CommandHelp {
     const char* command;
     const char* text;
@@ -95,6 +119,9 @@ seconds) for the shell, default POSIX sh:
   eval "$(iotspot-helper env)"                       sh, bash, zsh, dash
   iotspot-helper env --shell fish | source           fish
   iotspot-helper env --shell powershell | Invoke-Expression
+To keep the token fresh in interactive bash, zsh or fish, source iotspot.bash,
+iotspot.zsh or iotspot.fish from <prefix>/share/iotspot-helper/shell/ in your rc
+file (docs/integrations.md).
 )~"},
     {"exec", R"~(usage: iotspot-helper exec [--profile P] [--min-ttl SECONDS] -- COMMAND [ARGS...]
 
@@ -111,6 +138,42 @@ whether a token is cached and when it expires. Never shows a token or secret.
 Drops the cached token of the profile (or of every profile with --all), so the
 next call fetches a new one. --forget-secret also deletes the stored client secret.
 )~"},
+    {"prefetch", R"~(usage: iotspot-helper prefetch [--profile P ... | --all] [--min-ttl SECONDS]
+           [--jobs N] [--quiet]
+
+Refreshes cached tokens ahead of time, so that interactive calls always hit the
+cache; meant for cron and systemd timers (docs/unattended.md). A profile's token
+is fetched when the cached one would not outlive --min-ttl (default: twice the
+profile's refresh_margin, 600 s unless configured; a timer should pass its
+interval plus the margin, see the doc).
+
+  --profile P   a profile to refresh; repeat it for more (default: the profile
+                in force, $IOTSPOT_PROFILE or "default")
+  --all         every configured profile
+  --jobs N      refresh up to N profiles at once (1-64, default 8)
+  --quiet       print nothing for profiles that succeed
+
+Prints one line per profile on stdout ("refreshed" or "still fresh", and when
+its token expires; never the token), and one line per failed profile on stderr:
+  iotspot-helper: prefetch: profile "NAME": <what failed and what to do>
+Exit status: 0 all succeeded, 1 some failed; when all failed, their exit code
+(the lowest one when they differ).
+)~"},
+    {"serve", R"~(usage: iotspot-helper serve [--port N] [--profile P]
+       iotspot-helper serve --print-key
+
+Answers GET http://127.0.0.1:N/v1/token?profile=NAME (default port 47381) with
+{"access_token","token_type","expires_at","expires_in"}, from the same cache as
+`token`, for tools that cannot run a program (Postman, Bruno's safe mode).
+Every request needs the header X-Iotspot-Key: <key>; --print-key prints the
+per-user key (created on first use). Requests with an Origin header or a Host
+other than 127.0.0.1:N / localhost:N are refused. Runs in the foreground, logs
+one line per request on stderr, stops on SIGTERM or Ctrl-C. --profile sets the
+profile for requests that name none.
+)~"},
+    {"get", credential_help},
+    {"store", credential_help},
+    {"erase", credential_help},
 };
 
 } // namespace
@@ -124,6 +187,8 @@ std::string help_text(const std::string& command) {
     return overview;
 }
 
-std::string version_text() { return std::string("iotspot-helper ") + IOTSPOT_VERSION + "\n"; }
+std::string version_text() {
+    return std::string("iotspot-helper ") + IOTSPOT_VERSION + "\n";
+}
 
 } // namespace iotspot::cli

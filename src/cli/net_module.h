@@ -2,13 +2,24 @@
 // Loads the network module (iotspot-helper-net.so, built on Poco NetSSL) on first use.
 // Only a cache miss pays for loading Poco and OpenSSL.
 
+#include <memory>
+
+#include "core/local_endpoint.h"
 #include "core/token_client.h"
 
 namespace iotspot::cli {
 
 /// The token client of the network module, loaded once per process. Looked for beside the
-/// executable (build tree) and in <libdir>/iotspot-helper/ relative to it (installed). Throws Error(network)
-/// naming the path when it cannot be loaded.
+/// executable (build tree) and in <libdir>/iotspot-helper/ relative to it (installed). Throws
+/// Error(network) naming the path when it cannot be loaded.
 core::TokenClient& net_token_client();
+
+/// A new token client of its own (one per worker thread: a client is not thread-safe), from
+/// the same module, which is loaded only once. Throws like net_token_client().
+std::unique_ptr<core::TokenClient> new_net_token_client();
+
+/// Serves the local token endpoint on 127.0.0.1:`port` through the module's HTTP server until
+/// SIGTERM or SIGINT; returns 0 then. Throws Error when the port cannot be used.
+int net_serve(int port, core::LocalRequestHandler& handler, const core::Log& log);
 
 } // namespace iotspot::cli

@@ -1,16 +1,16 @@
 #include "cli/run.h"
 
-#include "cli/args.h"
-#include "cli/context.h"
-#include "cli/help.h"
-#include "core/error.h"
-
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <string>
 #include <sys/stat.h>
 #include <vector>
+
+#include "cli/args.h"
+#include "cli/context.h"
+#include "cli/help.h"
+#include "core/error.h"
 
 namespace iotspot::cli {
 
@@ -22,9 +22,12 @@ struct Entry {
 };
 
 constexpr Entry command_table[] = {
-    {"configure", configure_command}, {"token", token_command},   {"header", header_command},
-    {"env", env_command},             {"exec", exec_command},     {"status", status_command},
-    {"logout", logout_command},
+    {"configure", configure_command}, {"token", token_command},
+    {"header", header_command},       {"env", env_command},
+    {"exec", exec_command},           {"status", status_command},
+    {"logout", logout_command},       {"get", get_command},
+    {"store", store_command},         {"erase", erase_command},
+    {"prefetch", prefetch_command},   {"serve", serve_command},
 };
 
 // git runs "git-credential-iotspot get": the same program, invoked by another name.
@@ -49,7 +52,32 @@ int dispatch(const Invocation& inv) {
         }
     }
     throw core::Error(core::Exit::usage,
-                      "\"" + inv.command + "\" is not available in this build; see iotspot-helper --help");
+                      "\"" + inv.command +
+                          "\" is not available in this build; see iotspot-helper --help");
+}
+
+// As git-credential-iotspot the arguments are git's: "[OPTIONS] get|store|erase". Helpers
+// must ignore operations they do not know, so that git can add new ones (git-credential(1));
+// iotspot-helper's other commands are not git operations either.
+int dispatch_git_helper(const std::vector<std::string>& args) {
+    Invocation inv;
+    try {
+        inv = parse_arguments(args);
+    } catch (const UnknownCommand&) {
+        return 0;
+    }
+    if (inv.command.empty() && (inv.has("help") || inv.has("version"))) {
+        inv.command = "get";
+    }
+    if (inv.command.empty()) {
+        throw core::Error(core::Exit::usage, "git-credential-iotspot is run by git as "
+                                             "\"git-credential-iotspot get|store|erase\"; see "
+                                             "docs/integrations.md");
+    }
+    if (inv.command != "get" && inv.command != "store" && inv.command != "erase") {
+        return 0;
+    }
+    return dispatch(inv);
 }
 
 } // namespace
@@ -57,14 +85,15 @@ int dispatch(const Invocation& inv) {
 int run(int argc, char** argv) {
     ::umask(077);
     std::vector<std::string> args(argv + 1, argv + argc);
-    (void)invoked_as_git_helper(argc > 0 ? argv[0] : "");
+    const bool git_helper = invoked_as_git_helper(argc > 0 ? argv[0] : "");
     try {
-        return dispatch(parse_arguments(args));
+        return git_helper ? dispatch_git_helper(args) : dispatch(parse_arguments(args));
     } catch (const core::Error& error) {
         std::fprintf(stderr, "iotspot-helper: %s\n", error.what());
         return static_cast<int>(error.code());
     } catch (const std::exception& error) {
-        std::fprintf(stderr, "iotspot-helper: internal error: %s; please report it\n", error.what());
+        std::fprintf(stderr, "iotspot-helper: internal error: %s; please report it\n",
+                     error.what());
         return static_cast<int>(core::Exit::failure);
     }
 }

@@ -1,5 +1,9 @@
 // status and logout: what is configured and cached, and dropping it.
 
+#include <map>
+#include <set>
+#include <sys/stat.h>
+
 #include "cli/context.h"
 #include "core/crypto.h"
 #include "core/error.h"
@@ -7,10 +11,6 @@
 #include "core/output.h"
 #include "core/secret_store.h"
 #include "util/time.h"
-
-#include <map>
-#include <set>
-#include <sys/stat.h>
 
 namespace iotspot::cli {
 
@@ -113,7 +113,8 @@ std::string status_json(const std::vector<Row>& rows, std::int64_t now) {
         if (row.token) {
             out += "{\"cached\":true,\"expires_at\":" +
                    core::json_string(util::format_rfc3339(row.token->expires_at)) +
-                   ",\"expires_in\":" + std::to_string(std::max<std::int64_t>(0, row.token->expires_at - now)) +
+                   ",\"expires_in\":" +
+                   std::to_string(std::max<std::int64_t>(0, row.token->expires_at - now)) +
                    ",\"valid\":" + (row.token->expires_at > now ? "true" : "false") + "}";
         } else {
             out += "{\"cached\":false}";
@@ -141,7 +142,8 @@ int status_command(Context& ctx) {
         out += "profile \"" + row.name + "\"\n";
         if (row.profile) {
             out += "  client id:  " + row.profile->client_id +
-                   (row.profile->client_id_from_environment ? " (from IOTSPOT_CLIENT_ID)" : "") + "\n";
+                   (row.profile->client_id_from_environment ? " (from IOTSPOT_CLIENT_ID)" : "") +
+                   "\n";
             out += "  token URL:  " + row.profile->token_url + "\n";
             out += "  scope:      " + row.profile->scope + "\n";
             out += "  API URL:    " + row.profile->api_url + "\n";

@@ -1,11 +1,11 @@
 #include "cli/terminal.h"
 
-#include "core/error.h"
-
 #include <cstdio>
 #include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "core/error.h"
 
 namespace iotspot::cli {
 

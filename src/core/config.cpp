@@ -76,8 +76,7 @@ std::string parse_section(std::string_view line, int number) {
         line.substr(line.size() - suffix.size()) != suffix) {
         throw ConfigSyntaxError(number, "expected a section header like [profile \"default\"]");
     }
-    const std::string name(
-        line.substr(prefix.size(), line.size() - prefix.size() - suffix.size()));
+    const std::string name(line.substr(prefix.size(), line.size() - prefix.size() - suffix.size()));
     if (!util::is_valid_profile_name(name)) {
         throw ConfigSyntaxError(number, "invalid profile name \"" + name +
                                             "\" (use letters, digits, '.', '_' and '-')");
@@ -108,7 +107,8 @@ ConfigFile parse_config(std::string_view text) {
         const std::string key(trim(line.substr(0, equals)));
         const std::string value(trim(line.substr(equals + 1)));
         if (current == nullptr) {
-            throw ConfigSyntaxError(number, "\"" + key + "\" is outside a [profile \"NAME\"] section");
+            throw ConfigSyntaxError(number,
+                                    "\"" + key + "\" is outside a [profile \"NAME\"] section");
         }
         if (!is_known_key(key)) {
             throw ConfigSyntaxError(number, "unknown key \"" + key + "\"");
@@ -178,9 +178,10 @@ Profile resolve_profile(const std::string& name, const ConfigFile& file, const E
                         (name == "default" ? std::string() : " --profile " + name) +
                         " --client-id ID (or set IOTSPOT_CLIENT_ID and IOTSPOT_CLIENT_SECRET)");
     }
-    for (const auto& [key, value] : {std::pair<std::string, const std::string&>{"client_id", profile.client_id},
-                                     {"token_url", profile.token_url},
-                                     {"scope", profile.scope}}) {
+    for (const auto& [key, value] :
+         {std::pair<std::string, const std::string&>{"client_id", profile.client_id},
+          {"token_url", profile.token_url},
+          {"scope", profile.scope}}) {
         if (const auto problem = problem_with(key, value); !problem.empty()) {
             throw Error(Exit::not_configured, "profile \"" + name + "\": " + problem);
         }

@@ -15,14 +15,14 @@
 // Blank lines and lines starting with '#' or ';' are ignored. The client secret is never in
 // this file: it is stored encrypted in the secret store.
 
-#include "core/environment.h"
-
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "core/environment.h"
 
 namespace iotspot::core {
 

@@ -1,10 +1,11 @@
 #include "core/crypto.h"
 
-#include "core/error.h"
-#include "core/files.h"
+#include <vector>
 
 #include <sodium.h>
-#include <vector>
+
+#include "core/error.h"
+#include "core/files.h"
 
 namespace iotspot::core {
 
@@ -81,7 +82,8 @@ std::optional<std::string> open(const Key& key, std::string_view sealed,
     return plain;
 }
 
-std::string associated_data(std::string_view purpose, std::initializer_list<std::string_view> fields) {
+std::string associated_data(std::string_view purpose,
+                            std::initializer_list<std::string_view> fields) {
     std::string out(purpose);
     for (const auto field : fields) {
         out.push_back('\0');

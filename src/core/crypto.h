@@ -38,7 +38,8 @@ std::optional<std::string> open(const Key& key, std::string_view sealed,
 
 /// Joins the fields that identify a row into associated data: a purpose label, then each
 /// field, separated by NUL bytes (which no field may contain).
-std::string associated_data(std::string_view purpose, std::initializer_list<std::string_view> fields);
+std::string associated_data(std::string_view purpose,
+                            std::initializer_list<std::string_view> fields);
 
 /// Random bytes, hex-encoded (2 * `bytes` characters).
 std::string random_hex(std::size_t bytes);

@@ -1,12 +1,12 @@
 #include "core/file_lock.h"
 
-#include "core/error.h"
-
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
+
+#include "core/error.h"
 
 namespace iotspot::core {
 

@@ -1,20 +1,24 @@
 #include "core/files.h"
 
-#include "core/error.h"
-
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/error.h"
+
 namespace iotspot::core {
 
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+    return std::strerror(errno);
+}
 
-[[noreturn]] void fail(const std::string& message) { throw Error(Exit::store, message); }
+[[noreturn]] void fail(const std::string& message) {
+    throw Error(Exit::store, message);
+}
 
 void check_owner_and_mode(const std::string& path, const struct stat& info, bool directory) {
     if (info.st_uid != geteuid()) {
@@ -22,7 +26,8 @@ void check_owner_and_mode(const std::string& path, const struct stat& info, bool
     }
     if ((info.st_mode & 077) != 0) {
         throw StoreRefused(std::string(directory ? "directory " : "file ") + path +
-             " is accessible by other users; run: chmod " + (directory ? "700 " : "600 ") + path);
+                           " is accessible by other users; run: chmod " +
+                           (directory ? "700 " : "600 ") + path);
     }
 }
 

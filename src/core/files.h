@@ -25,8 +25,7 @@ void write_file_atomic(const std::string& path, const std::string& content, cons
 
 /// Creates `path` with `content` (0600) unless it exists; returns the content that is there
 /// afterwards, so that two processes racing to create it agree on one.
-std::string create_file_once(const std::string& path, const std::string& content,
-                             const char* what);
+std::string create_file_once(const std::string& path, const std::string& content, const char* what);
 
 /// The part of `path` before its last '/'.
 std::string parent_dir(const std::string& path);

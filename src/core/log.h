@@ -21,6 +21,8 @@ public:
 
     bool verbose() const { return verbose_; }
     void warning(std::string_view message) const { sink_("warning: " + std::string(message)); }
+    /// A line that is part of a command's normal output on stderr (serve's request log).
+    void info(std::string_view message) const { sink_(message); }
     /// Only with --verbose.
     void note(std::string_view message) const {
         if (verbose_) {

@@ -1,8 +1,8 @@
 #include "core/output.h"
 
-#include "util/time.h"
-
 #include <cstdio>
+
+#include "util/time.h"
 
 namespace iotspot::core {
 
@@ -31,12 +31,21 @@ std::string single_quoted_fish(std::string_view value) {
     return out + "'";
 }
 
+// PowerShell also takes U+2018..U+201B (curly single quotes, UTF-8 E2 80 98..9B) for ', so
+// each of them is doubled like ' itself.
 std::string single_quoted_powershell(std::string_view value) {
     std::string out = "'";
-    for (const char c : value) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        const char c = value[i];
         out.push_back(c);
         if (c == '\'') {
             out.push_back('\'');
+        } else if (value.substr(i, 2) == "\xE2\x80" && i + 2 < value.size() &&
+                   static_cast<unsigned char>(value[i + 2]) >= 0x98 &&
+                   static_cast<unsigned char>(value[i + 2]) <= 0x9B) {
+            out.append(value.substr(i + 1, 2));
+            out.append(value.substr(i, 3));
+            i += 2;
         }
     }
     return out + "'";
@@ -69,7 +78,9 @@ std::optional<Shell> parse_shell(std::string_view name) {
     return std::nullopt;
 }
 
-std::string format_token(std::string_view token) { return std::string(token) + "\n"; }
+std::string format_token(std::string_view token) {
+    return std::string(token) + "\n";
+}
 
 std::string format_header(std::string_view token) {
     return "Authorization: Bearer " + std::string(token) + "\n";
@@ -113,7 +124,8 @@ std::string json_string(std::string_view text) {
 }
 
 std::string format_json(std::string_view token, std::int64_t expires_at, std::int64_t now) {
-    return "{\"access_token\":" + json_string(token) + ",\"token_type\":\"Bearer\",\"expires_at\":" +
+    return "{\"access_token\":" + json_string(token) +
+           ",\"token_type\":\"Bearer\",\"expires_at\":" +
            json_string(util::format_rfc3339(expires_at)) +
            ",\"expires_in\":" + std::to_string(expires_at > now ? expires_at - now : 0) + "}\n";
 }

@@ -3,12 +3,12 @@
 // they are ever cached or printed, so they need no escaping; the quoting here is defence in
 // depth and keeps every format correct for any value.
 
-#include "core/expiry.h"
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "core/expiry.h"
 
 namespace iotspot::core {
 

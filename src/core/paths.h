@@ -5,9 +5,9 @@
 //   cache    $XDG_CACHE_HOME/iotspot-helper/tokens.db   (default ~/.cache)
 //   data     $XDG_DATA_HOME/iotspot-helper/key, secrets.db, serve.key (default ~/.local/share)
 
-#include "core/environment.h"
-
 #include <string>
+
+#include "core/environment.h"
 
 namespace iotspot::core {
 

@@ -1,8 +1,8 @@
 #include "core/secret_store.h"
 
-#include "core/error.h"
-
 #include <ctime>
+
+#include "core/error.h"
 
 namespace iotspot::core {
 
@@ -19,8 +19,7 @@ std::string secret_ad(const std::string& profile, const std::string& client_id) 
 
 } // namespace
 
-SecretStore::SecretStore(const std::string& path)
-try : db_(path, migrations, "secret store") {
+SecretStore::SecretStore(const std::string& path) try : db_(path, migrations, "secret store") {
 } catch (const DamagedDatabase& damaged) {
     throw Error(Exit::store, std::string(damaged.what()) +
                                  "; move it away and run iotspot-helper configure again");

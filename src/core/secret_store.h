@@ -3,11 +3,11 @@
 // A secret is bound to its profile and client id: configuring another client id for the
 // profile makes the old secret unusable rather than silently sent to the wrong client.
 
-#include "core/crypto.h"
-#include "core/sqlite.h"
-
 #include <optional>
 #include <string>
+
+#include "core/crypto.h"
+#include "core/sqlite.h"
 
 namespace iotspot::core {
 

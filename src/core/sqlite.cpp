@@ -1,12 +1,14 @@
 #include "core/sqlite.h"
 
-#include "core/error.h"
-
 #include <chrono>
 #include <fcntl.h>
-#include <unistd.h>
-#include <sqlite3.h>
+#include <mutex>
 #include <thread>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "core/error.h"
 
 namespace iotspot::core {
 
@@ -18,21 +20,39 @@ Database::Database(const std::string& path, const std::vector<const char*>& migr
                    const char* what)
     : path_(path), what_(what) {
     // Create the file 0600 whatever the umask; SQLite gives its -wal and -shm files the
-    // database file's permissions.
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        ::close(fd);
+    // database file's permissions. Only a new file is opened here: POSIX record locks belong
+    // to the process, and closing any descriptor of a file drops all of them, including the
+    // locks that other connections of this process (prefetch's threads) hold on it. The mutex
+    // keeps those connections from opening the new file before it is closed again.
+    {
+        static std::mutex creating;
+        const std::lock_guard<std::mutex> guard(creating);
+        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            ::close(fd);
+        }
     }
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
-    if (rc != SQLITE_OK) {
-        fail(rc, "open");
+    try {
+        if (rc != SQLITE_OK) {
+            fail(rc, "open");
+        }
+        sqlite3_busy_timeout(db_, busy_timeout_ms);
+        // Keep the -wal and -shm files when the last connection closes: recreating them
+        // costs every short-lived process a dozen system calls.
+        int persist = 1;
+        sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+        migrate(migrations);
+    } catch (...) {
+        sqlite3_close_v2(db_); // the destructor does not run when a constructor throws
+        throw;
     }
-    sqlite3_busy_timeout(db_, busy_timeout_ms);
-    migrate(migrations);
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+    sqlite3_close_v2(db_);
+}
 
 void Database::fail(int rc, const char* doing) const {
     const int primary = rc & 0xff;
@@ -46,8 +66,8 @@ void Database::fail(int rc, const char* doing) const {
     } else if (primary == SQLITE_FULL) {
         hint = "; free some disk space";
     }
-    throw Error(Exit::store, std::string("cannot ") + doing + " " + what_ + " " + path_ + ": " +
-                                 detail + hint);
+    throw Error(Exit::store,
+                std::string("cannot ") + doing + " " + what_ + " " + path_ + ": " + detail + hint);
 }
 
 void Database::exec(const char* sql) {
@@ -79,10 +99,9 @@ void Database::migrate(const std::vector<const char*>& migrations) {
     }
     if (current > target) {
         throw StoreRefused(std::string(what_) + " " + path_ +
-                                     " was written by a newer iotspot-helper (schema " +
-                                     std::to_string(current) + ", this one knows " +
-                                     std::to_string(target) +
-                                     "); upgrade iotspot-helper, or move the file away");
+                           " was written by a newer iotspot-helper (schema " +
+                           std::to_string(current) + ", this one knows " + std::to_string(target) +
+                           "); upgrade iotspot-helper, or move the file away");
     }
     // Several processes may create the file at once: WAL is switched on outside a
     // transaction (retrying while another holds the lock), then the migrations run under
@@ -113,7 +132,9 @@ void Database::migrate(const std::vector<const char*>& migrations) {
     }
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+    sqlite3_finalize(stmt_);
+}
 
 Statement& Statement::bind(int index, std::string_view text) {
     sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
@@ -143,18 +164,22 @@ bool Statement::step() {
 
 std::string Statement::text(int column) const {
     const auto* data = sqlite3_column_text(stmt_, column);
-    return data == nullptr ? std::string()
-                           : std::string(reinterpret_cast<const char*>(data),
-                                         static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+    return data == nullptr
+               ? std::string()
+               : std::string(reinterpret_cast<const char*>(data),
+                             static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
 std::string Statement::blob(int column) const {
     const auto* data = sqlite3_column_blob(stmt_, column);
-    return data == nullptr ? std::string()
-                           : std::string(static_cast<const char*>(data),
-                                         static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+    return data == nullptr
+               ? std::string()
+               : std::string(static_cast<const char*>(data),
+                             static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
-std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::integer(int column) const {
+    return sqlite3_column_int64(stmt_, column);
+}
 
 } // namespace iotspot::core

@@ -1,9 +1,9 @@
 #include "core/token_cache.h"
 
-#include "core/error.h"
-
 #include <cstdio>
 #include <ctime>
+
+#include "core/error.h"
 
 namespace iotspot::core {
 
@@ -85,7 +85,8 @@ bool TokenCache::erase(const std::string& profile) {
 
 std::vector<TokenCache::Entry> TokenCache::entries() {
     std::vector<Entry> out;
-    auto stmt = db_->prepare("SELECT profile, obtained_at, expires_at FROM tokens ORDER BY profile");
+    auto stmt =
+        db_->prepare("SELECT profile, obtained_at, expires_at FROM tokens ORDER BY profile");
     while (stmt.step()) {
         out.push_back(Entry{stmt.text(0), TokenTimes{stmt.integer(1), stmt.integer(2)}});
     }

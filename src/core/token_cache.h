@@ -4,15 +4,15 @@
 // token URL, scope and the row's times, so a row that was copied, edited, or belongs to a
 // profile since reconfigured simply fails to open and counts as a miss.
 
-#include "core/crypto.h"
-#include "core/expiry.h"
-#include "core/log.h"
-#include "core/sqlite.h"
-
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "core/crypto.h"
+#include "core/expiry.h"
+#include "core/log.h"
+#include "core/sqlite.h"
 
 namespace iotspot::core {
 

@@ -6,12 +6,12 @@
 // loads only on a cache miss, so a cache hit never pays for loading Poco and OpenSSL.
 // Nothing is thrown across this boundary: a FetchResult carries the outcome.
 
-#include "core/error.h"
-#include "core/log.h"
-
 #include <cstdint>
 #include <optional>
 #include <string>
+
+#include "core/error.h"
+#include "core/log.h"
 
 namespace iotspot::core {
 
@@ -20,20 +20,20 @@ struct TokenRequest {
     std::string client_id;
     std::string client_secret;
     std::string scope;
-    std::string ca_file;           ///< trusted in addition to the system store; may be empty
-    int timeout_seconds = 10;      ///< bound on connecting, and on each read and write
+    std::string ca_file;      ///< trusted in addition to the system store; may be empty
+    int timeout_seconds = 10; ///< bound on connecting, and on each read and write
 };
 
 struct FetchResult {
-    Exit code = Exit::ok;  ///< ok, rejected (OAuth error) or network (everything else)
-    std::string message;   ///< what went wrong, for the user; never contains the secret
-    bool retryable = false;                   ///< connection error, timeout, 5xx, throttling
-    std::optional<std::int64_t> retry_after;  ///< seconds, from a Retry-After header
+    Exit code = Exit::ok;   ///< ok, rejected (OAuth error) or network (everything else)
+    std::string message;    ///< what went wrong, for the user; never contains the secret
+    bool retryable = false; ///< connection error, timeout, 5xx, throttling
+    std::optional<std::int64_t> retry_after; ///< seconds, from a Retry-After header
 
     std::string access_token;
     std::int64_t expires_in = 0;
-    std::optional<std::int64_t> server_date;  ///< the answer's Date header, Unix seconds
-    std::optional<std::int64_t> jwt_issued_at; ///< the token's `iat`, when it is a JWT
+    std::optional<std::int64_t> server_date;    ///< the answer's Date header, Unix seconds
+    std::optional<std::int64_t> jwt_issued_at;  ///< the token's `iat`, when it is a JWT
     std::optional<std::int64_t> jwt_expires_at; ///< the token's `exp`, when it is a JWT
 };
 

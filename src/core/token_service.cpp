@@ -1,5 +1,8 @@
 #include "core/token_service.h"
 
+#include <cstdlib>
+#include <sys/stat.h>
+
 #include "core/error.h"
 #include "core/file_lock.h"
 #include "core/files.h"
@@ -7,9 +10,6 @@
 #include "core/secret_store.h"
 #include "util/strings.h"
 #include "util/time.h"
-
-#include <cstdlib>
-#include <sys/stat.h>
 
 namespace iotspot::core {
 
@@ -35,16 +35,17 @@ std::string expiry_text(const TokenTimes& times, std::int64_t now) {
 } // namespace
 
 std::string missing_secret_message(const Profile& profile, bool unreadable) {
-    const std::string again = "run: iotspot-helper configure" +
-                              (profile.name == "default" ? std::string()
-                                                         : " --profile " + profile.name) +
-                              " --client-id " + profile.client_id;
+    const std::string configure =
+        "iotspot-helper configure" +
+        (profile.name == "default" ? std::string() : " --profile " + profile.name) +
+        " --client-id " + profile.client_id;
     if (unreadable) {
         return "the stored client secret of profile \"" + profile.name +
-               "\" cannot be decrypted (the key file was replaced, or the client id changed); " +
-               again;
+               "\" cannot be decrypted (the key file was deleted or replaced, or the client id "
+               "changed); enter the secret again with: " +
+               configure;
     }
-    return "no client secret for profile \"" + profile.name + "\"; " + again +
+    return "no client secret for profile \"" + profile.name + "\"; run: " + configure +
            " (or set IOTSPOT_CLIENT_SECRET)";
 }
 
@@ -91,13 +92,16 @@ std::string TokenService::client_secret(const Profile& profile) {
     SecretStore store(deps_.paths.secret_db());
     auto lookup = store.load(profile.name, profile.client_id, key());
     if (lookup.status != SecretStore::Status::found) {
-        throw Error(Exit::not_configured,
-                    missing_secret_message(profile, lookup.status == SecretStore::Status::unreadable));
+        throw Error(
+            Exit::not_configured,
+            missing_secret_message(profile, lookup.status == SecretStore::Status::unreadable));
     }
     return std::move(lookup.secret);
 }
 
-FetchResult TokenService::fetch(const TokenRequest& base, std::int64_t& started_at) {
+FetchResult TokenService::fetch(const std::string& profile, const TokenRequest& base,
+                                std::int64_t& started_at) {
+    const std::string who = "profile \"" + profile + "\": ";
     const std::int64_t deadline = deps_.now() + time_budget();
     TokenClient& client = deps_.client();
     for (int attempt = 1;; ++attempt) {
@@ -106,7 +110,7 @@ FetchResult TokenService::fetch(const TokenRequest& base, std::int64_t& started_
         request.timeout_seconds =
             static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(10, remaining)));
         started_at = deps_.now();
-        log_.note("requesting a token from " + request.token_url + " (attempt " +
+        log_.note(who + "requesting a token from " + request.token_url + " (attempt " +
                   std::to_string(attempt) + ")");
         FetchResult result = client.fetch(request, log_);
         if (result.code == Exit::ok || !result.retryable) {
@@ -115,12 +119,12 @@ FetchResult TokenService::fetch(const TokenRequest& base, std::int64_t& started_
         const auto wait = retry_delay(attempt, result.retry_after,
                                       static_cast<double>(deadline - deps_.now()), deps_.jitter());
         if (!wait) {
-            result.message += attempt > 1 ? " (gave up after " + std::to_string(attempt) + " attempts)"
-                                          : "";
+            result.message +=
+                attempt > 1 ? " (gave up after " + std::to_string(attempt) + " attempts)" : "";
             return result;
         }
-        log_.note(result.message + "; retrying in " + std::to_string(static_cast<int>(*wait * 1000)) +
-                  " ms");
+        log_.note(who + result.message + "; retrying in " +
+                  std::to_string(static_cast<int>(*wait * 1000)) + " ms");
         deps_.sleep(*wait);
     }
 }
@@ -146,14 +150,17 @@ void TokenService::cross_check(const Profile& profile, const FetchResult& result
     }
 }
 
-IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t> min_ttl) {
+IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t> min_ttl,
+                              WhenRefreshFails when_fails) {
     const TokenBinding binding = binding_of(profile);
     const auto fresh = [&](const std::optional<CachedToken>& cached) {
         return cached && is_fresh(cached->times, deps_.now(), profile.refresh_margin, min_ttl);
     };
     const auto hit = [&](CachedToken&& cached) {
-        log_.note("cache hit for profile \"" + profile.name + "\", expires " +
-                  expiry_text(cached.times, deps_.now()));
+        if (log_.verbose()) {
+            log_.note("cache hit for profile \"" + profile.name + "\", expires " +
+                      expiry_text(cached.times, deps_.now()));
+        }
         return IssuedToken{std::move(cached.access_token), cached.times, true};
     };
 
@@ -170,7 +177,8 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
     if (tokens) {
         try {
             ensure_private_dir(deps_.paths.lock_dir());
-            lock = std::make_unique<FileLock>(deps_.paths.lock_dir() + "/" + profile.name + ".lock");
+            lock =
+                std::make_unique<FileLock>(deps_.paths.lock_dir() + "/" + profile.name + ".lock");
         } catch (const StoreRefused&) {
             throw;
         } catch (const Error& error) {
@@ -185,7 +193,7 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
     TokenRequest request{profile.token_url, profile.client_id, client_secret(profile),
                          profile.scope,     profile.ca_file,   10};
     std::int64_t started_at = 0;
-    FetchResult result = fetch(request, started_at);
+    FetchResult result = fetch(profile.name, request, started_at);
     const std::int64_t received_at = deps_.now();
 
     if (result.code == Exit::ok) {
@@ -203,9 +211,14 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
         }
     }
     if (result.code != Exit::ok) {
-        if (cached && is_unexpired(cached->times, received_at)) {
-            log_.warning("refreshing the token of profile \"" + profile.name +
-                         "\" failed: " + result.message + "; using the cached token, which expires " +
+        const bool usable = cached && is_unexpired(cached->times, received_at);
+        if (usable && when_fails == WhenRefreshFails::fail) {
+            throw Error(result.code, result.message + "; the cached token stays in use until " +
+                                         expiry_text(cached->times, received_at));
+        }
+        if (usable) {
+            log_.warning("refreshing the token of profile \"" + profile.name + "\" failed: " +
+                         result.message + "; using the cached token, which expires " +
                          expiry_text(cached->times, received_at));
             return IssuedToken{std::move(cached->access_token), cached->times, true};
         }
@@ -227,7 +240,8 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
     if (min_ttl && token.times.expires_at - received_at <= *min_ttl) {
         log_.warning("a fresh token of profile \"" + profile.name + "\" lives only " +
                      util::format_duration(token.times.expires_at - received_at) +
-                     ", less than --min-ttl " + std::to_string(*min_ttl) + " s; handing it out anyway");
+                     ", less than --min-ttl " + std::to_string(*min_ttl) +
+                     " s; handing it out anyway");
     }
     return IssuedToken{std::move(token.access_token), token.times, false};
 }

@@ -10,6 +10,12 @@
 //
 // Time, the network and sleeping are passed in, so every branch is tested without them.
 
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/environment.h"
@@ -19,22 +25,22 @@
 #include "core/token_cache.h"
 #include "core/token_client.h"
 
-#include <cstdint>
-#include <functional>
-#include <memory>
-#include <optional>
-#include <string>
-
 namespace iotspot::core {
 
 struct ServiceDeps {
     Paths paths;
     Environment env;
     const Log* log = nullptr;
-    std::function<TokenClient&()> client;        ///< loads the network module on first use
-    std::function<std::int64_t()> now;           ///< Unix seconds
+    std::function<TokenClient&()> client; ///< loads the network module on first use
+    std::function<std::int64_t()> now;    ///< Unix seconds
     std::function<void(double seconds)> sleep;
-    std::function<double()> jitter;              ///< uniform in [0, 1)
+    std::function<double()> jitter; ///< uniform in [0, 1)
+};
+
+/// What get() does when a refresh fails while the cached token still has life left.
+enum class WhenRefreshFails {
+    use_cached, ///< hand out the cached token with a warning (stale-while-error)
+    fail,       ///< throw the refresh's error (prefetch: the refresh is the point)
 };
 
 struct IssuedToken {
@@ -50,7 +56,9 @@ public:
 
     /// A token for `profile` with more than the refresh margin (or `min_ttl`) left.
     /// Throws Error with exit 3 (no secret), 4 (rejected), 5 (network) or 6 (store).
-    IssuedToken get(const Profile& profile, std::optional<std::int64_t> min_ttl);
+    /// `when_fails` decides between stale-while-error and an error when a refresh fails.
+    IssuedToken get(const Profile& profile, std::optional<std::int64_t> min_ttl,
+                    WhenRefreshFails when_fails = WhenRefreshFails::use_cached);
 
     /// Drops the cached token of `profile`; true when there was one.
     bool forget_token(const std::string& profile);
@@ -65,7 +73,8 @@ private:
     TokenCache* cache();
     const Key& key();
     std::string client_secret(const Profile& profile);
-    FetchResult fetch(const TokenRequest& request, std::int64_t& started_at);
+    FetchResult fetch(const std::string& profile, const TokenRequest& request,
+                      std::int64_t& started_at);
     void cross_check(const Profile& profile, const FetchResult& result, std::int64_t received_at);
 
     ServiceDeps deps_;

@@ -1,7 +1,10 @@
 #include "net/https_token_client.h"
 
-#include "net/token_reply.h"
-#include "util/strings.h"
+#include <cstdlib>
+#include <ctime>
+#include <istream>
+#include <memory>
+#include <mutex>
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPBasicCredentials.h>
@@ -14,10 +17,9 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/VerificationErrorArgs.h>
 #include <Poco/URI.h>
-#include <cstdlib>
-#include <ctime>
-#include <istream>
-#include <mutex>
+
+#include "net/token_reply.h"
+#include "util/strings.h"
 
 namespace iotspot::net {
 
@@ -109,9 +111,10 @@ std::optional<Proxy> proxy_for(const std::string& host) {
         }
         const std::string name = util::ascii_lower(host);
         const std::string suffix = util::ascii_lower(entry);
-        if (name == suffix || (name.size() > suffix.size() &&
-                               name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-                               name[name.size() - suffix.size() - 1] == '.')) {
+        if (name == suffix ||
+            (name.size() > suffix.size() &&
+             name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+             name[name.size() - suffix.size() - 1] == '.')) {
             return std::nullopt;
         }
     }
@@ -134,6 +137,37 @@ std::optional<Proxy> proxy_for(const std::string& host) {
     }
 }
 
+struct HttpsTokenClient::Connection {
+    std::string host;
+    unsigned short port = 0;
+    std::string ca_file;
+    std::optional<Proxy> proxy;
+    std::unique_ptr<Poco::Net::HTTPSClientSession> session;
+
+    bool serves(const Poco::URI& uri, const std::string& ca,
+                const std::optional<Proxy>& via) const {
+        const auto same_proxy = [&] {
+            if (!proxy || !via) {
+                return !proxy && !via;
+            }
+            return proxy->host == via->host && proxy->port == via->port &&
+                   proxy->username == via->username && proxy->password == via->password;
+        };
+        return host == uri.getHost() && port == uri.getPort() && ca_file == ca && same_proxy();
+    }
+
+    // An idle kept-alive connection has nothing to read; if it has, the server closed it
+    // (or sent something unasked for) and it must not be used.
+    bool still_open() const {
+        try {
+            return session->connected() &&
+                   !session->socket().poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ);
+        } catch (const Poco::Exception&) {
+            return false;
+        }
+    }
+};
+
 HttpsTokenClient::HttpsTokenClient() {
     static std::once_flag once;
     std::call_once(once, [] {
@@ -143,43 +177,54 @@ HttpsTokenClient::HttpsTokenClient() {
     });
 }
 
-FetchResult HttpsTokenClient::fetch(const core::TokenRequest& request, const core::Log& log) {
-    Poco::URI uri;
-    try {
-        uri = Poco::URI(request.token_url);
-    } catch (const Poco::Exception&) {
-        return network_failure("token_url is not a valid URL; run iotspot-helper configure", false);
-    }
-    if (uri.getScheme() != "https") {
-        return network_failure("token_url must be https://", false);
-    }
+HttpsTokenClient::~HttpsTokenClient() = default;
+
+namespace {
+
+// How far an exchange got: a TLS error while connecting is a certificate or protocol
+// problem; once the request is out, it means the server went away without a proper close.
+enum class Phase { connecting, awaiting_answer, reading_answer };
+
+// One request and its answer on `session`. `complete` tells whether the answer was read to
+// its end, so the connection may carry the next request; `closed_early` whether the server
+// closed the connection before any answer (a kept-alive connection that timed out).
+FetchResult exchange(Poco::Net::HTTPSClientSession& session, const core::TokenRequest& request,
+                     const Poco::URI& uri, const core::Log& log, bool& complete,
+                     bool& closed_early) {
     const std::string where = uri.getHost() + ":" + std::to_string(uri.getPort());
+    Phase phase = Phase::connecting;
+    const auto went_away = [&] {
+        if (phase == Phase::reading_answer) {
+            return network_failure(
+                "the token server's answer was cut short (connection closed early)", true);
+        }
+        closed_early = true;
+        return network_failure(
+            "the token server " + where + " closed the connection without an answer", true);
+    };
     try {
-        Poco::Net::HTTPSClientSession session(uri.getHost(), uri.getPort(), make_context(request.ca_file));
         const Poco::Timespan timeout(request.timeout_seconds, 0);
         session.setTimeout(timeout, timeout, timeout);
-        if (const auto proxy = proxy_for(uri.getHost())) {
-            log.note("using proxy " + proxy->host + ":" + std::to_string(proxy->port));
-            session.setProxy(proxy->host, proxy->port);
-            if (!proxy->username.empty()) {
-                session.setProxyCredentials(proxy->username, proxy->password);
-            }
-        }
 
         Poco::Net::HTTPRequest http(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathEtc(),
                                     Poco::Net::HTTPMessage::HTTP_1_1);
-        Poco::Net::HTTPBasicCredentials(request.client_id, request.client_secret).authenticate(http);
+        Poco::Net::HTTPBasicCredentials(request.client_id, request.client_secret)
+            .authenticate(http);
         http.setContentType("application/x-www-form-urlencoded");
         http.set("Accept", "application/json");
         http.set("User-Agent", "iotspot-helper");
-        const std::string body = "grant_type=client_credentials&client_id=" +
-                                 form_encode(request.client_id) +
-                                 "&scope=" + form_encode(request.scope);
+        const std::string body =
+            "grant_type=client_credentials&client_id=" + form_encode(request.client_id) +
+            "&scope=" + form_encode(request.scope);
         http.setContentLength(static_cast<std::streamsize>(body.size()));
-        session.sendRequest(http) << body;
+        std::ostream& out = session.sendRequest(http);
+        // sendRequest has connected and completed the TLS handshake.
+        phase = Phase::awaiting_answer;
+        out << body;
 
         Poco::Net::HTTPResponse response;
         std::istream& in = session.receiveResponse(response);
+        phase = Phase::reading_answer;
         HttpAnswer answer;
         answer.status = static_cast<int>(response.getStatus());
         for (const auto& [name, value] : response) {
@@ -189,14 +234,15 @@ FetchResult HttpsTokenClient::fetch(const core::TokenRequest& request, const cor
         while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
             answer.body.append(buffer, static_cast<std::size_t>(in.gcount()));
             if (answer.body.size() > max_answer_bytes) {
-                return network_failure("the token server's answer is larger than 1 MiB; check token_url",
-                                       false);
+                return network_failure(
+                    "the token server's answer is larger than 1 MiB; check token_url", false);
             }
         }
         if (response.hasContentLength() &&
             static_cast<std::int64_t>(answer.body.size()) < response.getContentLength64()) {
             answer.truncated = true;
         }
+        complete = !answer.truncated && response.getKeepAlive();
         log.note("token server " + where + " answered HTTP " + std::to_string(answer.status));
         const auto now = static_cast<std::int64_t>(std::time(nullptr));
         FetchResult result = interpret_answer(answer, request.scope, now);
@@ -205,6 +251,9 @@ FetchResult HttpsTokenClient::fetch(const core::TokenRequest& request, const cor
         }
         return result;
     } catch (const Poco::Net::SSLException& error) {
+        if (phase != Phase::connecting) {
+            return went_away();
+        }
         std::string reason = certificate_handler->take_reason();
         if (reason.empty()) {
             reason = error.message().empty() ? error.displayText() : error.message();
@@ -218,21 +267,95 @@ FetchResult HttpsTokenClient::fetch(const core::TokenRequest& request, const cor
                                    std::to_string(request.timeout_seconds) + " s",
                                true);
     } catch (const Poco::Net::NoMessageException&) {
-        return network_failure("the token server " + where + " closed the connection without an answer",
-                               true);
+        return went_away();
+    } catch (const Poco::Net::ConnectionResetException&) {
+        if (phase != Phase::connecting) {
+            return went_away();
+        }
+        return network_failure("the token server " + where + " reset the connection", true);
     } catch (const Poco::Net::HostNotFoundException&) {
         return network_failure("cannot resolve " + uri.getHost() + "; check token_url and your DNS",
                                true);
     } catch (const Poco::Net::ConnectionRefusedException&) {
-        return network_failure("connection to the token server " + where +
-                                   " was refused; check token_url",
-                               true);
+        return network_failure(
+            "connection to the token server " + where + " was refused; check token_url", true);
     } catch (const Poco::Exception& error) {
-        return network_failure("cannot reach the token server " + where + ": " + error.displayText(),
-                               true);
+        return network_failure(
+            "cannot reach the token server " + where + ": " + error.displayText(), true);
     } catch (const std::exception& error) {
         return network_failure(std::string("token request failed: ") + error.what(), false);
     }
+}
+
+} // namespace
+
+FetchResult HttpsTokenClient::fetch(const core::TokenRequest& request, const core::Log& log) {
+    Poco::URI uri;
+    try {
+        uri = Poco::URI(request.token_url);
+    } catch (const Poco::Exception&) {
+        return network_failure("token_url is not a valid URL; run iotspot-helper configure", false);
+    }
+    if (uri.getScheme() != "https") {
+        return network_failure("token_url must be https://", false);
+    }
+    const std::string where = uri.getHost() + ":" + std::to_string(uri.getPort());
+    const auto proxy = proxy_for(uri.getHost());
+    bool complete = false;
+    bool closed_early = false;
+
+    if (connection_ && connection_->serves(uri, request.ca_file, proxy) &&
+        connection_->still_open()) {
+        log.note("reusing the connection to " + where);
+        FetchResult result =
+            exchange(*connection_->session, request, uri, log, complete, closed_early);
+        if (!closed_early) {
+            if (!complete) {
+                connection_.reset();
+            }
+            return result;
+        }
+        // The server closed the idle connection just as the request went out: the request
+        // never got an answer, so it is sent again on a new connection, as browsers do.
+        log.note("the token server closed the kept-alive connection; reconnecting");
+    }
+    connection_.reset();
+
+    try {
+        auto connection = std::make_unique<Connection>();
+        connection->host = uri.getHost();
+        connection->port = uri.getPort();
+        connection->ca_file = request.ca_file;
+        connection->proxy = proxy;
+        connection->session = std::make_unique<Poco::Net::HTTPSClientSession>(
+            uri.getHost(), uri.getPort(), make_context(request.ca_file));
+        connection->session->setKeepAlive(true);
+        if (proxy) {
+            log.note("using proxy " + proxy->host + ":" + std::to_string(proxy->port));
+            connection->session->setProxy(proxy->host, proxy->port);
+            if (!proxy->username.empty()) {
+                connection->session->setProxyCredentials(proxy->username, proxy->password);
+            }
+        }
+        connection_ = std::move(connection);
+    } catch (const Poco::Net::SSLException& error) {
+        return network_failure(
+            "TLS with " + where +
+                " failed: " + (error.message().empty() ? error.displayText() : error.message()) +
+                "; if the server uses a private CA, pass it with configure "
+                "--ca-file",
+            false);
+    } catch (const std::exception& error) {
+        return network_failure(std::string("token request failed: ") + error.what(), false);
+    }
+
+    complete = false;
+    closed_early = false;
+    FetchResult result = exchange(*connection_->session, request, uri, log, complete, closed_early);
+    if (!complete) {
+        connection_.reset();
+    }
+    return result;
 }
 
 } // namespace iotspot::net

@@ -2,18 +2,33 @@
 // The token client on Poco NetSSL: one POST to the token endpoint over TLS 1.2+, with
 // certificate and host-name verification always on (the system CA store plus the profile's
 // ca_file), HTTPS_PROXY / NO_PROXY honoured, and connect/read timeouts.
+//
+// A client keeps its last connection open (HTTP keep-alive) and reuses it for the next
+// request to the same host, port, CA file and proxy, so a prefetch worker that refreshes
+// several profiles pays for one TLS handshake. A kept connection that the server has closed
+// meanwhile is replaced transparently. One client serves one thread at a time.
 
-#include "core/token_client.h"
-
+#include <memory>
 #include <optional>
 #include <string>
+
+#include "core/token_client.h"
 
 namespace iotspot::net {
 
 class HttpsTokenClient : public core::TokenClient {
 public:
     HttpsTokenClient();
+    ~HttpsTokenClient() override;
+    HttpsTokenClient(const HttpsTokenClient&) = delete;
+    HttpsTokenClient& operator=(const HttpsTokenClient&) = delete;
+
     core::FetchResult fetch(const core::TokenRequest& request, const core::Log& log) override;
+
+private:
+    /// The kept-alive session and what it was opened for.
+    struct Connection;
+    std::unique_ptr<Connection> connection_;
 };
 
 /// A proxy to use for `host`, from HTTPS_PROXY/https_proxy unless NO_PROXY/no_proxy names

@@ -1,13 +1,14 @@
 #include "net/token_reply.h"
 
-#include "util/strings.h"
+#include <sstream>
 
 #include <Poco/Base64Decoder.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeParser.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <sstream>
+
+#include "util/strings.h"
 
 namespace iotspot::net {
 
@@ -118,7 +119,8 @@ FetchResult oauth_error(const std::string& error, const std::optional<std::strin
     } else if (error == "unauthorized_client") {
         result.message = "this client may not use the client-credentials grant "
                          "(unauthorized_client)" +
-                         detail + "; ask your organization admin to enable it in the Control Center";
+                         detail +
+                         "; ask your organization admin to enable it in the Control Center";
     } else if (error == "invalid_scope") {
         result.message = "the token server refused the scope \"" + printable(scope) +
                          "\" (invalid_scope)" + detail + "; iotspot's scope is iotspot/openapi";
@@ -148,7 +150,8 @@ std::optional<std::int64_t> parse_http_date(const std::string& text) {
     }
 }
 
-std::pair<std::optional<std::int64_t>, std::optional<std::int64_t>> jwt_times(const std::string& token) {
+std::pair<std::optional<std::int64_t>, std::optional<std::int64_t>>
+jwt_times(const std::string& token) {
     const auto parts = util::split(token, '.');
     if (parts.size() != 3) {
         return {};

@@ -2,12 +2,12 @@
 // Reading the token server's answer: Cognito's success JSON, its OAuth2 errors, AWS's
 // throttling body, and everything malformed. Pure: the HTTP exchange is passed in.
 
-#include "core/token_client.h"
-
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+
+#include "core/token_client.h"
 
 namespace iotspot::net {
 
@@ -26,7 +26,8 @@ core::FetchResult interpret_answer(const HttpAnswer& answer, const std::string& 
 
 /// The `iat` and `exp` claims of a JWT, when `token` is one (unverified: only used to
 /// cross-check expires_in).
-std::pair<std::optional<std::int64_t>, std::optional<std::int64_t>> jwt_times(const std::string& token);
+std::pair<std::optional<std::int64_t>, std::optional<std::int64_t>>
+jwt_times(const std::string& token);
 
 /// Parses an HTTP date (RFC 7231) into Unix seconds.
 std::optional<std::int64_t> parse_http_date(const std::string& text);

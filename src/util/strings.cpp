@@ -53,8 +53,8 @@ bool is_valid_profile_name(std::string_view text) {
         return false;
     }
     for (const char c : text) {
-        const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-                        c == '-';
+        const bool ok =
+            std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
         if (!ok) {
             return false;
         }
@@ -69,8 +69,9 @@ bool is_b64token(std::string_view text) {
     std::size_t i = 0;
     for (; i < text.size(); ++i) {
         const char c = text[i];
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~' ||
+                        c == '+' || c == '/';
         if (!ok) {
             break;
         }

@@ -10,7 +10,8 @@ namespace iotspot::test {
 class TempDir {
 public:
     TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "iotspot-unit-XXXXXX").string();
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "iotspot-unit-XXXXXX").string();
         path_ = ::mkdtemp(pattern.data());
     }
     ~TempDir() {

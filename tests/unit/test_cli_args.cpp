@@ -1,7 +1,7 @@
+#include <catch2/catch.hpp>
+
 #include "cli/args.h"
 #include "core/error.h"
-
-#include <catch2/catch.hpp>
 
 using namespace iotspot;
 using cli::parse_arguments;
@@ -49,7 +49,8 @@ TEST_CASE("args: mistakes are usage errors (exit 2)") {
     CHECK(exit_of({"token", "--json=yes"}) == core::Exit::usage);
     CHECK(exit_of({"token", "extra"}) == core::Exit::usage);
     CHECK(exit_of({"token", "-x"}) == core::Exit::usage);
-    CHECK_THROWS_AS(parse_arguments({"token", "--min-ttl", "soon"}).seconds("min-ttl"), core::Error);
+    CHECK_THROWS_AS(parse_arguments({"token", "--min-ttl", "soon"}).seconds("min-ttl"),
+                    core::Error);
     CHECK_THROWS_AS(parse_arguments({"token", "--min-ttl", "-5"}).seconds("min-ttl"), core::Error);
 }
 

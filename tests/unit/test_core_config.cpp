@@ -1,7 +1,7 @@
+#include <catch2/catch.hpp>
+
 #include "core/config.h"
 #include "core/error.h"
-
-#include <catch2/catch.hpp>
 
 using namespace iotspot::core;
 
@@ -39,8 +39,8 @@ TEST_CASE("config: errors name the line") {
         }
         return 0;
     };
-    CHECK(line_of("client_id = x\n") == 1);                              // outside a section
-    CHECK(line_of("[profile \"a\"]\nclient-id = x\n") == 2);             // unknown key
+    CHECK(line_of("client_id = x\n") == 1);                                 // outside a section
+    CHECK(line_of("[profile \"a\"]\nclient-id = x\n") == 2);                // unknown key
     CHECK(line_of("[profile \"a\"]\n\ntoken_url = http://x/token\n") == 3); // not https
     CHECK(line_of("[profile \"a\"]\nrefresh_margin = soon\n") == 2);
     CHECK(line_of("[profile \"bad name\"]\n") == 1);
@@ -82,7 +82,9 @@ TEST_CASE("config: environment overrides the file, defaults fill the rest") {
         CHECK(p.client_id_from_environment);
     }
     SECTION("environment alone is enough") {
-        const auto p = resolve_profile("ci", ConfigFile{}, Environment(std::map<std::string, std::string>{{"IOTSPOT_CLIENT_ID", "x"}}));
+        const auto p = resolve_profile(
+            "ci", ConfigFile{},
+            Environment(std::map<std::string, std::string>{{"IOTSPOT_CLIENT_ID", "x"}}));
         CHECK(p.client_id == "x");
     }
 }
@@ -98,7 +100,8 @@ TEST_CASE("config: a profile without client id is not configured (exit 3)") {
 }
 
 TEST_CASE("config: an http token URL from the environment is refused") {
-    const Environment env({{"IOTSPOT_CLIENT_ID", "x"}, {"IOTSPOT_TOKEN_URL", "http://plain/token"}});
+    const Environment env(
+        {{"IOTSPOT_CLIENT_ID", "x"}, {"IOTSPOT_TOKEN_URL", "http://plain/token"}});
     CHECK_THROWS_AS(resolve_profile("default", ConfigFile{}, env), Error);
 }
 

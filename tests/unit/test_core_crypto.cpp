@@ -1,10 +1,11 @@
+#include <fstream>
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+
 #include "core/crypto.h"
 #include "core/error.h"
 #include "temp_dir.h"
-
-#include <catch2/catch.hpp>
-#include <fstream>
-#include <sys/stat.h>
 
 using namespace iotspot::core;
 using iotspot::test::TempDir;

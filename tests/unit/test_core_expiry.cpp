@@ -1,6 +1,6 @@
-#include "core/expiry.h"
-
 #include <catch2/catch.hpp>
+
+#include "core/expiry.h"
 
 using namespace iotspot::core;
 

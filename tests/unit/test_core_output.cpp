@@ -1,6 +1,6 @@
-#include "core/output.h"
-
 #include <catch2/catch.hpp>
+
+#include "core/output.h"
 
 using namespace iotspot::core;
 
@@ -10,14 +10,21 @@ TEST_CASE("output: token and header") {
 }
 
 TEST_CASE("output: env for POSIX shells ends each statement with ';'") {
-    CHECK(format_env("abc.def", 1700000000, Shell::sh) ==
-          "export IOTSPOT_ACCESS_TOKEN='abc.def';\nexport IOTSPOT_TOKEN_EXPIRES_AT='1700000000';\n");
+    CHECK(
+        format_env("abc.def", 1700000000, Shell::sh) ==
+        "export IOTSPOT_ACCESS_TOKEN='abc.def';\nexport IOTSPOT_TOKEN_EXPIRES_AT='1700000000';\n");
 }
 
 TEST_CASE("output: quoting survives quotes in values for every shell") {
     CHECK(format_env("a'b", 1, Shell::sh).find("'a'\\''b'") != std::string::npos);
     CHECK(format_env("a'b\\", 1, Shell::fish).find("'a\\'b\\\\'") != std::string::npos);
     CHECK(format_env("a'b", 1, Shell::powershell).find("'a''b'") != std::string::npos);
+}
+
+TEST_CASE("output: PowerShell's curly single quotes are doubled too") {
+    // U+2018..U+201B end a single-quoted PowerShell string just like '.
+    CHECK(format_env("a\u2019b\u2018c\u201bd\u201ce", 1, Shell::powershell)
+              .find("'a\u2019\u2019b\u2018\u2018c\u201b\u201bd\u201ce'") != std::string::npos);
 }
 
 TEST_CASE("output: fish and PowerShell syntax") {

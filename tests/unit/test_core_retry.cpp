@@ -1,6 +1,6 @@
-#include "core/retry.h"
-
 #include <catch2/catch.hpp>
+
+#include "core/retry.h"
 
 using namespace iotspot::core;
 

@@ -1,11 +1,12 @@
+#include <fstream>
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+
 #include "core/error.h"
 #include "core/token_cache.h"
 #include "temp_dir.h"
-
-#include <catch2/catch.hpp>
-#include <fstream>
-#include <sqlite3.h>
-#include <sys/stat.h>
 
 using namespace iotspot::core;
 using iotspot::test::TempDir;
@@ -44,7 +45,8 @@ TEST_CASE("token cache: the file is 0600 and holds no token in clear") {
     CHECK((info.st_mode & 077) == 0);
     for (const char* name : {"tokens.db", "tokens.db-wal"}) {
         std::ifstream in(dir / name, std::ios::binary);
-        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::string bytes((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
         CHECK(bytes.find("VISIBLE-TOKEN-TEXT") == std::string::npos);
     }
 }
@@ -63,7 +65,8 @@ TEST_CASE("token cache: a row does not open for other settings or edited times")
 
     sqlite3* db = nullptr;
     sqlite3_open((dir / "tokens.db").c_str(), &db);
-    sqlite3_exec(db, "UPDATE tokens SET expires_at = expires_at + 86400", nullptr, nullptr, nullptr);
+    sqlite3_exec(db, "UPDATE tokens SET expires_at = expires_at + 86400", nullptr, nullptr,
+                 nullptr);
     sqlite3_close(db);
     CHECK_FALSE(cache.load(binding, key));
 }

@@ -1,10 +1,11 @@
+#include <deque>
+
+#include <catch2/catch.hpp>
+
 #include "core/error.h"
 #include "core/secret_store.h"
 #include "core/token_service.h"
 #include "temp_dir.h"
-
-#include <catch2/catch.hpp>
-#include <deque>
 
 using namespace iotspot::core;
 using iotspot::test::TempDir;
@@ -57,7 +58,8 @@ struct Fixture {
     ServiceDeps deps() {
         ServiceDeps d;
         d.paths = Paths{dir / "config", dir / "cache", dir / "data"};
-        d.env = Environment(std::map<std::string, std::string>{{"IOTSPOT_CLIENT_SECRET", "s3cret"}});
+        d.env =
+            Environment(std::map<std::string, std::string>{{"IOTSPOT_CLIENT_SECRET", "s3cret"}});
         d.log = &log;
         d.client = [this]() -> TokenClient& { return client; };
         d.now = [this] { return clock; };
@@ -93,7 +95,8 @@ TEST_CASE("token service: a token inside the refresh margin is replaced") {
     CHECK(f.client.calls == 2);
 }
 
-TEST_CASE("token service: --min-ttl beyond any lifetime still hands out a fresh token, with a warning") {
+TEST_CASE(
+    "token service: --min-ttl beyond any lifetime still hands out a fresh token, with a warning") {
     Fixture f;
     const auto token = f.service.get(f.profile, 7200);
     CHECK(token.access_token == "token-1");
@@ -178,4 +181,31 @@ TEST_CASE("token service: the stored secret is used and a replaced key makes it 
         CHECK(error.code() == Exit::not_configured);
         CHECK_THAT(error.what(), Catch::Contains("cannot be decrypted"));
     }
+}
+
+TEST_CASE("token service: when a failed refresh must fail, the error names the cached expiry") {
+    Fixture f;
+    f.service.get(f.profile, std::nullopt);
+    f.clock += 3600 - 100; // inside the margin, still valid
+    f.client.answers = {failure(Exit::network, false)};
+    try {
+        f.service.get(f.profile, std::nullopt, WhenRefreshFails::fail);
+        FAIL("expected an error");
+    } catch (const Error& error) {
+        CHECK(error.code() == Exit::network);
+        CHECK_THAT(error.what(), Catch::StartsWith("scripted failure"));
+        CHECK_THAT(error.what(), Catch::Contains("the cached token stays in use until"));
+    }
+    // The cached token is still there for interactive callers.
+    f.client.answers = {failure(Exit::network, false)};
+    CHECK(f.service.get(f.profile, std::nullopt).access_token == "token-1");
+}
+
+TEST_CASE("token service: --min-ttl decides whether a cached token is kept") {
+    Fixture f;
+    f.service.get(f.profile, std::nullopt);
+    f.clock += 3000; // 600 s left
+    CHECK(f.service.get(f.profile, 599).from_cache);
+    CHECK_FALSE(f.service.get(f.profile, 600).from_cache);
+    CHECK(f.client.calls == 2);
 }

@@ -1,6 +1,6 @@
-#include "net/token_reply.h"
-
 #include <catch2/catch.hpp>
+
+#include "net/token_reply.h"
 
 using namespace iotspot;
 using net::HttpAnswer;
@@ -36,7 +36,8 @@ TEST_CASE("token reply: OAuth errors are rejections (exit 4) that say what to do
     CHECK_THAT(r.message, Catch::Contains("invalid_client") && Catch::Contains("Control Center"));
     for (const char* error : {"invalid_request", "unauthorized_client", "unsupported_grant_type",
                               "invalid_scope", "something_new"}) {
-        const auto e = interpret_answer(answer(400, std::string(R"({"error":")") + error + "\"}"), "s", 0);
+        const auto e =
+            interpret_answer(answer(400, std::string(R"({"error":")") + error + "\"}"), "s", 0);
         CHECK(e.code == core::Exit::rejected);
         CHECK_THAT(e.message, Catch::Contains(error));
     }

@@ -100,6 +100,8 @@ FAULT_KEYS = frozenset({
     "delay",         # float seconds: sleep before answering this one request
     "date",          # str: send this Date header (normal success otherwise)
     "expires_in",    # int: this one success uses this lifetime
+    "close",         # True: answer normally, then close the connection without saying so
+                     #       (a kept-alive connection the server drops while it is idle)
 })
 
 _UNSET: Any = object()
@@ -691,8 +693,8 @@ class TokenServer:
                        fault.get("content_type", JSON_CONTENT_TYPE), extra, date=date)
             return
 
-        # normal processing (a "date"/"expires_in"/"delay"/"headers" fault only
-        # alters a regular answer)
+        # normal processing (a "date"/"expires_in"/"delay"/"headers"/"close" fault
+        # only alters a regular answer)
         if "expires_in" in fault:
             expires_in = int(fault["expires_in"])
         try:
@@ -706,6 +708,8 @@ class TokenServer:
         entry["outcome"] = "issued"
         h.send_raw(200, self._token_response_body(token, expires_in), JSON_CONTENT_TYPE,
                    list(NO_STORE_HEADERS) + extra, date=date)
+        if fault.get("close"):
+            h.close_connection = True
 
     def _authorize(self, h: _Handler, body: bytes, scope: str,
                    entry: Dict[str, Any]) -> Tuple[str, str]:

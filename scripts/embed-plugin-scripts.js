@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Copies plugins/postman/pre-request.js and plugins/bruno/pre-request.js into the sample
+// collections that embed them (Postman's collection JSON, Bruno's collection.bru). Run it after
+// editing either script; tests/e2e/test_postman.py and test_bruno.py fail until the copies
+// match. Needs tests/node/node_modules (scripts/bootstrap.sh) for Bruno's own .bru writer.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+
+const repo = path.resolve(__dirname, '..');
+const plugins = path.join(repo, 'plugins');
+
+function script(file) {
+  return fs.readFileSync(file, 'utf8').replace(/\n$/, '');
+}
+
+// Postman: the collection-level prerequest event, one array element per line.
+const postmanFile = path.join(plugins, 'postman', 'iotspot.postman_collection.json');
+const collection = JSON.parse(fs.readFileSync(postmanFile, 'utf8'));
+const event = collection.event.find((e) => e.listen === 'prerequest');
+event.script.exec = script(path.join(plugins, 'postman', 'pre-request.js')).split('\n');
+fs.writeFileSync(postmanFile, JSON.stringify(collection, null, 2) + '\n');
+
+// Bruno: the script:pre-request block of collection.bru, written by Bruno's own library.
+const lang = require(path.join(repo, 'tests', 'node', 'node_modules', '@usebruno', 'lang'));
+const brunoFile = path.join(plugins, 'bruno', 'iotspot-collection', 'collection.bru');
+const bru = lang.collectionBruToJson(fs.readFileSync(brunoFile, 'utf8'));
+bru.script = Object.assign({}, bru.script,
+                           { req: script(path.join(plugins, 'bruno', 'pre-request.js')) });
+fs.writeFileSync(brunoFile, lang.jsonToCollectionBru(bru) + '\n');
+
+console.log('embedded the pre-request scripts into ' + path.relative(repo, postmanFile) +
+            ' and ' + path.relative(repo, brunoFile));

@@ -1,0 +1,89 @@
+// serve: the local token endpoint for Postman-like tools (core/local_endpoint.h).
+
+#include <mutex>
+
+#include "cli/context.h"
+#include "cli/net_module.h"
+#include "core/crypto.h"
+#include "core/error.h"
+#include "core/files.h"
+#include "core/local_endpoint.h"
+#include "core/output.h"
+#include "util/strings.h"
+
+namespace iotspot::cli {
+
+namespace {
+
+using core::Error;
+using core::Exit;
+
+// The per-user key of the endpoint: 64 hex characters, created on first use.
+std::string serve_key(const core::Paths& paths) {
+    core::ensure_private_dir(paths.data_dir);
+    const std::string path = paths.data_dir + "/serve.key";
+    core::check_private_file(path);
+    const std::string key(
+        util::trim(core::create_file_once(path, core::random_hex(32) + "\n", "serve key file")));
+    if (key.size() != 64) {
+        throw Error(Exit::store, "serve key file " + path +
+                                     " is damaged; remove it and run "
+                                     "iotspot-helper serve --print-key for a new key");
+    }
+    return key;
+}
+
+// Answers requests one at a time: the token service is not thread-safe, and a cache hit
+// takes well under a millisecond.
+class Handler : public core::LocalRequestHandler {
+public:
+    Handler(Context& ctx, std::string key, int port)
+        : ctx_(ctx), key_(std::move(key)), port_(port), default_profile_(ctx.profile_name()) {}
+
+    core::LocalResponse handle(const core::LocalRequest& request) override {
+        std::lock_guard<std::mutex> guard(mutex_);
+        try {
+            return core::answer_local_request(
+                request, key_, port_, default_profile_, [this](const std::string& name) {
+                    const auto token = ctx_.service.get(ctx_.profile(name), std::nullopt);
+                    return core::format_json(token.access_token, token.times.expires_at,
+                                             Context::now());
+                });
+        } catch (const std::exception& error) {
+            return core::LocalResponse{
+                500,
+                "{\"error\":\"internal\",\"message\":" + core::json_string(error.what()) + "}\n",
+                "internal error"};
+        }
+    }
+
+private:
+    Context& ctx_;
+    const std::string key_;
+    const int port_;
+    const std::string default_profile_;
+    std::mutex mutex_;
+};
+
+} // namespace
+
+int serve_command(Context& ctx) {
+    const std::string key = serve_key(ctx.paths);
+    if (ctx.invocation.has("print-key")) {
+        print(key + "\n");
+        return 0;
+    }
+    int port = core::default_serve_port;
+    if (const auto text = ctx.invocation.value("port")) {
+        const auto number = util::parse_int(*text);
+        if (!number || *number < 1 || *number > 65535) {
+            throw Error(Exit::usage,
+                        "--port takes a port number from 1 to 65535, not \"" + *text + "\"");
+        }
+        port = static_cast<int>(*number);
+    }
+    Handler handler(ctx, key, port);
+    return net_serve(port, handler, ctx.log);
+}
+
+} // namespace iotspot::cli

@@ -1,0 +1,69 @@
+#pragma once
+// The local token endpoint of `iotspot-helper serve`, for tools that cannot start a process
+// (Postman's sandbox, Bruno's safe mode) but can make HTTP requests.
+//
+//   GET /v1/token?profile=default HTTP/1.1
+//   Host: 127.0.0.1:47381
+//   X-Iotspot-Key: <64 hex characters from `iotspot-helper serve --print-key`>
+//
+//   HTTP/1.1 200 OK
+//   Content-Type: application/json
+//   Cache-Control: no-store
+//
+//   {"access_token":"eyJ...","token_type":"Bearer","expires_at":"2026-11-26T10:00:00Z","expires_in":3599}
+//
+// Any local process, another user's included, can reach a loopback port, and so can a web
+// page through the browser. So every request must carry the per-user key (401 without it,
+// compared in constant time), and a request whose Host is not 127.0.0.1/localhost with the
+// right port (DNS rebinding) or that carries an Origin header (a browser) is refused with 403.
+// No CORS headers are ever sent, so no preflight can succeed.
+//
+// This file is the policy, as a pure function; src/net serves it over HTTP with Poco, through
+// the LocalRequestHandler interface, so the network module never sees the token service.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "core/log.h"
+
+namespace iotspot::core {
+
+inline constexpr int default_serve_port = 47381;
+
+struct LocalRequest {
+    std::string method;                         ///< "GET"
+    std::string target;                         ///< path and query, "/v1/token?profile=x"
+    std::map<std::string, std::string> headers; ///< names lower-cased
+};
+
+struct LocalResponse {
+    int status = 200;
+    std::string body; ///< always JSON
+    std::string note; ///< for the request log line ("cache hit", "wrong key"); never secret
+};
+
+/// What the endpoint hands out for a profile: the JSON answer of `token --json`, or throws
+/// core::Error like the token commands.
+using TokenLookup = std::function<std::string(const std::string& profile)>;
+
+/// Answers one request. `key` is the per-user key, `port` the port served on,
+/// `default_profile` the profile when the query names none.
+LocalResponse answer_local_request(const LocalRequest& request, const std::string& key, int port,
+                                   const std::string& default_profile, const TokenLookup& lookup);
+
+/// Implemented by the executable, called by the network module's HTTP server (from several
+/// threads; implementations serialise as they need).
+class LocalRequestHandler {
+public:
+    virtual ~LocalRequestHandler() = default;
+    virtual LocalResponse handle(const LocalRequest& request) = 0;
+};
+
+} // namespace iotspot::core
+
+/// The network module's server: serves `handler` on 127.0.0.1:`port` until SIGTERM or SIGINT.
+/// Returns 0 then; on failure returns an exit code and sets `error` to a message.
+extern "C" int iotspot_net_serve(int abi, int port, iotspot::core::LocalRequestHandler* handler,
+                                 const iotspot::core::Log* log, std::string* error);

@@ -1,0 +1,525 @@
+"""Faults end to end: retries, throttling, malformed answers, stale-while-error, clock skew,
+concurrent callers, and a damaged, full, read-only or foreign store.
+
+Run:  cd tests/e2e && IOTSPOT_HELPER_BIN=... /usr/bin/python3 -m unittest -v test_faults
+
+The token server's fault script (support/token_server.py, TokenServer.script) makes each
+token request fail in a chosen way. IOTSPOT_TIMEOUT keeps the retry budget short.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from support.harness import HelperTestCase  # noqa: E402
+
+RETRY_NOTE = "retrying in "
+
+
+def retry_waits_ms(stderr: str) -> list:
+    """The waits announced by --verbose ("...; retrying in 2000 ms"), in milliseconds."""
+    waits = []
+    for line in stderr.splitlines():
+        if RETRY_NOTE in line and line.endswith(" ms"):
+            waits.append(int(line.rsplit(RETRY_NOTE, 1)[1][:-3]))
+    return waits
+
+
+class FaultTestCase(HelperTestCase):
+
+    def cached_profiles(self, env=None) -> dict:
+        """status --json: {profile name: token object}."""
+        proc = self.run_helper("status", "--json", env=env, check=True)
+        return {p["name"]: p["token"] for p in json.loads(proc.stdout)["profiles"]}
+
+    def timed(self, *args, **kwargs):
+        started = time.monotonic()
+        proc = self.run_helper(*args, **kwargs)
+        return proc, time.monotonic() - started
+
+
+class RetryTest(FaultTestCase):
+
+    def test_server_errors_are_retried_until_success(self):
+        self.configure()
+        self.server.script([{"status": 503}, {"status": 500}])
+        proc = self.run_helper("token", check=True)
+        self.assertEqual(self.server.token_requests, 3)
+        self.assertEqual(proc.stdout.strip(), self.server.issued_tokens[-1])
+        self.assertEqual(proc.stderr, "")
+
+    def test_429_with_retry_after_seconds_waits_that_long(self):
+        self.configure()
+        self.server.script([{"status": 429, "retry_after": 2}])
+        proc, elapsed = self.timed("--verbose", "token", check=True)
+        self.assertEqual(self.server.token_requests, 2)
+        self.assertEqual(retry_waits_ms(proc.stderr), [2000])
+        self.assertGreaterEqual(elapsed, 2.0)
+        self.assertIn("throttling", proc.stderr)
+        self.assertNoSecrets(proc.stderr)
+
+    def test_retry_after_as_http_date_is_honoured(self):
+        self.configure()
+        when = email.utils.formatdate(time.time() + 3, usegmt=True)
+        self.server.script([{"status": 503, "retry_after": when}])
+        proc, elapsed = self.timed("--verbose", "token", check=True)
+        self.assertEqual(self.server.token_requests, 2)
+        waits = retry_waits_ms(proc.stderr)
+        self.assertEqual(len(waits), 1, proc.stderr)
+        # The date has whole seconds: 2 or 3 s from now, depending on when it is read.
+        self.assertGreaterEqual(waits[0], 1000)
+        self.assertLessEqual(waits[0], 4000)
+        self.assertGreaterEqual(elapsed, waits[0] / 1000)
+
+    def test_cognitos_throttling_answer_is_retried_not_taken_for_bad_credentials(self):
+        self.configure()
+        self.server.script([{"throttle": True}, {"throttle": True, "retry_after": 1}])
+        proc = self.run_helper("token", check=True)
+        self.assertEqual(self.server.token_requests, 3)
+        self.assertTrue(proc.stdout.strip())
+
+    def test_lasting_throttling_is_exit_5_within_the_time_budget(self):
+        self.configure()
+        self.server.script([{"throttle": True}] * 20)
+        proc, elapsed = self.timed("token", env=self.env(IOTSPOT_TIMEOUT=3), check=5)
+        self.assertIn("throttling", proc.stderr)
+        self.assertGreaterEqual(self.server.token_requests, 2)
+        self.assertLess(elapsed, 15)  # a 3 s budget; generous for slow machines
+        self.assertEqual(proc.stdout, "")
+
+    def test_an_oauth_client_error_fails_at_once_with_exit_4(self):
+        self.configure(secret="not-the-secret")
+        proc, elapsed = self.timed("token", check=4)
+        self.assertEqual(self.server.token_requests, 1)
+        self.assertIn("invalid_client", proc.stderr)
+        self.assertEqual(proc.stdout, "")
+        self.assertNoSecrets(proc.stderr, extra=["not-the-secret"])
+
+    def test_retries_stop_after_five_attempts_or_the_time_budget(self):
+        self.configure()
+        self.server.script([{"status": 502}] * 20)
+        proc = self.run_helper("token", env=self.env(IOTSPOT_TIMEOUT=30), check=5)
+        self.assertEqual(self.server.token_requests, 5)
+        self.assertIn("HTTP 502", proc.stderr)
+        self.assertIn("gave up after 5 attempts", proc.stderr)
+
+        self.server.reset_counters()
+        self.server.script([{"status": 502}] * 20)
+        proc, elapsed = self.timed("token", env=self.env(IOTSPOT_TIMEOUT=2), check=5)
+        self.assertLess(self.server.token_requests, 5)
+        self.assertLess(elapsed, 12)  # a 2 s budget; generous for slow machines
+
+    def test_a_retry_after_beyond_the_budget_fails_at_once(self):
+        self.configure()
+        self.server.script([{"status": 503, "retry_after": 120}])
+        proc, elapsed = self.timed("token", env=self.env(IOTSPOT_TIMEOUT=5), check=5)
+        self.assertEqual(self.server.token_requests, 1)
+        self.assertLess(elapsed, 60)  # not the 120 s the server asked for
+        self.assertIn("HTTP 503", proc.stderr)
+
+    def test_a_dropped_connection_is_retried(self):
+        self.configure()
+        self.server.script([{"drop": True}])
+        proc = self.run_helper("token", check=True)
+        self.assertEqual(self.server.token_requests, 2)
+        self.assertTrue(proc.stdout.strip())
+
+    def test_a_refused_connection_is_retried_within_the_budget(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            closed_port = probe.getsockname()[1]
+        self.configure(extra_args=["--token-url",
+                                   "https://127.0.0.1:%d/oauth2/token" % closed_port])
+        proc, elapsed = self.timed("--verbose", "token", env=self.env(IOTSPOT_TIMEOUT=3),
+                                   check=5)
+        self.assertIn("was refused", proc.stderr)
+        self.assertGreaterEqual(len(retry_waits_ms(proc.stderr)), 1, proc.stderr)
+        self.assertLess(elapsed, 15)  # a 3 s budget; generous for slow machines
+
+    def test_a_server_that_does_not_answer_times_out(self):
+        self.configure()
+        self.server.script([{"delay": 30}])
+        proc, elapsed = self.timed("token", env=self.env(IOTSPOT_TIMEOUT=2), check=5)
+        self.assertIn("did not answer within", proc.stderr)
+        self.assertLess(elapsed, 15)  # a 2 s budget, not the server's 30 s
+
+
+class MalformedAnswerTest(FaultTestCase):
+    """Every malformed answer is exit 5 naming what was wrong, and nothing is cached."""
+
+    def check_malformed(self, script, expected):
+        self.configure()
+        self.server.script(script)
+        proc = self.run_helper("token", env=self.env(IOTSPOT_TIMEOUT=2), check=5)
+        self.assertEqual(proc.stdout, "")
+        self.assertIn(expected, proc.stderr)
+        self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
+        self.assertNoSecrets(proc.stderr, extra=["abc.def.ghi"])
+        self.assertEqual(self.cached_profiles()["default"], {"cached": False})
+
+        self.server.clear_script()
+        self.server.reset_counters()
+        token = self.run_helper("token", check=True).stdout.strip()
+        self.assertEqual(self.server.token_requests, 1)
+        self.assertEqual(token, self.server.issued_tokens[0])
+
+    @staticmethod
+    def answer(**fields):
+        return [{"body": json.dumps(fields)}]
+
+    def test_not_json(self):
+        self.check_malformed([{"body": "<html>502 Bad Gateway</html>",
+                               "content_type": "text/html"}], "not a JSON object")
+
+    def test_no_access_token(self):
+        self.check_malformed(self.answer(expires_in=3600, token_type="Bearer"), "no access_token")
+
+    def test_non_numeric_expires_in(self):
+        self.check_malformed(self.answer(access_token="abc.def.ghi", expires_in="soon",
+                                         token_type="Bearer"), "no numeric expires_in")
+
+    def test_zero_expires_in(self):
+        self.check_malformed(self.answer(access_token="abc.def.ghi", expires_in=0,
+                                         token_type="Bearer"), "expires_in of 0")
+
+    def test_an_access_token_that_is_no_bearer_token(self):
+        self.check_malformed(self.answer(access_token="two words", expires_in=3600,
+                                         token_type="Bearer"), "not a bearer token")
+
+    def test_truncated_body(self):
+        self.check_malformed([{"truncate": True}] * 20, "cut short")
+
+    def test_connection_dropped_before_the_answer(self):
+        self.check_malformed([{"drop": True}] * 20, "closed the connection without an answer")
+
+
+class StaleWhileErrorTest(FaultTestCase):
+
+    def test_a_failed_refresh_hands_out_the_still_valid_cached_token(self):
+        self.configure()
+        token = self.run_helper("token", check=True).stdout
+        self.server.script([{"status": 503}] * 20)
+        # --min-ttl 3600 puts the one-hour token inside the margin: a refresh is due.
+        proc = self.run_helper("token", "--min-ttl", "3600", env=self.env(IOTSPOT_TIMEOUT=2),
+                               check=True)
+        self.assertEqual(proc.stdout, token)
+        self.assertGreaterEqual(self.server.token_requests, 2)
+        self.assertRegex(proc.stderr, r'refreshing the token of profile "default" failed: '
+                                      r'.*HTTP 503.*; using the cached token, which expires '
+                                      r'\S+Z \(in [^)]+\)')
+        self.assertNoSecrets(proc.stderr)
+
+    def test_a_rejected_refresh_also_hands_out_the_cached_token(self):
+        self.configure()
+        token = self.run_helper("token", check=True).stdout
+        self.server.script([{"status": 400, "body": json.dumps({"error": "invalid_client"})}])
+        proc = self.run_helper("token", "--min-ttl", "3600", check=True)
+        self.assertEqual(proc.stdout, token)
+        self.assertIn("invalid_client", proc.stderr)
+
+    def test_an_expired_token_is_not_handed_out(self):
+        self.configure()
+        self.server.set(expires_in=11)
+        self.run_helper("token", check=True)
+        # Stale-while-error never hands out a token in its last 10 seconds.
+        time.sleep(1.2)
+        self.server.script([{"status": 503}] * 20)
+        proc = self.run_helper("token", "--min-ttl", "3600", env=self.env(IOTSPOT_TIMEOUT=2),
+                               check=5)
+        self.assertEqual(proc.stdout, "")
+        self.assertIn("HTTP 503", proc.stderr)
+
+
+class ClockSkewTest(FaultTestCase):
+
+    def check_skew(self, date: str, direction: str):
+        self.configure()
+        self.server.script([{"date": date}])
+        first = self.run_helper("token", check=True)
+        self.assertRegex(first.stderr, r"warning: the local clock is .* %s the token server's"
+                         % direction)
+        self.assertIn("NTP", first.stderr)
+        # Expiry counts on the local clock: the token is cached for its full hour, and the
+        # next call is a cache hit, not a refetch.
+        token = self.cached_profiles()["default"]
+        self.assertTrue(token["valid"])
+        self.assertGreater(token["expires_in"], 3500)
+        second = self.run_helper("token", check=True)
+        self.assertEqual(second.stdout, first.stdout)
+        self.assertEqual(second.stderr, "")
+        self.assertEqual(self.server.token_requests, 1)
+
+    def test_a_server_clock_far_in_the_past_is_warned_about_and_the_token_cached(self):
+        self.check_skew("Mon, 01 Jan 2001 00:00:00 GMT", "ahead of")
+
+    def test_a_server_clock_hours_ahead_is_warned_about_and_the_token_cached(self):
+        self.check_skew(email.utils.formatdate(time.time() + 3 * 3600, usegmt=True), "behind")
+
+
+class ConcurrencyTest(FaultTestCase):
+
+    def test_32_concurrent_callers_on_an_empty_cache_make_one_request(self):
+        # Three rounds, each in a new HOME, to catch a race that only sometimes shows.
+        self.server.set(delay=0.3)
+        for round_number in range(3):
+            with self.subTest(round=round_number):
+                home = tempfile.mkdtemp(prefix="home-", dir=self.tmp)
+                os.chmod(home, 0o700)
+                self.addCleanup(shutil.rmtree, home, ignore_errors=True)
+                env = self.env(HOME=home)
+                self.configure(env=env)
+                self.server.reset_counters()
+                procs = [subprocess.Popen([self.bin, "token"], stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                          text=True, env=env, cwd=home)
+                         for _ in range(32)]
+                results = [(p.wait(timeout=60), *p.communicate()) for p in procs]
+                self.assertEqual(self.server.token_requests, 1)
+                tokens = set()
+                for code, stdout, stderr in results:
+                    self.assertEqual(code, 0, self.redact(stderr))
+                    self.assertEqual(stderr, "")
+                    tokens.add(stdout)
+                self.assertEqual(tokens, {self.server.issued_tokens[0] + "\n"})
+
+
+class StoreFaultTest(FaultTestCase):
+
+    def paths(self):
+        return {
+            "cache": os.path.join(self.home, ".cache", "iotspot-helper"),
+            "data": os.path.join(self.home, ".local", "share", "iotspot-helper"),
+            "config": os.path.join(self.home, ".config", "iotspot-helper", "config"),
+        }
+
+    def make_read_only(self, path: str) -> None:
+        """Makes the directory `path` refuse new files, even to root: chmod 500 is enough for
+        other users; root ignores modes, so then the immutable attribute (chattr +i), which
+        root must obey too. Skips the test when neither works here."""
+        os.chmod(path, 0o500)
+        self.addCleanup(os.chmod, path, 0o700)  # cleanups run last first: after chattr -i
+        if self.can_create_in(path):
+            if not self.chattr_immutable(path):
+                self.skipTest("cannot make a directory read-only for root here "
+                              "(chattr +i is not supported by this file system)")
+        self.assertFalse(self.can_create_in(path))
+
+    def chattr_immutable(self, path: str) -> bool:
+        if shutil.which("chattr") is None:
+            return False
+        if subprocess.run(["chattr", "+i", path], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode != 0:
+            return False
+        self.addCleanup(subprocess.run, ["chattr", "-i", path])
+        return True
+
+    @staticmethod
+    def can_create_in(path: str) -> bool:
+        probe = os.path.join(path, ".probe")
+        try:
+            with open(probe, "w"):
+                pass
+        except OSError:
+            return False
+        os.remove(probe)
+        return True
+
+    def test_a_cache_directory_that_cannot_be_created_degrades_to_no_cache(self):
+        self.configure()
+        # A regular file where the cache directory should be: nothing can be created below it.
+        blocked = os.path.join(self.home, "blocked")
+        with open(blocked, "w"):
+            pass
+        env = self.env(XDG_CACHE_HOME=os.path.join(blocked, "cache"))
+        for _ in range(2):
+            proc = self.run_helper("token", env=env, check=True)
+            self.assertTrue(proc.stdout.strip())
+            self.assertIn("continuing without the token cache", proc.stderr)
+            self.assertIn(blocked, proc.stderr)
+        self.assertEqual(self.server.token_requests, 2)
+
+    def test_a_read_only_cache_directory_degrades_to_no_cache(self):
+        self.configure()
+        cache = self.paths()["cache"]
+        os.makedirs(cache, 0o700)
+        self.make_read_only(cache)
+        for _ in range(2):
+            proc = self.run_helper("token", check=True)
+            self.assertTrue(proc.stdout.strip())
+            self.assertIn("continuing without the token cache", proc.stderr)
+            self.assertNoSecrets(proc.stderr)
+        self.assertEqual(self.server.token_requests, 2)
+
+    def test_a_cache_that_turned_read_only_still_serves_and_refreshes(self):
+        self.configure()
+        token = self.run_helper("token", check=True).stdout
+        cache = self.paths()["cache"]
+        self.make_read_only(cache)
+        for name in os.listdir(cache):
+            if os.path.isfile(os.path.join(cache, name)):
+                self.make_read_only_file(os.path.join(cache, name))
+        self.server.reset_counters()
+
+        hit = self.run_helper("token", check=True)
+        self.assertEqual(hit.stdout, token)
+        self.assertEqual(self.server.token_requests, 0)
+
+        refreshed = self.run_helper("token", "--min-ttl", "3600", check=True)
+        self.assertNotEqual(refreshed.stdout, token)
+        self.assertEqual(self.server.token_requests, 1)
+        self.assertIn("the token was not cached", refreshed.stderr)
+        self.assertNoSecrets(refreshed.stderr)
+
+    def make_read_only_file(self, path: str) -> None:
+        os.chmod(path, 0o400)
+        self.addCleanup(os.chmod, path, 0o600)
+        try:
+            with open(path, "r+b"):
+                writable = True
+        except OSError:
+            writable = False
+        if writable and not self.chattr_immutable(path):
+            self.skipTest("cannot make a file read-only for root here")
+
+    def test_a_full_disk_degrades_to_fetching_without_caching(self):
+        """A real ENOSPC: the cache directory on a tiny tmpfs, mounted in a private mount
+        namespace (unshare, as an unprivileged user namespace's root); skipped where the
+        kernel or the container forbids that."""
+        self.configure()
+        cache = os.path.join(self.home, "cache")
+        os.mkdir(cache, 0o700)
+        out = os.path.join(self.home, "out")
+        os.mkdir(out, 0o700)
+        script = r'''
+set -u
+mount -t tmpfs -o size=512k,mode=700 tmpfs "$CACHE" || exit 99
+run() { "$HELPER" "$@" > "$OUT/$N.stdout" 2> "$OUT/$N.stderr"; echo $? > "$OUT/$N.rc"; N=$((N + 1)); }
+N=0
+run token                      # 0: caches the token
+dd if=/dev/zero of="$CACHE/filler" bs=4k 2>/dev/null
+run token                      # 1: a cache hit on the full disk
+run token --min-ttl 3600       # 2: a refresh that cannot be cached
+rm -rf "$CACHE"/iotspot-helper
+dd if=/dev/zero of="$CACHE/filler2" bs=1k 2>/dev/null
+run token                      # 3: no cache yet and no room for one
+'''
+        env = self.env(CACHE=cache, OUT=out, HELPER=self.bin, XDG_CACHE_HOME=cache)
+        proc = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+                               script], env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=120)
+        if proc.returncode != 0:
+            self.skipTest("cannot mount a tmpfs in a user namespace here: " +
+                          proc.stdout.strip()[:200])
+
+        def result(n):
+            def read(ext):
+                with open(os.path.join(out, "%d.%s" % (n, ext))) as f:
+                    return f.read()
+            return int(read("rc")), read("stdout"), read("stderr")
+
+        code, first, stderr = result(0)
+        self.assertEqual((code, stderr), (0, ""))
+        code, hit, stderr = result(1)
+        self.assertEqual((code, hit, stderr), (0, first, ""))
+        code, refreshed, stderr = result(2)
+        self.assertEqual(code, 0, stderr)
+        self.assertNotEqual(refreshed, first)
+        self.assertIn("the token was not cached", stderr)
+        self.assertIn("free some disk space", stderr)
+        code, fetched, stderr = result(3)
+        self.assertEqual(code, 0, stderr)
+        self.assertTrue(fetched.strip())
+        self.assertIn("warning:", stderr)
+        for n in range(4):
+            self.assertNoSecrets("".join(map(str, result(n)[2:])))
+
+    def test_a_deleted_key_file_invalidates_the_cache_but_keeps_the_profile(self):
+        self.configure("lab")
+        token = self.run_helper("--profile", "lab", "token", check=True).stdout
+        os.remove(os.path.join(self.paths()["data"], "key"))
+        self.server.reset_counters()
+
+        proc = self.run_helper("--profile", "lab", "token", check=3)
+        self.assertEqual(proc.stdout, "")  # never the token sealed with the lost key
+        self.assertNotIn(token.strip(), proc.stderr)
+        self.assertIn('stored client secret of profile "lab" cannot be decrypted', proc.stderr)
+        self.assertIn("iotspot-helper configure --profile lab --client-id " + self.client_id,
+                      proc.stderr)
+        self.assertEqual(self.server.token_requests, 0)
+
+        # The profile is still configured, and status says what is wrong with it.
+        status = json.loads(self.run_helper("status", "--json", check=True).stdout)
+        (lab,) = [p for p in status["profiles"] if p["name"] == "lab"]
+        self.assertEqual((lab["client_id"], lab["secret"]), (self.client_id, "unreadable"))
+
+        # Doing what the message says fixes it.
+        self.run_helper("configure", "--profile", "lab", "--client-id", self.client_id,
+                        "--client-secret-stdin", input=self.client_secret + "\n", check=True)
+        fixed = self.run_helper("--profile", "lab", "token", check=True)
+        self.assertNotEqual(fixed.stdout, token)
+        self.assertEqual(self.server.token_requests, 1)
+
+    def set_user_version(self, path: str, version: int) -> None:
+        with sqlite3.connect(path) as db:
+            db.execute("PRAGMA user_version = %d" % version)
+        db.close()
+
+    def user_version(self, path: str) -> int:
+        with sqlite3.connect(path) as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+        db.close()
+        return version
+
+    def test_a_token_cache_of_a_newer_schema_is_refused_not_destroyed(self):
+        self.configure()
+        self.run_helper("token", check=True)
+        tokens_db = os.path.join(self.paths()["cache"], "tokens.db")
+        self.set_user_version(tokens_db, 99)
+        with open(tokens_db, "rb") as f:
+            before = f.read()
+
+        proc = self.run_helper("token", check=6)
+        self.assertEqual(proc.stdout, "")
+        self.assertIn("written by a newer iotspot-helper", proc.stderr)
+        self.assertIn(tokens_db, proc.stderr)
+        with open(tokens_db, "rb") as f:
+            self.assertEqual(f.read(), before)
+        self.assertEqual(self.user_version(tokens_db), 99)
+
+    def test_a_secret_store_of_a_newer_schema_is_refused_not_destroyed(self):
+        self.configure()
+        secrets_db = os.path.join(self.paths()["data"], "secrets.db")
+        self.set_user_version(secrets_db, 99)
+        proc = self.run_helper("token", check=6)
+        self.assertIn("written by a newer iotspot-helper", proc.stderr)
+        self.assertEqual(self.user_version(secrets_db), 99)
+        self.assertEqual(self.server.token_requests, 0)
+
+    def test_a_damaged_cache_is_moved_aside_and_rebuilt(self):
+        self.configure()
+        cache = self.paths()["cache"]
+        os.makedirs(cache, 0o700)
+        with open(os.path.join(cache, "tokens.db"), "wb") as f:
+            f.write(b"this is not a database, " * 200)
+        proc = self.run_helper("token", check=True)
+        self.assertIn("damaged", proc.stderr)
+        self.assertTrue(os.path.exists(os.path.join(cache, "tokens.db.damaged")))
+        self.run_helper("token", check=True)
+        self.assertEqual(self.server.token_requests, 1)
+
+
+if __name__ == "__main__":
+    unittest.main()

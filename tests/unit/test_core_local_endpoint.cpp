@@ -1,0 +1,87 @@
+#include <catch2/catch.hpp>
+
+#include "core/error.h"
+#include "core/local_endpoint.h"
+
+using namespace iotspot::core;
+
+namespace {
+
+const std::string key(64, 'a');
+
+LocalRequest request(std::string target = "/v1/token?profile=p1") {
+    LocalRequest r;
+    r.method = "GET";
+    r.target = std::move(target);
+    r.headers = {{"host", "127.0.0.1:47381"}, {"x-iotspot-key", key}};
+    return r;
+}
+
+LocalResponse answer(const LocalRequest& r, std::string* asked = nullptr) {
+    return answer_local_request(r, key, 47381, "default", [asked](const std::string& profile) {
+        if (asked) {
+            *asked = profile;
+        }
+        if (profile == "missing") {
+            throw Error(Exit::not_configured, "profile \"missing\" is not configured");
+        }
+        if (profile == "down") {
+            throw Error(Exit::network, "cannot reach the token server");
+        }
+        return std::string("{\"access_token\":\"t\"}\n");
+    });
+}
+
+} // namespace
+
+TEST_CASE("local endpoint: a request with the key gets the token of the named profile") {
+    std::string asked;
+    const auto r = answer(request(), &asked);
+    CHECK(r.status == 200);
+    CHECK(r.body == "{\"access_token\":\"t\"}\n");
+    CHECK(asked == "p1");
+    answer(request("/v1/token"), &asked);
+    CHECK(asked == "default");
+    answer(request("/v1/token?x=1&profile=p2"), &asked);
+    CHECK(asked == "p2");
+}
+
+TEST_CASE("local endpoint: the key is required and compared exactly") {
+    auto r = request();
+    r.headers.erase("x-iotspot-key");
+    CHECK(answer(r).status == 401);
+    r.headers["x-iotspot-key"] = std::string(63, 'a');
+    CHECK(answer(r).status == 401);
+    r.headers["x-iotspot-key"] = std::string(64, 'b');
+    CHECK(answer(r).status == 401);
+    CHECK(answer(r).body.find("wrong_key") != std::string::npos);
+}
+
+TEST_CASE("local endpoint: DNS rebinding and browsers are refused before the key is checked") {
+    for (const char* host : {"evil.example:47381", "127.0.0.1:80", "127.0.0.1", "[::1]:47381"}) {
+        auto r = request();
+        r.headers["host"] = host;
+        CHECK(answer(r).status == 403);
+    }
+    auto r = request();
+    r.headers["origin"] = "null";
+    CHECK(answer(r).status == 403);
+    r = request();
+    r.headers["host"] = "LOCALHOST:47381";
+    CHECK(answer(r).status == 200);
+}
+
+TEST_CASE("local endpoint: other paths, methods and profile names") {
+    CHECK(answer(request("/v1/other")).status == 404);
+    auto post = request();
+    post.method = "POST";
+    CHECK(answer(post).status == 405);
+    CHECK(answer(request("/v1/token?profile=../etc")).status == 400);
+}
+
+TEST_CASE("local endpoint: helper errors map to HTTP statuses with the message") {
+    const auto missing = answer(request("/v1/token?profile=missing"));
+    CHECK(missing.status == 404);
+    CHECK(missing.body.find("not_configured") != std::string::npos);
+    CHECK(answer(request("/v1/token?profile=down")).status == 502);
+}
