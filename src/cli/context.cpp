@@ -6,6 +6,7 @@
 #include <memory>
 #include <pwd.h>
 #include <random>
+#include <set>
 #include <thread>
 #include <unistd.h>
 
@@ -81,6 +82,17 @@ const core::ConfigFile& Context::config() {
         }
     }
     return *config_;
+}
+
+std::vector<std::string> Context::configured_profiles() {
+    std::set<std::string> names;
+    for (const auto& entry : config().profiles) {
+        names.insert(entry.first);
+    }
+    if (env.get("IOTSPOT_CLIENT_ID")) {
+        names.insert(profile_name());
+    }
+    return {names.begin(), names.end()};
 }
 
 core::Profile Context::profile(const std::optional<std::string>& name) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/args.h"
 #include "core/config.h"
@@ -29,6 +30,9 @@ public:
     std::string profile_name() const;
     /// The parsed config file (empty when there is none); read once.
     const core::ConfigFile& config();
+    /// The names of the profiles that exist: those in the config file, and the one in force
+    /// when IOTSPOT_CLIENT_ID configures it from the environment. Sorted, no duplicates.
+    std::vector<std::string> configured_profiles();
     /// The resolved profile `name` (default: profile_name()).
     core::Profile profile(const std::optional<std::string>& name = std::nullopt);
     /// Current Unix time.

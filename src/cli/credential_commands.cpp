@@ -34,17 +34,9 @@ std::string describe(const core::CredentialRequest& request) {
 // api_url matches, else the first matching profile in name order; nullopt when none matches.
 std::optional<core::Profile> answering_profile(Context& ctx,
                                                const core::CredentialRequest& request) {
-    std::set<std::string> names;
-    if (ctx.invocation.has("profile") || ctx.env.get("IOTSPOT_PROFILE")) {
-        names.insert(ctx.profile_name());
-    } else {
-        for (const auto& [name, settings] : ctx.config().profiles) {
-            names.insert(name);
-        }
-        if (ctx.env.get("IOTSPOT_CLIENT_ID")) {
-            names.insert(ctx.profile_name());
-        }
-    }
+    const bool named = ctx.invocation.has("profile") || ctx.env.get("IOTSPOT_PROFILE");
+    const std::vector<std::string> names =
+        named ? std::vector<std::string>{ctx.profile_name()} : ctx.configured_profiles();
     for (const auto& name : names) {
         const auto found = ctx.config().profiles.find(name);
         const std::string api_url = found != ctx.config().profiles.end() && found->second.api_url

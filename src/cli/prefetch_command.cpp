@@ -40,18 +40,12 @@ std::vector<std::string> chosen_profiles(Context& ctx) {
         if (!named.empty()) {
             throw Error(Exit::usage, "prefetch takes --profile P (repeatable) or --all, not both");
         }
-        std::set<std::string> names;
-        for (const auto& [name, settings] : ctx.config().profiles) {
-            names.insert(name);
-        }
-        if (ctx.env.get("IOTSPOT_CLIENT_ID")) {
-            names.insert(ctx.profile_name());
-        }
+        auto names = ctx.configured_profiles();
         if (names.empty()) {
             throw Error(Exit::not_configured,
                         "no profiles configured; run: iotspot-helper configure --client-id ID");
         }
-        return {names.begin(), names.end()};
+        return names;
     }
     if (named.empty()) {
         return {ctx.profile_name()};

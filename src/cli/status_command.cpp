@@ -53,13 +53,8 @@ std::string secret_state(Context& ctx, const core::Profile& profile) {
 }
 
 std::vector<Row> collect(Context& ctx) {
-    std::set<std::string> names;
-    for (const auto& [name, settings] : ctx.config().profiles) {
-        names.insert(name);
-    }
-    if (ctx.env.get("IOTSPOT_CLIENT_ID")) {
-        names.insert(ctx.profile_name());
-    }
+    const auto configured = ctx.configured_profiles();
+    std::set<std::string> names(configured.begin(), configured.end());
     std::map<std::string, core::TokenTimes> cached;
     for (const auto& entry : ctx.service.cached_entries()) {
         cached[entry.profile] = entry.times;
@@ -164,10 +159,8 @@ int logout_command(Context& ctx) {
     }
     std::vector<std::string> names;
     if (all) {
-        std::set<std::string> set;
-        for (const auto& [name, settings] : ctx.config().profiles) {
-            set.insert(name);
-        }
+        const auto configured = ctx.configured_profiles();
+        std::set<std::string> set(configured.begin(), configured.end());
         for (const auto& entry : ctx.service.cached_entries()) {
             set.insert(entry.profile);
         }

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <unistd.h>
 #include <vector>
 
@@ -20,22 +21,25 @@ core::IssuedToken issue(Context& ctx) {
     return ctx.service.get(profile, min_ttl);
 }
 
-} // namespace
-
-int token_command(Context& ctx) {
+// Gets a token and prints it as `--json` asks, or else as `plain` formats it.
+int hand_out(Context& ctx, const std::function<std::string(const core::IssuedToken&)>& plain) {
     const auto token = issue(ctx);
     print(ctx.invocation.has("json")
               ? core::format_json(token.access_token, token.times.expires_at, Context::now())
-              : core::format_token(token.access_token));
+              : plain(token));
     return 0;
 }
 
+} // namespace
+
+int token_command(Context& ctx) {
+    return hand_out(ctx,
+                    [](const core::IssuedToken& t) { return core::format_token(t.access_token); });
+}
+
 int header_command(Context& ctx) {
-    const auto token = issue(ctx);
-    print(ctx.invocation.has("json")
-              ? core::format_json(token.access_token, token.times.expires_at, Context::now())
-              : core::format_header(token.access_token));
-    return 0;
+    return hand_out(ctx,
+                    [](const core::IssuedToken& t) { return core::format_header(t.access_token); });
 }
 
 int env_command(Context& ctx) {
@@ -45,11 +49,9 @@ int env_command(Context& ctx) {
         throw core::Error(core::Exit::usage, "unknown shell \"" + shell_name +
                                                  "\"; use sh, bash, zsh, dash, fish or powershell");
     }
-    const auto token = issue(ctx);
-    print(ctx.invocation.has("json")
-              ? core::format_json(token.access_token, token.times.expires_at, Context::now())
-              : core::format_env(token.access_token, token.times.expires_at, *shell));
-    return 0;
+    return hand_out(ctx, [&shell](const core::IssuedToken& t) {
+        return core::format_env(t.access_token, t.times.expires_at, *shell);
+    });
 }
 
 int exec_command(Context& ctx) {

@@ -115,11 +115,16 @@ std::optional<std::string> read_file(const std::string& path, const char* what) 
     return content;
 }
 
-void write_file_atomic(const std::string& path, const std::string& content, const char* what) {
+namespace {
+
+// Writes `content` to a new temporary file (0600) beside `path`, synced to disk; returns its
+// name. `doing` names the operation for messages ("write", "create").
+std::string write_temporary(const std::string& path, const std::string& content, const char* doing,
+                            const char* what) {
     std::string temp = path + ".XXXXXX";
     const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
     if (fd < 0) {
-        fail(std::string("cannot write ") + what + " " + path + ": " + errno_text());
+        fail(std::string("cannot ") + doing + " " + what + " " + path + ": " + errno_text());
     }
     ::fchmod(fd, 0600);
     try {
@@ -130,8 +135,20 @@ void write_file_atomic(const std::string& path, const std::string& content, cons
         throw;
     }
     const bool synced = ::fsync(fd) == 0;
+    const std::string reason = errno_text();
     ::close(fd);
-    if (!synced || ::rename(temp.c_str(), path.c_str()) != 0) {
+    if (!synced) {
+        ::unlink(temp.c_str());
+        fail(std::string("cannot ") + doing + " " + what + " " + path + ": " + reason);
+    }
+    return temp;
+}
+
+} // namespace
+
+void write_file_atomic(const std::string& path, const std::string& content, const char* what) {
+    const std::string temp = write_temporary(path, content, "write", what);
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
         const std::string reason = errno_text();
         ::unlink(temp.c_str());
         fail(std::string("cannot write ") + what + " " + path + ": " + reason);
@@ -145,21 +162,7 @@ std::string create_file_once(const std::string& path, const std::string& content
     }
     // Write a complete temporary file, then link() it into place: link fails when another
     // process won the race, and nobody ever reads a half-written file.
-    std::string temp = path + ".XXXXXX";
-    const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-    if (fd < 0) {
-        fail(std::string("cannot create ") + what + " " + path + ": " + errno_text());
-    }
-    ::fchmod(fd, 0600);
-    try {
-        write_all(fd, content, path);
-    } catch (...) {
-        ::close(fd);
-        ::unlink(temp.c_str());
-        throw;
-    }
-    ::fsync(fd);
-    ::close(fd);
+    const std::string temp = write_temporary(path, content, "create", what);
     const bool linked = ::link(temp.c_str(), path.c_str()) == 0;
     const int link_errno = errno;
     ::unlink(temp.c_str());

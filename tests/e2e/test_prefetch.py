@@ -264,7 +264,7 @@ class ShippedCommandLinesTest(HelperTestCase):
 
 
 class SystemdUnitsTest(unittest.TestCase):
-    """plugins/systemd: the user service and timer pass systemd-analyze verify."""
+    """plugins/systemd: the user services and the timer pass systemd-analyze verify."""
 
     def test_units_pass_systemd_analyze_verify(self):
         analyze = shutil.which("systemd-analyze")
@@ -280,12 +280,17 @@ class SystemdUnitsTest(unittest.TestCase):
         runtime = os.path.join(tmp, "runtime")
         os.mkdir(units)
         os.mkdir(runtime, 0o700)
-        with open(os.path.join(SYSTEMD_DIR, "iotspot-helper-prefetch.service.in")) as f:
-            service = f.read().replace("@IOTSPOT_HELPER_BINDIR@",
-                                       os.path.dirname(os.path.abspath(helper)))
-        self.assertNotIn("@", service)
-        with open(os.path.join(units, "iotspot-helper-prefetch.service"), "w") as f:
-            f.write(service)
+        for name in ("iotspot-helper-prefetch.service", "iotspot-helper-serve.service"):
+            with open(os.path.join(SYSTEMD_DIR, name + ".in")) as f:
+                text = f.read().replace("@IOTSPOT_HELPER_BINDIR@",
+                                        os.path.dirname(os.path.abspath(helper)))
+            self.assertNotIn("@", text)
+            with open(os.path.join(units, name), "w") as f:
+                f.write(text)
+        with open(os.path.join(units, "iotspot-helper-prefetch.service")) as f:
+            service = f.read()
+        with open(os.path.join(units, "iotspot-helper-serve.service")) as f:
+            self.assertRegex(f.read(), r"(?m)^ExecStart=/\S+/iotspot-helper serve$")
         shutil.copy(os.path.join(SYSTEMD_DIR, "iotspot-helper-prefetch.timer"), units)
 
         # The unit runs prefetch for every profile, quietly, as a oneshot service.
@@ -300,7 +305,8 @@ class SystemdUnitsTest(unittest.TestCase):
         proc = subprocess.run(
             [analyze, "--user", "verify",
              os.path.join(units, "iotspot-helper-prefetch.service"),
-             os.path.join(units, "iotspot-helper-prefetch.timer")],
+             os.path.join(units, "iotspot-helper-prefetch.timer"),
+             os.path.join(units, "iotspot-helper-serve.service")],
             env={"HOME": tmp, "PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": runtime,
                  "SYSTEMD_LOG_LEVEL": "warning"},
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
