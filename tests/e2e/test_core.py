@@ -5,9 +5,12 @@ import json
 import os
 import pty
 import select
+import socket
+import socketserver
 import sqlite3
 import stat
 import subprocess
+import threading
 import time
 import unittest
 
@@ -298,6 +301,94 @@ class TokenServerErrorsTest(HelperTestCase):
         self.assertIn("not a JSON object", proc.stderr)
         self.assertEqual(len(proc.stderr.strip().splitlines()), 1)
         self.run_helper("token", check=True)
+
+
+class ConnectProxy(socketserver.ThreadingTCPServer):
+    """A minimal HTTP CONNECT proxy on 127.0.0.1 that records the tunnels it opened."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self):
+        self.tunnels = []
+        super().__init__(("127.0.0.1", 0), ProxyHandler)
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.server_address[1]
+
+
+class ProxyHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        request = self.rfile.readline().decode("latin-1").split()
+        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+            pass
+        if len(request) < 2 or request[0] != "CONNECT":
+            self.wfile.write(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+            return
+        host, port = request[1].rsplit(":", 1)
+        self.server.tunnels.append(request[1])
+        upstream = socket.create_connection((host, int(port)), timeout=10)
+        self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        self.wfile.flush()
+
+        def pump(source, sink):
+            try:
+                while True:
+                    data = source.recv(65536)
+                    if not data:
+                        break
+                    sink.sendall(data)
+            except OSError:
+                pass
+            finally:
+                try:
+                    sink.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+
+        back = threading.Thread(target=pump, args=(upstream, self.connection), daemon=True)
+        back.start()
+        pump(self.connection, upstream)
+        back.join(timeout=10)
+        upstream.close()
+
+
+class ProxyTest(HelperTestCase):
+    def setUp(self):
+        super().setUp()
+        self.configure()
+        self.proxy = ConnectProxy()
+        threading.Thread(target=self.proxy.serve_forever, daemon=True).start()
+        self.addCleanup(self.proxy.server_close)
+        self.addCleanup(self.proxy.shutdown)
+
+    def test_https_proxy_is_used_through_a_connect_tunnel(self):
+        env = self.env(HTTPS_PROXY=self.proxy.url)
+        token = self.run_helper("token", env=env, check=True).stdout.strip()
+        self.assertEqual(self.api_get(token)[0], 200)
+        self.assertEqual(self.proxy.tunnels, ["127.0.0.1:%d" % self.server.port])
+
+    def test_lower_case_https_proxy_works_too(self):
+        self.run_helper("token", env=self.env(https_proxy=self.proxy.url), check=True)
+        self.assertEqual(len(self.proxy.tunnels), 1)
+
+    def test_no_proxy_bypasses_the_proxy(self):
+        for no_proxy in ("127.0.0.1", "localhost,127.0.0.1", "*"):
+            with self.subTest(no_proxy=no_proxy):
+                self.run_helper("logout", check=True)
+                env = self.env(HTTPS_PROXY=self.proxy.url, NO_PROXY=no_proxy)
+                self.run_helper("token", env=env, check=True)
+        self.assertEqual(self.proxy.tunnels, [])
+
+    def test_a_dead_proxy_is_a_network_error(self):
+        port = self.proxy.server_address[1]
+        self.proxy.shutdown()
+        self.proxy.server_close()
+        env = self.env(HTTPS_PROXY="http://127.0.0.1:%d" % port, IOTSPOT_TIMEOUT="3")
+        proc = self.run_helper("token", env=env, check=NETWORK)
+        self.assertEqual(proc.stdout, "")
+        self.assertEqual(self.server.token_requests, 0)
 
 
 class StoreTest(HelperTestCase):
