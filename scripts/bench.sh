@@ -28,26 +28,29 @@ fetch="curl -sS --cacert $LOCAL_CA -K $work/curl.conf -d grant_type=client_crede
 
 git_get="git credential-store --file $work/git-credentials get < $work/request"
 hit="$helper token"
+printf 'protocol=https\nhost=%s\n\n' "${LOCAL_API_URL#https://}" >"$work/helper-request"
+helper_get="$helper get < $work/helper-request"
 
 hyperfine --warmup 20 --runs "$runs" --export-json "$work/hyperfine.json" \
   -n "git credential-store get" "$git_get" \
   -n "iotspot-helper token (cache hit)" "$hit" \
+  -n "iotspot-helper get (cache hit, as git runs it)" "$helper_get" \
   -n "curl fetch from the token server" "$fetch" >&2
 
 peak() { /usr/bin/time -f %M sh -c "$1" 2>&1 >/dev/null | tail -n 1; }
 
-/usr/bin/python3 - "$work/hyperfine.json" "$(peak "$git_get")" "$(peak "$hit")" "$(peak "$fetch")" <<'PY'
+/usr/bin/python3 - "$work/hyperfine.json" "$(peak "$git_get")" "$(peak "$hit")" \
+  "$(peak "$helper_get")" "$(peak "$fetch")" <<'PY'
 import json, sys
 results = json.load(open(sys.argv[1]))["results"]
-git, hit, curl = (r["median"] * 1000 for r in results)
-rss = [int(x) / 1024 for x in sys.argv[2:5]]
-print("| command | median wall time | peak RSS |")
-print("| --- | --- | --- |")
-for name, ms, mem in zip(("git credential-store get", "iotspot-helper token (cache hit)",
-                          "curl fetch from the local token server"), (git, hit, curl), rss):
-    print("| %s | %.2f ms | %.1f MiB |" % (name, ms, mem))
+git, hit, get, curl = (r["median"] * 1000 for r in results)
+rss = [int(x) / 1024 for x in sys.argv[2:6]]
+print("| command | median wall time | ratio to git credential-store get | peak RSS |")
+print("| --- | --- | --- | --- |")
+for result, ms, mem in zip(results, (git, hit, get, curl), rss):
+    print("| %s | %.2f ms | %.2fx | %.1f MiB |" % (result["command"], ms, ms / git, mem))
 print()
 print("cache hit / git credential-store get: %.2fx (goal: at most 1.3x)" % (hit / git))
-print("cache hit / fresh curl fetch:         %.2fx" % (hit / curl))
+print("cache hit / fresh curl fetch:         %.3fx (%.0f times faster)" % (hit / curl, curl / hit))
 print("cache hit peak RSS: %.1f MiB (goal: at most 6 MiB)" % rss[1])
 PY

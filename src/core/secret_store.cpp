@@ -33,6 +33,7 @@ void SecretStore::save(const std::string& profile, const std::string& client_id,
         .bind(2, static_cast<std::int64_t>(std::time(nullptr)))
         .bind_blob(3, seal(key, secret, secret_ad(profile, client_id)));
     stmt.step();
+    db_.checkpoint();
 }
 
 SecretStore::Lookup SecretStore::load(const std::string& profile, const std::string& client_id,
@@ -55,6 +56,7 @@ bool SecretStore::erase(const std::string& profile) {
     const bool found = stmt.step();
     while (stmt.step()) {
     }
+    db_.checkpoint();
     return found;
 }
 

@@ -35,6 +35,10 @@ public:
     Database& operator=(const Database&) = delete;
 
     Statement prepare(const char* sql);
+    /// Copies the write-ahead log into the database and empties it, when no reader is in
+    /// the way (then it leaves it for later). Called after the rare writes, so that the
+    /// frequent short-lived readers open an empty log.
+    void checkpoint() noexcept;
     void exec(const char* sql);
     const std::string& path() const { return path_; }
 

@@ -72,6 +72,7 @@ void TokenCache::save(const TokenBinding& binding, const Key& key, const CachedT
         .bind(3, token.times.expires_at)
         .bind_blob(4, seal(key, token.access_token, token_ad(binding, token.times)));
     stmt.step();
+    db_->checkpoint();
 }
 
 bool TokenCache::erase(const std::string& profile) {
@@ -80,6 +81,7 @@ bool TokenCache::erase(const std::string& profile) {
     const bool found = stmt.step();
     while (stmt.step()) {
     }
+    db_->checkpoint();
     return found;
 }
 
