@@ -391,6 +391,32 @@ class ProxyTest(HelperTestCase):
         self.assertEqual(self.server.token_requests, 0)
 
 
+class InstallTest(HelperTestCase):
+    """`cmake --install` lays out a tree in which the installed executable finds its network
+    module and git finds git-credential-iotspot."""
+
+    def test_the_installed_tree_fetches_tokens(self):
+        prefix = os.path.join(self.home, "prefix")
+        build_dir = os.path.dirname(self.bin)
+        proc = subprocess.run(["cmake", "--install", build_dir, "--prefix", prefix],
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        installed = os.path.join(prefix, "bin", "iotspot-helper")
+        git_helper = os.path.join(prefix, "bin", "git-credential-iotspot")
+        self.assertTrue(os.path.islink(git_helper))
+        self.configure()
+        env = self.env()
+        token = subprocess.run([installed, "token"], env=env, capture_output=True, text=True,
+                               timeout=60)
+        self.assertEqual(token.returncode, 0, token.stderr)
+        self.assertEqual(self.api_get(token.stdout.strip())[0], 200)
+        request = "protocol=https\nhost=127.0.0.1:%d\n\n" % self.server.port
+        answer = subprocess.run([git_helper, "get"], input=request, env=env,
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(answer.returncode, 0, answer.stderr)
+        self.assertIn("password=%s\n" % token.stdout.strip(), answer.stdout)
+
+
 class StoreTest(HelperTestCase):
     def setUp(self):
         super().setUp()
