@@ -188,7 +188,10 @@ class HelperTestCase(unittest.TestCase):
         proc = subprocess.run(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             encoding="utf-8", errors="replace", env=self.env() if env is None else env,
-            cwd=self.home, timeout=timeout, **kwargs)
+            cwd=self.home, timeout=timeout,
+            # No controlling terminal, as under CI: otherwise a developer's terminal would
+            # answer the helper's /dev/tty prompt (configure without a secret on stdin).
+            start_new_session=True, **kwargs)
         if check is not None and check is not False:
             expected = 0 if check is True else int(check)
             if proc.returncode != expected:
