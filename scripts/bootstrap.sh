@@ -35,16 +35,21 @@ if [ -n "$missing" ]; then
   $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-# newman and bru (tests/node/package-lock.json), when node_modules is missing or older than the
-# lock file. npm ci writes node_modules/.package-lock.json last, so a half-finished install is
-# redone. --ignore-scripts: no package runs code at install time (none needs to).
-node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
+# newman and bru, pinned by tests/node/package-lock.json, installed into build-node/ (ignored by
+# git, and outside the source folders, whose files the project's own checks read), when
+# node_modules is missing or older than the lock file. npm ci writes
+# node_modules/.package-lock.json last, so a half-finished install is redone.
+# --ignore-scripts: no package runs code at install time (none needs to).
+root="$(cd "$(dirname "$0")/.." && pwd)"
+node_dir="$root/build-node"
 if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)'; then
   echo "bootstrap: node $(node --version) is too old for the API-client tests; 18 or newer is needed" >&2
   exit 1
 fi
 if [ ! -f "$node_dir/node_modules/.package-lock.json" ] ||
-   [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; then
-  echo "bootstrap: installing newman and bru (npm ci in tests/node)"
+   [ "$root/tests/node/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; then
+  echo "bootstrap: installing newman and bru (npm ci in build-node)"
+  mkdir -p "$node_dir"
+  cp "$root/tests/node/package.json" "$root/tests/node/package-lock.json" "$node_dir/"
   (cd "$node_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
 fi

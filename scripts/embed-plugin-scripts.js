@@ -2,7 +2,7 @@
 // Copies plugins/postman/pre-request.js and plugins/bruno/pre-request.js into the sample
 // collections that embed them (Postman's collection JSON, Bruno's collection.bru). Run it after
 // editing either script; tests/e2e/test_postman.py and test_bruno.py fail until the copies
-// match. Needs tests/node/node_modules (scripts/bootstrap.sh) for Bruno's own .bru writer.
+// match. Needs build-node/node_modules (scripts/bootstrap.sh) for Bruno's own .bru writer.
 'use strict';
 
 const fs = require('fs');
@@ -23,7 +23,7 @@ event.script.exec = script(path.join(plugins, 'postman', 'pre-request.js')).spli
 fs.writeFileSync(postmanFile, JSON.stringify(collection, null, 2) + '\n');
 
 // Bruno: the script:pre-request block of collection.bru, written by Bruno's own library.
-const lang = require(path.join(repo, 'tests', 'node', 'node_modules', '@usebruno', 'lang'));
+const lang = require(path.join(repo, 'build-node', 'node_modules', '@usebruno', 'lang'));
 const brunoFile = path.join(plugins, 'bruno', 'iotspot-collection', 'collection.bru');
 const bru = lang.collectionBruToJson(fs.readFileSync(brunoFile, 'utf8'));
 bru.script = Object.assign({}, bru.script,

@@ -20,7 +20,7 @@ from support.api_clients import PLUGINS, REPO, ApiClientTestCase, free_port, nod
 
 BRUNO = os.path.join(PLUGINS, "bruno")
 COLLECTION = os.path.join(BRUNO, "iotspot-collection")
-BRUNO_LANG = os.path.join(REPO, "tests", "node", "node_modules", "@usebruno", "lang")
+BRUNO_LANG = os.path.join(REPO, "build-node", "node_modules", "@usebruno", "lang")
 REQUEST = "Example request.bru"
 
 

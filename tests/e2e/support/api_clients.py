@@ -11,7 +11,7 @@
 - check that no file under a directory holds a token or the client secret
   (``assertNoSecretsInFiles``).
 
-The node tools (newman, bru) come from tests/node/node_modules, installed by
+The node tools (newman, bru) come from build-node/node_modules (pinned by tests/node), installed by
 scripts/bootstrap.sh with ``npm ci``; ``node_tool`` fails with that advice when they are not
 there.
 """
@@ -31,7 +31,7 @@ from .harness import HelperTestCase
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 PLUGINS = os.path.join(REPO, "plugins")
-NODE_TOOLS = os.path.join(REPO, "tests", "node", "node_modules", ".bin")
+NODE_TOOLS = os.path.join(REPO, "build-node", "node_modules", ".bin")
 
 RECORDING_HELPER = """#!/bin/sh
 # Records one line per run: the arguments, separated by US characters.
@@ -49,8 +49,8 @@ def free_port() -> int:
 def node_tool(name: str) -> str:
     path = os.path.join(NODE_TOOLS, name)
     if not os.access(path, os.X_OK):
-        raise AssertionError("%s is not installed in tests/node; run scripts/bootstrap.sh "
-                             "(npm ci in tests/node)" % name)
+        raise AssertionError("%s is not installed in build-node; run scripts/bootstrap.sh "
+                             "(npm ci of tests/node's lock file)" % name)
     return path
 
 
