@@ -1,5 +1,4 @@
-#include <catch2/catch.hpp>
-
+#include "catch.h"
 #include "cli/args.h"
 #include "core/error.h"
 

@@ -1,5 +1,4 @@
-#include <catch2/catch.hpp>
-
+#include "catch.h"
 #include "core/config.h"
 #include "core/error.h"
 
@@ -95,7 +94,7 @@ TEST_CASE("config: a profile without client id is not configured (exit 3)") {
         FAIL("expected an error");
     } catch (const Error& error) {
         CHECK(error.code() == Exit::not_configured);
-        CHECK_THAT(error.what(), Catch::Contains("configure --profile nope --client-id"));
+        CHECK_THAT(error.what(), iotspot::test::Contains("configure --profile nope --client-id"));
     }
 }
 

@@ -1,7 +1,6 @@
 #include <sstream>
 
-#include <catch2/catch.hpp>
-
+#include "catch.h"
 #include "core/credential_protocol.h"
 #include "core/error.h"
 

@@ -1,8 +1,7 @@
 #include <fstream>
 #include <sys/stat.h>
 
-#include <catch2/catch.hpp>
-
+#include "catch.h"
 #include "core/crypto.h"
 #include "core/error.h"
 #include "temp_dir.h"
@@ -62,7 +61,7 @@ TEST_CASE("crypto: a key file others can read is refused with the chmod that fix
         FAIL("expected a refusal");
     } catch (const Error& error) {
         CHECK(error.code() == Exit::store);
-        CHECK_THAT(error.what(), Catch::Contains("chmod 600 " + path));
+        CHECK_THAT(error.what(), iotspot::test::Contains("chmod 600 " + path));
     }
 }
 

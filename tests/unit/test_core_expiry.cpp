@@ -1,5 +1,4 @@
-#include <catch2/catch.hpp>
-
+#include "catch.h"
 #include "core/expiry.h"
 
 using namespace iotspot::core;

@@ -1,5 +1,4 @@
-#include <catch2/catch.hpp>
-
+#include "catch.h"
 #include "core/error.h"
 #include "core/local_endpoint.h"
 

@@ -1,9 +1,9 @@
 #include <fstream>
 #include <sys/stat.h>
 
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
 
+#include "catch.h"
 #include "core/error.h"
 #include "core/token_cache.h"
 #include "temp_dir.h"
@@ -80,7 +80,7 @@ TEST_CASE("token cache: a damaged file is rebuilt with a warning") {
     const auto key = Key::random();
     cache.save(binding, key, CachedToken{"tok", TokenTimes{1, 2}});
     CHECK(cache.load(binding, key));
-    CHECK_THAT(warnings, Catch::Contains("damaged"));
+    CHECK_THAT(warnings, iotspot::test::Contains("damaged"));
 }
 
 TEST_CASE("token cache: a newer schema is refused, not destroyed") {
@@ -94,7 +94,7 @@ TEST_CASE("token cache: a newer schema is refused, not destroyed") {
         FAIL("expected a refusal");
     } catch (const Error& error) {
         CHECK(error.code() == Exit::store);
-        CHECK_THAT(error.what(), Catch::Contains("newer"));
+        CHECK_THAT(error.what(), iotspot::test::Contains("newer"));
     }
     sqlite3_open((dir / "tokens.db").c_str(), &db);
     sqlite3_stmt* stmt = nullptr;

@@ -1,7 +1,6 @@
 #include <deque>
 
-#include <catch2/catch.hpp>
-
+#include "catch.h"
 #include "core/error.h"
 #include "core/secret_store.h"
 #include "core/token_service.h"
@@ -100,7 +99,7 @@ TEST_CASE(
     Fixture f;
     const auto token = f.service.get(f.profile, 7200);
     CHECK(token.access_token == "token-1");
-    CHECK_THAT(f.log_text, Catch::Contains("less than --min-ttl"));
+    CHECK_THAT(f.log_text, iotspot::test::Contains("less than --min-ttl"));
 }
 
 TEST_CASE("token service: retries a retryable failure, honouring Retry-After") {
@@ -110,7 +109,7 @@ TEST_CASE("token service: retries a retryable failure, honouring Retry-After") {
     CHECK(token.access_token == "token-3");
     CHECK(f.client.calls == 3);
     REQUIRE(f.sleeps.size() == 2);
-    CHECK(f.sleeps[0] == Approx(2.0));
+    CHECK(f.sleeps[0] == iotspot::test::Approx(2.0));
 }
 
 TEST_CASE("token service: an OAuth rejection fails at once with exit 4") {
@@ -132,7 +131,7 @@ TEST_CASE("token service: stale-while-error hands out the cached token while it 
     f.client.answers = {failure(Exit::network, false)};
     const auto token = f.service.get(f.profile, std::nullopt);
     CHECK(token.access_token == "token-1");
-    CHECK_THAT(f.log_text, Catch::Contains("using the cached token"));
+    CHECK_THAT(f.log_text, iotspot::test::Contains("using the cached token"));
 }
 
 TEST_CASE("token service: a malformed token is never handed out or cached") {
@@ -155,7 +154,7 @@ TEST_CASE("token service: without a secret the profile is not configured (exit 3
         FAIL("expected an error");
     } catch (const Error& error) {
         CHECK(error.code() == Exit::not_configured);
-        CHECK_THAT(error.what(), Catch::Contains("no client secret"));
+        CHECK_THAT(error.what(), iotspot::test::Contains("no client secret"));
     }
 }
 
@@ -179,7 +178,7 @@ TEST_CASE("token service: the stored secret is used and a replaced key makes it 
         FAIL("expected an error");
     } catch (const Error& error) {
         CHECK(error.code() == Exit::not_configured);
-        CHECK_THAT(error.what(), Catch::Contains("cannot be decrypted"));
+        CHECK_THAT(error.what(), iotspot::test::Contains("cannot be decrypted"));
     }
 }
 
@@ -193,8 +192,8 @@ TEST_CASE("token service: when a failed refresh must fail, the error names the c
         FAIL("expected an error");
     } catch (const Error& error) {
         CHECK(error.code() == Exit::network);
-        CHECK_THAT(error.what(), Catch::StartsWith("scripted failure"));
-        CHECK_THAT(error.what(), Catch::Contains("the cached token stays in use until"));
+        CHECK_THAT(error.what(), iotspot::test::StartsWith("scripted failure"));
+        CHECK_THAT(error.what(), iotspot::test::Contains("the cached token stays in use until"));
     }
     // The cached token is still there for interactive callers.
     f.client.answers = {failure(Exit::network, false)};

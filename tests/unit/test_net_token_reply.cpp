@@ -1,5 +1,4 @@
-#include <catch2/catch.hpp>
-
+#include "catch.h"
 #include "net/token_reply.h"
 
 using namespace iotspot;
@@ -33,13 +32,14 @@ TEST_CASE("token reply: OAuth errors are rejections (exit 4) that say what to do
     const auto r = interpret_answer(answer(400, R"({"error":"invalid_client"})"), "s", 0);
     CHECK(r.code == core::Exit::rejected);
     CHECK_FALSE(r.retryable);
-    CHECK_THAT(r.message, Catch::Contains("invalid_client") && Catch::Contains("Control Center"));
+    CHECK_THAT(r.message, iotspot::test::Contains("invalid_client") &&
+                              iotspot::test::Contains("Control Center"));
     for (const char* error : {"invalid_request", "unauthorized_client", "unsupported_grant_type",
                               "invalid_scope", "something_new"}) {
         const auto e =
             interpret_answer(answer(400, std::string(R"({"error":")") + error + "\"}"), "s", 0);
         CHECK(e.code == core::Exit::rejected);
-        CHECK_THAT(e.message, Catch::Contains(error));
+        CHECK_THAT(e.message, iotspot::test::Contains(error));
     }
 }
 
@@ -67,7 +67,7 @@ TEST_CASE("token reply: malformed answers are exit 5 naming what was wrong") {
     const auto check = [](const std::string& body, const char* words) {
         const auto r = interpret_answer(answer(200, body), "s", 0);
         CHECK(r.code == core::Exit::network);
-        CHECK_THAT(r.message, Catch::Contains(words));
+        CHECK_THAT(r.message, iotspot::test::Contains(words));
         CHECK(r.access_token.empty());
     };
     check("<html>oops</html>", "not a JSON object");
@@ -77,7 +77,7 @@ TEST_CASE("token reply: malformed answers are exit 5 naming what was wrong") {
     check(R"([1,2])", "not a JSON object");
     HttpAnswer cut = answer(200, R"({"access_token":"a","expi)");
     cut.truncated = true;
-    CHECK_THAT(interpret_answer(cut, "s", 0).message, Catch::Contains("cut short"));
+    CHECK_THAT(interpret_answer(cut, "s", 0).message, iotspot::test::Contains("cut short"));
 }
 
 TEST_CASE("token reply: server text in messages is made printable") {
