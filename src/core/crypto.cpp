@@ -25,7 +25,7 @@ constexpr std::size_t tag_size = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 Key Key::load_or_create(const std::string& path) {
     init_sodium();
     ensure_private_dir(parent_dir(path));
-    check_private_file(path);
+    check_private_file(path, "key file");
     Key key;
     auto content = read_file(path, "key file");
     if (!content) {

@@ -20,6 +20,33 @@ std::string errno_text() {
     throw Error(Exit::store, message);
 }
 
+const char* kind_of(mode_t mode) {
+    if (S_ISDIR(mode)) {
+        return "a directory";
+    }
+    if (S_ISFIFO(mode)) {
+        return "a FIFO";
+    }
+    if (S_ISSOCK(mode)) {
+        return "a socket";
+    }
+    if (S_ISCHR(mode) || S_ISBLK(mode)) {
+        return "a device";
+    }
+    return "not a regular file";
+}
+
+[[noreturn]] void refuse_link(const std::string& path, const char* what) {
+    throw StoreRefused(std::string(what) + " " + path +
+                       " is a symbolic link, and iotspot-helper does not follow links to its "
+                       "files; replace the link with the file itself, or remove it");
+}
+
+[[noreturn]] void refuse_kind(const std::string& path, const char* what, mode_t mode) {
+    throw StoreRefused(std::string(what) + " " + path + " is " + kind_of(mode) +
+                       ", not a regular file; move it away");
+}
+
 void check_owner_and_mode(const std::string& path, const struct stat& info, bool directory) {
     if (info.st_uid != geteuid()) {
         throw StoreRefused(path + " belongs to another user; remove it or fix its owner");
@@ -78,12 +105,53 @@ void ensure_private_dir(const std::string& dir) {
     }
 }
 
-void check_private_file(const std::string& path) {
+void refuse_unless_regular(const std::string& path, const char* what) {
+    struct stat info {};
+    if (::lstat(path.c_str(), &info) != 0) {
+        return;
+    }
+    if (S_ISLNK(info.st_mode)) {
+        refuse_link(path, what);
+    }
+    if (!S_ISREG(info.st_mode)) {
+        refuse_kind(path, what, info.st_mode);
+    }
+}
+
+void check_private_file(const std::string& path, const char* what) {
+    (void)what;
     struct stat info {};
     if (::stat(path.c_str(), &info) != 0) {
         return;
     }
     check_owner_and_mode(path, info, false);
+}
+
+int open_regular_file(const std::string& path, int flags, const char* what) {
+    // O_NONBLOCK: opening a FIFO for reading would wait for a writer. It is cleared again
+    // once the file is known to be regular (where it changes nothing anyway).
+    const int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == ELOOP) {
+            refuse_link(path, what);
+        }
+        if (errno == ENOENT && (flags & O_CREAT) == 0) {
+            return -1;
+        }
+        fail(std::string("cannot open ") + what + " " + path + ": " + errno_text());
+    }
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) {
+        const std::string reason = errno_text();
+        ::close(fd);
+        fail(std::string("cannot open ") + what + " " + path + ": " + reason);
+    }
+    if (!S_ISREG(info.st_mode)) {
+        ::close(fd);
+        refuse_kind(path, what, info.st_mode);
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
 }
 
 std::optional<std::string> read_file(const std::string& path, const char* what) {

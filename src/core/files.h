@@ -1,6 +1,9 @@
 #pragma once
 // Private files and directories, as ssh treats them: created 0700/0600 under umask 077,
 // refused (exit 6, with the chmod that fixes it) when another user could read them.
+// The files themselves are never opened through a symbolic link, and anything that is not a
+// regular file (a FIFO, a device, a directory) is refused before it is read, so it can
+// neither redirect a write nor make the helper hang. Directories may be links.
 
 #include <optional>
 #include <string>
@@ -11,12 +14,25 @@ namespace iotspot::core {
 /// not a directory, is owned by another user, or is accessible by group or others.
 void ensure_private_dir(const std::string& dir);
 
-/// Throws Error(store) when the existing file `path` is owned by another user or is
-/// accessible by group or others. A missing file is fine.
-void check_private_file(const std::string& path);
+/// Throws StoreRefused when the existing file `path` is a symbolic link, is not a regular
+/// file, is owned by another user or is accessible by group or others. A missing file is
+/// fine. `what` names the file for the message ("key file").
+void check_private_file(const std::string& path, const char* what = "file");
 
-/// The whole content of `path`, or nullopt when it does not exist. Throws Error(store) on
-/// other errors; `what` names the file for the message ("key file", "config file").
+/// Throws StoreRefused when `path` exists but is a symbolic link or not a regular file.
+/// A missing file is fine.
+void refuse_unless_regular(const std::string& path, const char* what);
+
+/// Opens `path` with `flags` (O_RDONLY, O_RDWR, O_CREAT...; mode 0600 when created) without
+/// following a symbolic link and without blocking on a FIFO, and checks that it is a regular
+/// file. Returns the descriptor (close-on-exec), or -1 when `path` does not exist and
+/// `flags` has no O_CREAT. Throws StoreRefused for a link or a file that is not regular, and
+/// Error(store) for other failures.
+int open_regular_file(const std::string& path, int flags, const char* what);
+
+/// The whole content of `path`, or nullopt when it does not exist. Throws as
+/// open_regular_file does, and Error(store) on read errors; `what` names the file for the
+/// message ("key file", "config file").
 std::optional<std::string> read_file(const std::string& path, const char* what);
 
 /// Replaces `path` atomically with `content`, mode 0600 (write to a temporary file in the

@@ -1,5 +1,6 @@
 #include "core/token_service.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <sys/stat.h>
 
@@ -100,9 +101,8 @@ std::string TokenService::client_secret(const Profile& profile) {
 }
 
 FetchResult TokenService::fetch(const std::string& profile, const TokenRequest& base,
-                                std::int64_t& started_at) {
+                                std::int64_t deadline, std::int64_t& started_at) {
     const std::string who = "profile \"" + profile + "\": ";
-    const std::int64_t deadline = deps_.now() + time_budget();
     TokenClient& client = deps_.client();
     for (int attempt = 1;; ++attempt) {
         TokenRequest request = base;
@@ -150,79 +150,110 @@ void TokenService::cross_check(const Profile& profile, const FetchResult& result
     }
 }
 
+TokenService::Deadline TokenService::start_deadline() const {
+    const int budget = time_budget();
+    return Deadline{deps_.now() + budget,
+                    std::chrono::steady_clock::now() + std::chrono::seconds(budget), budget};
+}
+
+std::optional<CachedToken> TokenService::load_cached(TokenCache* tokens,
+                                                     const TokenBinding& binding) {
+    return tokens ? tokens->load(binding, key()) : std::nullopt;
+}
+
+bool TokenService::is_usable(const std::optional<CachedToken>& cached, const Profile& profile,
+                             std::optional<std::int64_t> min_ttl) const {
+    return cached && is_fresh(cached->times, deps_.now(), profile.refresh_margin, min_ttl);
+}
+
+IssuedToken TokenService::hand_out_cached(CachedToken&& cached, const Profile& profile) const {
+    if (log_.verbose()) {
+        log_.note("cache hit for profile \"" + profile.name + "\", expires " +
+                  expiry_text(cached.times, deps_.now()));
+    }
+    return IssuedToken{std::move(cached.access_token), cached.times, true};
+}
+
+std::unique_ptr<FileLock> TokenService::lock_refresh(const Profile& profile,
+                                                     const Deadline& deadline) {
+    try {
+        ensure_private_dir(deps_.paths.lock_dir());
+        return std::make_unique<FileLock>(deps_.paths.lock_dir() + "/" + profile.name + ".lock",
+                                          deadline.steady);
+    } catch (const LockTimeout& timeout) {
+        const auto& holder = timeout.holder();
+        const std::string end_it = holder ? "if process " + std::to_string(holder->pid) +
+                                                " is stuck (stopped, or hanging), end it (kill " +
+                                                std::to_string(holder->pid) + ")"
+                                          : "if that process is stuck, end it";
+        throw Error(Exit::network,
+                    "profile \"" + profile.name + "\": waited " + std::to_string(deadline.budget) +
+                        " s (IOTSPOT_TIMEOUT) for another refresh of this "
+                        "profile to finish: " +
+                        timeout.what() + "; " + end_it + ", or raise IOTSPOT_TIMEOUT");
+    } catch (const StoreRefused&) {
+        throw;
+    } catch (const Error& error) {
+        log_.warning(std::string(error.what()) + "; refreshing without the lock");
+        return nullptr;
+    }
+}
+
+IssuedToken TokenService::refresh_failed(const Profile& profile, const Error& error,
+                                         std::optional<CachedToken>& cached,
+                                         WhenRefreshFails when_fails) {
+    const std::int64_t now = deps_.now();
+    const bool usable = cached && is_unexpired(cached->times, now);
+    if (usable && when_fails == WhenRefreshFails::fail) {
+        throw Error(error.code(), std::string(error.what()) +
+                                      "; the cached token stays in use until " +
+                                      expiry_text(cached->times, now));
+    }
+    if (!usable) {
+        throw Error(error.code(), error.what());
+    }
+    log_.warning("refreshing the token of profile \"" + profile.name +
+                 "\" failed: " + error.what() + "; using the cached token, which expires " +
+                 expiry_text(cached->times, now));
+    return IssuedToken{std::move(cached->access_token), cached->times, true};
+}
+
 IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t> min_ttl,
                               WhenRefreshFails when_fails) {
+    // One deadline for the whole call: the wait for another process's refresh and our own
+    // request with its retries.
+    const Deadline deadline = start_deadline();
     const TokenBinding binding = binding_of(profile);
-    const auto fresh = [&](const std::optional<CachedToken>& cached) {
-        return cached && is_fresh(cached->times, deps_.now(), profile.refresh_margin, min_ttl);
-    };
-    const auto hit = [&](CachedToken&& cached) {
-        if (log_.verbose()) {
-            log_.note("cache hit for profile \"" + profile.name + "\", expires " +
-                      expiry_text(cached.times, deps_.now()));
-        }
-        return IssuedToken{std::move(cached.access_token), cached.times, true};
-    };
-
     TokenCache* tokens = cache();
-    std::optional<CachedToken> cached;
-    if (tokens) {
-        cached = tokens->load(binding, key());
-        if (fresh(cached)) {
-            return hit(std::move(*cached));
-        }
+    std::optional<CachedToken> cached = load_cached(tokens, binding);
+    if (is_usable(cached, profile, min_ttl)) {
+        return hand_out_cached(std::move(*cached), profile);
     }
 
     std::unique_ptr<FileLock> lock;
     if (tokens) {
         try {
-            ensure_private_dir(deps_.paths.lock_dir());
-            lock =
-                std::make_unique<FileLock>(deps_.paths.lock_dir() + "/" + profile.name + ".lock");
+            lock = lock_refresh(profile, deadline);
         } catch (const StoreRefused&) {
             throw;
         } catch (const Error& error) {
-            log_.warning(std::string(error.what()) + "; refreshing without the lock");
+            return refresh_failed(profile, error, cached, when_fails);
         }
-        cached = tokens->load(binding, key());
-        if (fresh(cached)) {
-            return hit(std::move(*cached));
+        // Another process may have refreshed while this one waited for the lock.
+        cached = load_cached(tokens, binding);
+        if (is_usable(cached, profile, min_ttl)) {
+            return hand_out_cached(std::move(*cached), profile);
         }
     }
 
     TokenRequest request{profile.token_url, profile.client_id, client_secret(profile),
                          profile.scope,     profile.ca_file,   10};
     std::int64_t started_at = 0;
-    FetchResult result = fetch(profile.name, request, started_at);
+    FetchResult result = fetch(profile.name, request, deadline.at, started_at);
     const std::int64_t received_at = deps_.now();
-
-    if (result.code == Exit::ok) {
-        const auto malformed = [&result](const std::string& message) {
-            result = FetchResult{};
-            result.code = Exit::network;
-            result.message = message;
-        };
-        if (!util::is_b64token(result.access_token)) {
-            malformed("the token server's answer has an access_token that is not a bearer token; "
-                      "check token_url");
-        } else if (result.expires_in <= 0) {
-            malformed("the token server's answer has an expires_in of " +
-                      std::to_string(result.expires_in) + "; check token_url");
-        }
-    }
+    check_answer(result);
     if (result.code != Exit::ok) {
-        const bool usable = cached && is_unexpired(cached->times, received_at);
-        if (usable && when_fails == WhenRefreshFails::fail) {
-            throw Error(result.code, result.message + "; the cached token stays in use until " +
-                                         expiry_text(cached->times, received_at));
-        }
-        if (usable) {
-            log_.warning("refreshing the token of profile \"" + profile.name + "\" failed: " +
-                         result.message + "; using the cached token, which expires " +
-                         expiry_text(cached->times, received_at));
-            return IssuedToken{std::move(cached->access_token), cached->times, true};
-        }
-        throw Error(result.code, result.message);
+        return refresh_failed(profile, Error(result.code, result.message), cached, when_fails);
     }
 
     cross_check(profile, result, received_at);
@@ -230,13 +261,7 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
                       TokenTimes{started_at, started_at + result.expires_in}};
     log_.note("got a token for profile \"" + profile.name + "\", expires " +
               expiry_text(token.times, received_at));
-    if (tokens) {
-        try {
-            tokens->save(binding, key(), token);
-        } catch (const Error& error) {
-            log_.warning(std::string(error.what()) + "; the token was not cached");
-        }
-    }
+    store(tokens, binding, token);
     if (min_ttl && token.times.expires_at - received_at <= *min_ttl) {
         log_.warning("a fresh token of profile \"" + profile.name + "\" lives only " +
                      util::format_duration(token.times.expires_at - received_at) +
@@ -244,6 +269,38 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
                      " s; handing it out anyway");
     }
     return IssuedToken{std::move(token.access_token), token.times, false};
+}
+
+void TokenService::check_answer(FetchResult& result) const {
+    if (result.code != Exit::ok) {
+        return;
+    }
+    const auto malformed = [&result](const std::string& message) {
+        result = FetchResult{};
+        result.code = Exit::network;
+        result.message = message;
+    };
+    if (!util::is_b64token(result.access_token)) {
+        malformed("the token server's answer has an access_token that is not a bearer token; "
+                  "check token_url");
+    } else if (result.expires_in <= 0) {
+        malformed("the token server's answer has an expires_in of " +
+                  std::to_string(result.expires_in) + "; check token_url");
+    }
+}
+
+void TokenService::store(TokenCache* tokens, const TokenBinding& binding,
+                         const CachedToken& token) {
+    if (!tokens) {
+        return;
+    }
+    try {
+        tokens->save(binding, key(), token);
+    } catch (const StoreRefused&) {
+        throw;
+    } catch (const Error& error) {
+        log_.warning(std::string(error.what()) + "; the token was not cached");
+    }
 }
 
 bool TokenService::forget_token(const std::string& profile) {

@@ -8,8 +8,14 @@
 //     refreshed meanwhile) -> still a miss -> fetch with retries -> seal and store -> unlock
 //     fetch failed, cached token still valid -> that token, with a warning (stale-while-error)
 //
+// One deadline (IOTSPOT_TIMEOUT, default 20 s) bounds the whole call: the wait for another
+// process's refresh and this one's request with its retries. A lock held past it (a holder
+// that is stopped or hangs) is a failure, exit 5, naming the holder; stale-while-error
+// applies to it as to a failed request.
+//
 // Time, the network and sleeping are passed in, so every branch is tested without them.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -19,7 +25,9 @@
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/environment.h"
+#include "core/error.h"
 #include "core/expiry.h"
+#include "core/file_lock.h"
 #include "core/log.h"
 #include "core/paths.h"
 #include "core/token_cache.h"
@@ -70,11 +78,34 @@ public:
     int time_budget() const;
 
 private:
+    /// When a get() must be done: on the service's clock (for the retries) and on the
+    /// monotonic clock (for the lock wait); `budget` is IOTSPOT_TIMEOUT in seconds.
+    struct Deadline {
+        std::int64_t at;
+        std::chrono::steady_clock::time_point steady;
+        int budget;
+    };
+    Deadline start_deadline() const;
     TokenCache* cache();
     const Key& key();
     std::string client_secret(const Profile& profile);
+    std::optional<CachedToken> load_cached(TokenCache* tokens, const TokenBinding& binding);
+    bool is_usable(const std::optional<CachedToken>& cached, const Profile& profile,
+                   std::optional<std::int64_t> min_ttl) const;
+    IssuedToken hand_out_cached(CachedToken&& cached, const Profile& profile) const;
+    /// The profile's refresh lock, or nullptr when the lock directory is unusable (then the
+    /// refresh goes ahead without it). Throws Error(network) when another process held it
+    /// past the deadline, naming that process.
+    std::unique_ptr<FileLock> lock_refresh(const Profile& profile, const Deadline& deadline);
+    /// Stale-while-error: the cached token, with a warning, when it still has life and
+    /// `when_fails` allows; otherwise throws `error`.
+    IssuedToken refresh_failed(const Profile& profile, const Error& error,
+                               std::optional<CachedToken>& cached, WhenRefreshFails when_fails);
+    /// Turns an answer that cannot be used into an Error(network) result.
+    void check_answer(FetchResult& result) const;
+    void store(TokenCache* tokens, const TokenBinding& binding, const CachedToken& token);
     FetchResult fetch(const std::string& profile, const TokenRequest& request,
-                      std::int64_t& started_at);
+                      std::int64_t deadline, std::int64_t& started_at);
     void cross_check(const Profile& profile, const FetchResult& result, std::int64_t received_at);
 
     ServiceDeps deps_;

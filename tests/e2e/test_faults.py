@@ -13,6 +13,7 @@ import email.utils
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -293,6 +294,63 @@ class ConcurrencyTest(FaultTestCase):
                     self.assertEqual(stderr, "")
                     tokens.add(stdout)
                 self.assertEqual(tokens, {self.server.issued_tokens[0] + "\n"})
+
+
+class LockWaitTest(FaultTestCase):
+    """Waiting on another process's refresh is bounded by IOTSPOT_TIMEOUT."""
+
+    def start_stopped_holder(self):
+        """A `token` call that takes the profile's lock, then is stopped (SIGSTOP) while its
+        request is under way. Returns the process; it is killed at the end of the test."""
+        self.server.set(delay=30)
+        holder = subprocess.Popen([self.bin, "token"], stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  env=self.env(IOTSPOT_TIMEOUT=60), cwd=self.home)
+        self.addCleanup(holder.wait)
+        self.addCleanup(holder.kill)
+        deadline = time.monotonic() + 30
+        while self.server.token_requests == 0:  # it holds the lock once it has asked
+            self.assertIsNone(holder.poll())
+            self.assertLess(time.monotonic(), deadline, "the holder never asked for a token")
+            time.sleep(0.05)
+        os.kill(holder.pid, signal.SIGSTOP)
+        self.server.set(delay=0)
+        return holder
+
+    def test_a_stopped_lock_holder_does_not_block_other_callers_forever(self):
+        self.configure()
+        holder = self.start_stopped_holder()
+        proc, elapsed = self.timed("token", env=self.env(IOTSPOT_TIMEOUT=2), timeout=30,
+                                   check=5)
+        self.assertLess(elapsed, 15)  # a 2 s deadline; generous for slow machines
+        self.assertEqual(proc.stdout, "")
+        self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
+        self.assertIn("process %d has held the lock" % holder.pid, proc.stderr)
+        self.assertRegex(proc.stderr, r"for \d+ s")
+        self.assertIn("kill %d" % holder.pid, proc.stderr)
+        self.assertEqual(self.server.token_requests, 1)  # only the stopped holder's
+
+    def test_a_stopped_lock_holder_leaves_the_cached_token_in_use(self):
+        self.configure()
+        token = self.run_helper("token", check=True).stdout
+        self.server.reset_counters()
+        # --min-ttl 3600 makes the holder refresh: it takes the lock and is stopped.
+        self.server.set(delay=30)
+        holder = subprocess.Popen([self.bin, "token", "--min-ttl", "3600"],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, env=self.env(IOTSPOT_TIMEOUT=60),
+                                  cwd=self.home)
+        self.addCleanup(holder.wait)
+        self.addCleanup(holder.kill)
+        while self.server.token_requests == 0:
+            self.assertIsNone(holder.poll())
+            time.sleep(0.05)
+        os.kill(holder.pid, signal.SIGSTOP)
+        proc = self.run_helper("token", "--min-ttl", "3600", env=self.env(IOTSPOT_TIMEOUT=2),
+                               timeout=30, check=True)
+        self.assertEqual(proc.stdout, token)
+        self.assertIn("process %d has held the lock" % holder.pid, proc.stderr)
+        self.assertIn("using the cached token", proc.stderr)
 
 
 class StoreFaultTest(FaultTestCase):
