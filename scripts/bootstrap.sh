@@ -7,7 +7,7 @@ packages="
   build-essential cmake ninja-build pkg-config clang-format
   libpoco-dev libsqlite3-dev libsodium-dev catch2
   python3 openssl ca-certificates curl git
-  bash dash zsh fish strace util-linux
+  bash dash zsh fish strace util-linux bash-completion mandoc man-db
   hyperfine time
   httpie
   systemd

@@ -1,7 +1,6 @@
 #include "cli/args.h"
 
-#include <cstring>
-
+#include "cli/command_table.h"
 #include "core/error.h"
 #include "util/strings.h"
 
@@ -12,83 +11,25 @@ namespace {
 using core::Error;
 using core::Exit;
 
-struct OptionSpec {
-    const char* name;
-    bool takes_value;
-    const char* commands; ///< space-separated, "*" for every command
-};
-
-// Every option and the commands that accept it.
-constexpr OptionSpec option_specs[] = {
-    {"profile", true, "*"},
-    {"verbose", false, "*"},
-    {"help", false, "*"},
-    {"version", false, "*"},
-    {"min-ttl", true, "token header env exec get store erase prefetch"},
-    {"json", false, "token header env status"},
-    {"shell", true, "env"},
-    {"client-id", true, "configure"},
-    {"token-url", true, "configure"},
-    {"scope", true, "configure"},
-    {"ca-file", true, "configure"},
-    {"api-url", true, "configure"},
-    {"refresh-margin", true, "configure"},
-    {"client-secret-stdin", false, "configure"},
-    {"all", false, "logout prefetch"},
-    {"forget-secret", false, "logout"},
-    {"quiet", false, "prefetch"},
-    {"jobs", true, "prefetch"},
-    {"port", true, "serve"},
-    {"print-key", false, "serve"},
-};
-
-constexpr const char* commands[] = {"configure", "token",  "header", "env",    "exec",
-                                    "status",    "logout", "get",    "store",  "erase",
-                                    "prefetch",  "serve",  "help",   "version"};
-
-const OptionSpec* find_option(const std::string& name) {
-    for (const auto& spec : option_specs) {
-        if (name == spec.name) {
-            return &spec;
-        }
-    }
-    return nullptr;
-}
-
-bool accepts(const OptionSpec& spec, const std::string& command) {
-    if (std::strcmp(spec.commands, "*") == 0 || command.empty()) {
-        return true;
-    }
-    for (const auto word : util::split(spec.commands, ' ')) {
-        if (word == command) {
-            return true;
-        }
-    }
-    return false;
-}
-
+// "--name" -> "name"; a short flag ("-v") -> its long name; anything else -> "".
 std::string long_name(const std::string& arg) {
-    if (arg == "-v") {
-        return "verbose";
+    if (arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
+        return arg.substr(2);
     }
-    if (arg == "-h") {
-        return "help";
+    if (arg.size() == 2 && arg[0] == '-') {
+        for (const auto& spec : option_specs) {
+            if (spec.short_name != '\0' && spec.short_name == arg[1]) {
+                return spec.name;
+            }
+        }
     }
-    if (arg == "-V") {
-        return "version";
-    }
-    return arg.substr(2);
+    return "";
 }
 
 } // namespace
 
 bool is_command(const std::string& command) {
-    for (const char* known : commands) {
-        if (command == known) {
-            return true;
-        }
-    }
-    return false;
+    return find_command(command) != nullptr;
 }
 
 std::optional<std::string> Invocation::value(const std::string& name) const {
@@ -127,9 +68,8 @@ Invocation parse_arguments(const std::vector<std::string>& args) {
             inv.arguments.assign(args.begin() + static_cast<long>(i) + 1, args.end());
             break;
         }
-        const bool is_option = (arg.size() > 2 && arg.compare(0, 2, "--") == 0) || arg == "-v" ||
-                               arg == "-h" || arg == "-V";
-        if (!is_option) {
+        std::string name = long_name(arg);
+        if (name.empty()) {
             if (arg.size() > 1 && arg[0] == '-') {
                 throw Error(Exit::usage, "unknown option " + arg + "; see iotspot-helper --help");
             }
@@ -141,14 +81,18 @@ Invocation parse_arguments(const std::vector<std::string>& args) {
                 inv.command = arg;
                 continue;
             }
-            if (inv.command == "exec") {
+            const auto operands = find_command(inv.command)->operands;
+            if (operands == Operands::command) {
                 inv.arguments.assign(args.begin() + static_cast<long>(i), args.end());
                 break;
+            }
+            if (operands == Operands::shell && inv.arguments.empty()) {
+                inv.arguments.push_back(arg);
+                continue;
             }
             throw Error(Exit::usage, "unexpected argument \"" + arg + "\" for " + inv.command +
                                          "; see iotspot-helper " + inv.command + " --help");
         }
-        std::string name = long_name(arg);
         std::optional<std::string> inline_value;
         if (const auto equals = name.find('='); equals != std::string::npos) {
             inline_value = name.substr(equals + 1);
@@ -159,7 +103,7 @@ Invocation parse_arguments(const std::vector<std::string>& args) {
             throw Error(Exit::usage, "unknown option --" + name + "; see iotspot-helper --help");
         }
         std::string value;
-        if (spec->takes_value) {
+        if (spec->value != Value::none) {
             if (inline_value) {
                 value = *inline_value;
             } else if (i + 1 < args.size()) {

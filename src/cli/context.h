@@ -64,5 +64,10 @@ int serve_command(Context& ctx);
 int get_command(Context& ctx);
 int store_command(Context& ctx);
 int erase_command(Context& ctx);
+int completion_command(Context& ctx);
+/// Prints the configured profiles, one a line (for the completion scripts).
+int profiles_command(Context& ctx);
+/// Prints the man page iotspot-helper(1) (for the build).
+int manual_command(Context& ctx);
 
 } // namespace iotspot::cli

@@ -1,5 +1,11 @@
 #include "cli/help.h"
 
+#include <cstddef>
+#include <vector>
+
+#include "cli/command_table.h"
+#include "core/error.h"
+
 #ifndef IOTSPOT_VERSION
 #define IOTSPOT_VERSION "0.0.0"
 #endif
@@ -9,58 +15,13 @@ namespace iotspot::cli {
 namespace {
 
 constexpr const char* overview =
-    R"~(usage: iotspot-helper [--profile P] [--verbose] COMMAND [OPTIONS]
+    "Gets OAuth2 tokens for the iotspot API, caches them encrypted until close to\n"
+    "expiry, and hands them to scripts, shells and tools.\n";
 
-Gets OAuth2 tokens for the iotspot API, caches them encrypted until close to
-expiry, and hands them to scripts, shells and tools.
-
-Commands:
-  configure   store a profile: client id, token URL, scope; the secret encrypted
-  token       print the access token
-  header      print "Authorization: Bearer <token>"
-  env         print shell assignments of IOTSPOT_ACCESS_TOKEN, IOTSPOT_TOKEN_EXPIRES_AT
-  exec        run a command with those two variables set
-  status      show profiles and cached tokens (never a token or secret)
-  logout      drop cached tokens (and with --forget-secret, the stored secret)
-  get, store, erase
-              the git credential-helper protocol on stdin/stdout
-  prefetch    refresh tokens ahead of time (for cron and systemd timers)
-  serve       answer token requests on 127.0.0.1 for Postman-like tools
-
-Options for every command:
-  --profile P       the profile to use (default: $IOTSPOT_PROFILE, else "default")
-  --verbose, -v     say what happens on stderr (never a token or secret)
-  --help, -h        this text, or a command's (iotspot-helper token --help)
-  --version, -V     the version
-
-Environment (overrides the config file; enough on its own in CI):
-  IOTSPOT_CLIENT_ID, IOTSPOT_CLIENT_SECRET, IOTSPOT_TOKEN_URL, IOTSPOT_SCOPE,
-  IOTSPOT_CA_FILE, IOTSPOT_PROFILE, IOTSPOT_TIMEOUT (seconds, default 20)
-
-Files:
-  $XDG_CONFIG_HOME/iotspot-helper/config      profiles (default ~/.config)
-  $XDG_CACHE_HOME/iotspot-helper/tokens.db    encrypted token cache (default ~/.cache)
-  $XDG_DATA_HOME/iotspot-helper/key, secrets.db
-                                              key and encrypted secrets (default ~/.local/share)
-
-Exit status:
-  0  success
-  1  prefetch: some profiles failed; or an unexpected internal error
-  2  usage error
-  3  not configured: no profile, client id or secret; bad config file
-  4  the token server rejected the credentials or request
-  5  token server unreachable, TLS failure, timeout, server error or malformed answer
-  6  local key or store problem (permissions, damaged or newer files)
-
-Documentation: docs/usage.md, docs/integrations.md.
-)~";
-
-constexpr const char* credential_help =
-    R"~(usage: git-credential-iotspot [--profile P] [--min-ttl SECONDS] get|store|erase
-       iotspot-helper [--profile P] [--min-ttl SECONDS] get|store|erase
-
-The credential-helper protocol of git-credential(1): git writes key=value lines
-(protocol=https, host=...) on standard input and reads the answer on standard output.
+constexpr const char* credential_description =
+    R"~(The credential-helper protocol of git-credential(1), also installed as
+git-credential-iotspot: git writes key=value lines (protocol=https, host=...) on
+standard input and reads the answer on standard output.
 
   get     answers the profile whose api_url matches the request's protocol, host
           and (when git sends one) path, with username=<client id>,
@@ -75,46 +36,30 @@ The credential-helper protocol of git-credential(1): git writes key=value lines
 
 Set it up with:
   git config --global credential.https://openapi.prod.iotspot.co.helper iotspot
-See docs/integrations.md for the other ways.
 )~";
 
-struct CommandHelp {
+struct Description {
     const char* command;
     const char* text;
 };
 
-constexpr CommandHelp command_help[] = {
-    {"configure", R"~(usage: iotspot-helper configure [--profile P] --client-id ID [--token-url URL]
-           [--scope S] [--api-url URL] [--ca-file F] [--refresh-margin SECONDS]
-           [--client-secret-stdin]
-
-Writes the profile to the config file and stores the client secret encrypted.
+constexpr Description descriptions[] = {
+    {"configure", R"~(Writes the profile to the config file and stores the client secret encrypted.
 The secret is read from the terminal without echo, or, with --client-secret-stdin,
 from the first line of standard input; never from the command line.
 Reconfiguring an existing profile keeps the settings you do not pass, and keeps
 its stored secret when none is given and the client id is unchanged.
-
-  --token-url URL        default: iotspot's production token endpoint
-  --scope S              default: iotspot/openapi
-  --api-url URL          the API this profile's tokens are for (git and plugins
-                         match requests against it); default https://openapi.prod.iotspot.co
-  --ca-file F            PEM file of extra CA certificates to trust
-  --refresh-margin S     refresh a cached token this long before it expires (300)
+--api-url names the API this profile's tokens are for: git and the plugins match
+requests against it.
 )~"},
-    {"token", R"~(usage: iotspot-helper token [--profile P] [--min-ttl SECONDS] [--json]
-
-Prints the access token and a newline: the cached one while it is fresh, else a
+    {"token", R"~(Prints the access token and a newline: the cached one while it is fresh, else a
 new one from the token server. --min-ttl asks for at least that much remaining
 life for this call. --json prints {"access_token","token_type","expires_at","expires_in"}.
 )~"},
-    {"header", R"~(usage: iotspot-helper header [--profile P] [--min-ttl SECONDS] [--json]
-
-Prints "Authorization: Bearer <token>" and a newline (for curl -H @- and the like).
+    {"header",
+     R"~(Prints "Authorization: Bearer <token>" and a newline (for curl -H @- and the like).
 )~"},
-    {"env", R"~(usage: iotspot-helper env [--profile P] [--shell sh|bash|zsh|fish|powershell]
-           [--min-ttl SECONDS] [--json]
-
-Prints assignments of IOTSPOT_ACCESS_TOKEN and IOTSPOT_TOKEN_EXPIRES_AT (Unix
+    {"env", R"~(Prints assignments of IOTSPOT_ACCESS_TOKEN and IOTSPOT_TOKEN_EXPIRES_AT (Unix
 seconds) for the shell, default POSIX sh:
   eval "$(iotspot-helper env)"                       sh, bash, zsh, dash
   iotspot-helper env --shell fish | source           fish
@@ -123,35 +68,21 @@ To keep the token fresh in interactive bash, zsh or fish, source iotspot.bash,
 iotspot.zsh or iotspot.fish from <prefix>/share/iotspot-helper/shell/ in your rc
 file (docs/integrations.md).
 )~"},
-    {"exec", R"~(usage: iotspot-helper exec [--profile P] [--min-ttl SECONDS] -- COMMAND [ARGS...]
-
-Runs COMMAND with IOTSPOT_ACCESS_TOKEN and IOTSPOT_TOKEN_EXPIRES_AT set and exits
+    {"exec", R"~(Runs COMMAND with IOTSPOT_ACCESS_TOKEN and IOTSPOT_TOKEN_EXPIRES_AT set and exits
 with its status (126 when it cannot be run, 127 when it is not found).
 )~"},
-    {"status", R"~(usage: iotspot-helper status [--json]
-
-Shows each profile: its client id, token URL, whether a secret is stored, and
+    {"status", R"~(Shows each profile: its client id, token URL, whether a secret is stored, and
 whether a token is cached and when it expires. Never shows a token or secret.
 )~"},
-    {"logout", R"~(usage: iotspot-helper logout [--profile P | --all] [--forget-secret]
-
-Drops the cached token of the profile (or of every profile with --all), so the
+    {"logout", R"~(Drops the cached token of the profile (or of every profile with --all), so the
 next call fetches a new one. --forget-secret also deletes the stored client secret.
 )~"},
-    {"prefetch", R"~(usage: iotspot-helper prefetch [--profile P ... | --all] [--min-ttl SECONDS]
-           [--jobs N] [--quiet]
-
-Refreshes cached tokens ahead of time, so that interactive calls always hit the
+    {"prefetch", R"~(Refreshes cached tokens ahead of time, so that interactive calls always hit the
 cache; meant for cron and systemd timers (docs/unattended.md). A profile's token
 is fetched when the cached one would not outlive --min-ttl (default: twice the
 profile's refresh_margin, 600 s unless configured; a timer should pass its
-interval plus the margin, see the doc).
-
-  --profile P   a profile to refresh; repeat it for more (default: the profile
-                in force, $IOTSPOT_PROFILE or "default")
-  --all         every configured profile
-  --jobs N      refresh up to N profiles at once (1-64, default 8)
-  --quiet       print nothing for profiles that succeed
+interval plus the margin). --profile may be repeated, one profile each (default:
+the profile in force); --all takes every configured profile.
 
 Prints one line per profile on stdout ("refreshed" or "still fresh", and when
 its token expires; never the token), and one line per failed profile on stderr:
@@ -159,10 +90,7 @@ its token expires; never the token), and one line per failed profile on stderr:
 Exit status: 0 all succeeded, 1 some failed; when all failed, their exit code
 (the lowest one when they differ).
 )~"},
-    {"serve", R"~(usage: iotspot-helper serve [--port N] [--profile P]
-       iotspot-helper serve --print-key
-
-Answers GET http://127.0.0.1:N/v1/token?profile=NAME (default port 47381) with
+    {"serve", R"~(Answers GET http://127.0.0.1:N/v1/token?profile=NAME (default port 47381) with
 {"access_token","token_type","expires_at","expires_in"}, from the same cache as
 `token`, for tools that cannot run a program (Postman, Bruno's safe mode).
 Every request needs the header X-Iotspot-Key: <key>; --print-key prints the
@@ -171,24 +99,147 @@ other than 127.0.0.1:N / localhost:N are refused. Runs in the foreground, logs
 one line per request on stderr, stops on SIGTERM or Ctrl-C. --profile sets the
 profile for requests that name none.
 )~"},
-    {"get", credential_help},
-    {"store", credential_help},
-    {"erase", credential_help},
+    {"completion",
+     R"~(Prints the tab-completion script for the shell, generated from the helper's own
+table of commands and options. The package installs them where each shell finds
+them; to load one by hand:
+  source <(iotspot-helper completion bash)                bash
+  source <(iotspot-helper completion zsh)                 zsh, after compinit
+  iotspot-helper completion fish | source                 fish
+)~"},
+    {"get", credential_description},
+    {"store", credential_description},
+    {"erase", credential_description},
 };
+
+// Appends `words` to `out`, wrapping lines at 80 columns with `indent` spaces.
+std::string wrap(const std::vector<std::string>& words, std::size_t indent) {
+    std::string out;
+    std::size_t column = 0;
+    for (const auto& word : words) {
+        if (column > indent && column + 1 + word.size() > 80) {
+            out += "\n" + std::string(indent, ' ');
+            column = indent;
+        } else if (!out.empty()) {
+            out += ' ';
+            ++column;
+        }
+        out += word;
+        column += word.size();
+    }
+    return out + "\n";
+}
+
+std::string option_usage(const OptionSpec& option) {
+    std::string text = std::string("--") + option.name;
+    if (option.value != Value::none) {
+        text += std::string(" ") + option.metavar;
+    }
+    return text;
+}
+
+// "  --name VALUE      summary" for each option of `command` (every command's with "*").
+std::string option_lines(std::string_view command) {
+    std::string out;
+    for (const auto& option : option_specs) {
+        if (is_global(option) != (command == "*") || !accepts(option, command)) {
+            continue;
+        }
+        std::string left = "  " + option_usage(option);
+        if (option.short_name != '\0') {
+            left += std::string(", -") + option.short_name;
+        }
+        left.resize(left.size() < 24 ? 24 : left.size() + 1, ' ');
+        out += left + option.summary + "\n";
+    }
+    return out;
+}
+
+std::string overview_text() {
+    std::string out = "usage: iotspot-helper [--profile P] [--verbose] COMMAND [OPTIONS]\n\n";
+    out += overview;
+    out += "\nCommands:\n";
+    for (const auto& command : command_specs) {
+        if (is_listed(command)) {
+            std::string name = std::string("  ") + command.name;
+            name.resize(14, ' ');
+            out += name + command.summary + "\n";
+        }
+    }
+    out += "\nOptions for every command:\n" + option_lines("*");
+    out += "\nEnvironment (overrides the config file; enough on its own in CI):\n";
+    for (const auto& entry : environment_entries) {
+        out += std::string("  ") + entry.name + "\n      " + entry.meaning + "\n";
+    }
+    out += "\nFiles:\n";
+    for (const auto& entry : file_entries) {
+        out += std::string("  ") + entry.name + "\n      " + entry.meaning + "\n";
+    }
+    out += "\nExit status:\n";
+    for (const auto& entry : core::exit_meanings) {
+        out += "  " + std::to_string(static_cast<int>(entry.code)) + "  " + entry.meaning + "\n";
+    }
+    out += "\nDocumentation: man iotspot-helper; docs/usage.md, docs/integrations.md.\n";
+    return out;
+}
 
 } // namespace
 
-std::string help_text(const std::string& command) {
-    for (const auto& entry : command_help) {
+std::vector<const OptionSpec*> usage_options(std::string_view command) {
+    std::vector<const OptionSpec*> out;
+    for (const auto& option : option_specs) {
+        if (accepts(option, command) && (!is_global(option) || option.value != Value::none)) {
+            out.push_back(&option);
+        }
+    }
+    return out;
+}
+
+std::string usage_text(std::string_view command) {
+    std::vector<std::string> words{"iotspot-helper", std::string(command)};
+    for (const auto* option : usage_options(command)) {
+        words.push_back("[" + option_usage(*option) + "]");
+    }
+    if (const auto* spec = find_command(command); spec && *spec->operand_usage != '\0') {
+        words.emplace_back(spec->operand_usage);
+    }
+    return wrap(words, 11);
+}
+
+std::string_view command_description(std::string_view command) {
+    for (const auto& entry : descriptions) {
         if (command == entry.command) {
             return entry.text;
         }
     }
+    return "";
+}
+
+std::string_view overview_description() {
     return overview;
+}
+
+std::string help_text(const std::string& command) {
+    const auto* spec = find_command(command);
+    if (spec == nullptr || !is_listed(*spec) || command == "help" || command == "version") {
+        return overview_text();
+    }
+    std::string out = "usage: " + usage_text(command) + "\n";
+    out += command_description(command);
+    const auto options = option_lines(command);
+    if (!options.empty()) {
+        out += "\nOptions:\n" + options;
+    }
+    out += "\nOptions for every command: --profile P, --verbose, --help, --version.\n";
+    return out;
 }
 
 std::string version_text() {
     return std::string("iotspot-helper ") + IOTSPOT_VERSION + "\n";
+}
+
+std::string_view version_number() {
+    return IOTSPOT_VERSION;
 }
 
 } // namespace iotspot::cli

@@ -22,12 +22,21 @@ struct Entry {
 };
 
 constexpr Entry command_table[] = {
-    {"configure", configure_command}, {"token", token_command},
-    {"header", header_command},       {"env", env_command},
-    {"exec", exec_command},           {"status", status_command},
-    {"logout", logout_command},       {"get", get_command},
-    {"store", store_command},         {"erase", erase_command},
-    {"prefetch", prefetch_command},   {"serve", serve_command},
+    {"configure", configure_command},
+    {"token", token_command},
+    {"header", header_command},
+    {"env", env_command},
+    {"exec", exec_command},
+    {"status", status_command},
+    {"logout", logout_command},
+    {"get", get_command},
+    {"store", store_command},
+    {"erase", erase_command},
+    {"prefetch", prefetch_command},
+    {"serve", serve_command},
+    {"completion", completion_command},
+    {"__profiles", profiles_command},
+    {"__man", manual_command},
 };
 
 // git runs "git-credential-iotspot get": the same program, invoked by another name.

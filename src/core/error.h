@@ -21,6 +21,23 @@ enum class Exit : int {
     store = 6,          ///< key file, cache or secret store unusable
 };
 
+/// What each exit code means, for --help and the man page.
+struct ExitMeaning {
+    Exit code;
+    const char* meaning;
+};
+
+inline constexpr ExitMeaning exit_meanings[] = {
+    {Exit::ok, "success"},
+    {Exit::failure, "prefetch: some profiles failed; or an unexpected internal error"},
+    {Exit::usage, "usage error: unknown command or option, bad value, bad protocol input"},
+    {Exit::not_configured, "not configured: no profile, client id or secret; bad config file"},
+    {Exit::rejected, "the token server rejected the credentials or request"},
+    {Exit::network,
+     "token server unreachable, TLS failure, timeout, server error or malformed answer"},
+    {Exit::store, "local key or store problem (permissions, damaged or newer files)"},
+};
+
 class Error : public std::runtime_error {
 public:
     Error(Exit code, const std::string& message) : std::runtime_error(message), code_(code) {}

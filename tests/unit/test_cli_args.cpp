@@ -58,3 +58,15 @@ TEST_CASE("args: short flags") {
     CHECK(inv.has("verbose"));
     CHECK(parse_arguments({"-h"}).has("help"));
 }
+
+TEST_CASE("args: completion takes one shell name, nothing more") {
+    CHECK(parse_arguments({"completion", "zsh"}).arguments == std::vector<std::string>{"zsh"});
+    CHECK(exit_of({"completion", "zsh", "fish"}) == core::Exit::usage);
+    CHECK(exit_of({"token", "zsh"}) == core::Exit::usage);
+}
+
+TEST_CASE("args: short flags come from the table") {
+    CHECK(parse_arguments({"-V"}).has("version"));
+    CHECK(exit_of({"-q"}) == core::Exit::usage);
+    CHECK(exit_of({"-"}) == core::Exit::usage);
+}

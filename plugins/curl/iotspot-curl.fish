@@ -1,0 +1,2 @@
+# iotspot-curl takes curl's arguments.
+complete -c iotspot-curl -w curl

@@ -1,0 +1,121 @@
+#pragma once
+// The one table of commands and options. The parser (cli/args), --help (cli/help), the shell
+// completions (cli/completion) and the man page (cli/manual) are all generated from it, so
+// they cannot disagree. Add an option here and every one of them knows it.
+
+#include <string_view>
+
+namespace iotspot::cli {
+
+/// What an option's value is: decides what the shells complete after it.
+enum class Value {
+    none,    ///< a flag
+    profile, ///< a profile name (completed from `iotspot-helper __profiles`)
+    file,    ///< a file name
+    choice,  ///< one of OptionSpec::choices
+    other,   ///< free text or a number: nothing to complete
+};
+
+struct OptionSpec {
+    const char* name;     ///< the long name without "--"
+    char short_name;      ///< '\0' when there is none
+    Value value;          ///< Value::none for a flag
+    const char* metavar;  ///< how help names the value ("SECONDS"); "" for a flag
+    const char* commands; ///< space-separated commands that accept it, "*" for every command
+    const char* summary;  ///< one line for help, completion and the man page
+    const char* choices;  ///< space-separated values for Value::choice, else ""
+};
+
+/// What follows a command's options.
+enum class Operands {
+    none,    ///< nothing
+    shell,   ///< one shell name (completion)
+    command, ///< a command and its arguments (exec)
+};
+
+struct CommandSpec {
+    const char* name;
+    const char* summary; ///< one line for the command list; "" for a hidden command
+    Operands operands;
+    const char* operand_usage; ///< how usage lines show the operands ("-- COMMAND [ARGS...]")
+};
+
+/// Every option and the commands that accept it.
+inline constexpr OptionSpec option_specs[] = {
+    {"profile", '\0', Value::profile, "P", "*",
+     "the profile to use (default: $IOTSPOT_PROFILE, else \"default\")", ""},
+    {"verbose", 'v', Value::none, "", "*", "say what happens on stderr (never a token or secret)",
+     ""},
+    {"help", 'h', Value::none, "", "*", "this text, or a command's (iotspot-helper token --help)",
+     ""},
+    {"version", 'V', Value::none, "", "*", "print the version", ""},
+    {"min-ttl", '\0', Value::other, "SECONDS", "token header env exec get store erase prefetch",
+     "a token with at least this much remaining life", ""},
+    {"json", '\0', Value::none, "", "token header env status", "print JSON", ""},
+    {"shell", '\0', Value::choice, "SHELL", "env", "the shell to print assignments for",
+     "sh bash zsh dash ksh fish powershell pwsh"},
+    {"client-id", '\0', Value::other, "ID", "configure", "the app client id", ""},
+    {"token-url", '\0', Value::other, "URL", "configure",
+     "the token endpoint (default: iotspot's production endpoint)", ""},
+    {"scope", '\0', Value::other, "S", "configure", "the scope to ask for (iotspot/openapi)", ""},
+    {"api-url", '\0', Value::other, "URL", "configure",
+     "the API the tokens are for (https://openapi.prod.iotspot.co)", ""},
+    {"ca-file", '\0', Value::file, "FILE", "configure", "PEM file of extra CA certificates", ""},
+    {"refresh-margin", '\0', Value::other, "SECONDS", "configure",
+     "refresh a cached token this long before it expires (300)", ""},
+    {"client-secret-stdin", '\0', Value::none, "", "configure",
+     "read the secret from the first line of standard input", ""},
+    {"all", '\0', Value::none, "", "logout prefetch", "every configured profile", ""},
+    {"forget-secret", '\0', Value::none, "", "logout", "also delete the stored client secret", ""},
+    {"quiet", '\0', Value::none, "", "prefetch", "print nothing for profiles that succeed", ""},
+    {"jobs", '\0', Value::other, "N", "prefetch", "refresh up to N profiles at once (1-64, 8)", ""},
+    {"port", '\0', Value::other, "N", "serve", "the port to listen on (47381)", ""},
+    {"print-key", '\0', Value::none, "", "serve", "print the per-user access key", ""},
+};
+
+/// Every command, in the order help lists them. Hidden commands (empty summary) are for the
+/// completion scripts and the build.
+inline constexpr CommandSpec command_specs[] = {
+    {"configure", "store a profile: client id, token URL, scope; the secret encrypted",
+     Operands::none, ""},
+    {"token", "print the access token", Operands::none, ""},
+    {"header", "print \"Authorization: Bearer <token>\"", Operands::none, ""},
+    {"env", "print shell assignments of IOTSPOT_ACCESS_TOKEN, IOTSPOT_TOKEN_EXPIRES_AT",
+     Operands::none, ""},
+    {"exec", "run a command with those two variables set", Operands::command,
+     "-- COMMAND [ARGS...]"},
+    {"status", "show profiles and cached tokens (never a token or secret)", Operands::none, ""},
+    {"logout", "drop cached tokens (and with --forget-secret, the stored secret)", Operands::none,
+     ""},
+    {"get", "git credential helper: answer a request on stdin", Operands::none, ""},
+    {"store", "git credential helper: accepted and ignored", Operands::none, ""},
+    {"erase", "git credential helper: drop the matching cached token", Operands::none, ""},
+    {"prefetch", "refresh tokens ahead of time (for cron and systemd timers)", Operands::none, ""},
+    {"serve", "answer token requests on 127.0.0.1 for Postman-like tools", Operands::none, ""},
+    {"completion", "print the completion script for bash, zsh or fish", Operands::shell,
+     "bash|zsh|fish"},
+    {"help", "show help", Operands::none, ""},
+    {"version", "print the version", Operands::none, ""},
+    {"__profiles", "", Operands::none, ""},
+    {"__man", "", Operands::none, ""},
+};
+
+/// The shells `completion` writes scripts for.
+inline constexpr const char* completion_shells = "bash zsh fish";
+
+/// The option named `name` (without "--"), or nullptr.
+const OptionSpec* find_option(std::string_view name);
+
+/// The command named `name`, or nullptr.
+const CommandSpec* find_command(std::string_view name);
+
+/// True when `option` applies to `command` (an empty command accepts every option).
+bool accepts(const OptionSpec& option, std::string_view command);
+
+/// True for options every command accepts (--profile, --verbose, --help, --version).
+bool is_global(const OptionSpec& option);
+
+/// True for commands help and completion list (not the hidden __ ones).
+bool is_listed(const CommandSpec& command);
+
+} // namespace iotspot::cli
