@@ -1,23 +1,25 @@
 #include "net/https_token_client.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <ctime>
 #include <istream>
 #include <memory>
-#include <mutex>
+#include <sstream>
+#include <unistd.h>
 
-#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPBasicCredentials.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/Net/InvalidCertificateHandler.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
-#include <Poco/Net/SSLManager.h>
-#include <Poco/Net/VerificationErrorArgs.h>
+#include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/SocketStream.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/URI.h>
 
+#include "net/deadline.h"
+#include "net/tls_context.h"
 #include "net/token_reply.h"
 #include "util/strings.h"
 
@@ -29,29 +31,7 @@ using core::Exit;
 using core::FetchResult;
 
 constexpr std::size_t max_answer_bytes = 1 << 20;
-
-// Refuses every certificate that failed verification, keeping OpenSSL's reason so the
-// message can say why. It never accepts one.
-class RejectAndRemember : public Poco::Net::InvalidCertificateHandler {
-public:
-    RejectAndRemember() : InvalidCertificateHandler(false) {}
-    void onInvalidCertificate(const void*, Poco::Net::VerificationErrorArgs& args) override {
-        std::lock_guard<std::mutex> guard(mutex_);
-        last_reason_ = args.errorMessage();
-        args.setIgnoreError(false);
-    }
-    std::string take_reason() {
-        std::lock_guard<std::mutex> guard(mutex_);
-        return std::exchange(last_reason_, {});
-    }
-
-private:
-    std::mutex mutex_;
-    std::string last_reason_;
-};
-
-// Owned by SSLManager once installed; lives until the process exits.
-RejectAndRemember* const certificate_handler = new RejectAndRemember;
+constexpr std::size_t max_proxy_head_bytes = 16 * 1024;
 
 std::string env(const char* upper, const char* lower) {
     if (const char* value = std::getenv(upper); value && *value) {
@@ -61,19 +41,6 @@ std::string env(const char* upper, const char* lower) {
         return value;
     }
     return {};
-}
-
-Poco::Net::Context::Ptr make_context(const std::string& ca_file) {
-    using Poco::Net::Context;
-    Context::Params params;
-    params.verificationMode = Context::VERIFY_STRICT;
-    params.loadDefaultCAs = true;
-    params.caLocation = ca_file;
-    params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4";
-    Context::Ptr context = new Context(Context::TLS_CLIENT_USE, params);
-    context->requireMinimumProtocol(Context::PROTO_TLSV1_2);
-    context->enableExtendedCertificateVerification(true);
-    return context;
 }
 
 std::string form_encode(const std::string& value) {
@@ -88,6 +55,114 @@ FetchResult network_failure(std::string message, bool retryable) {
     result.message = std::move(message);
     result.retryable = retryable;
     return result;
+}
+
+// How far a fetch got, for the message when it fails or runs out of time.
+enum class Phase { connecting, tunnelling, handshaking, awaiting_answer, reading_answer };
+
+// Where a fetch goes: the token server, and the proxy on the way when there is one.
+struct Route {
+    std::string host;
+    unsigned short port = 0;
+    std::optional<Proxy> proxy;
+
+    std::string server() const { return host + ":" + std::to_string(port); }
+    std::string via() const {
+        return proxy ? proxy->host + ":" + std::to_string(proxy->port) : std::string();
+    }
+};
+
+FetchResult too_slow(Phase phase, const Route& route, const Deadline& deadline) {
+    const std::string within = " within " + std::to_string(deadline.seconds()) + " s";
+    const std::string server = "the token server " + route.server() + " was too slow: ";
+    switch (phase) {
+    case Phase::connecting:
+        return network_failure(
+            (route.proxy ? "the proxy " + route.via() + " was too slow: " : server) +
+                "no connection" + within,
+            true);
+    case Phase::tunnelling:
+        return network_failure("the proxy " + route.via() +
+                                   " was too slow: no tunnel to the token server" + within,
+                               true);
+    case Phase::handshaking:
+        return network_failure(server + "the TLS handshake did not finish" + within, true);
+    case Phase::awaiting_answer:
+        return network_failure(server + "it did not answer" + within, true);
+    case Phase::reading_answer:
+        return network_failure(server + "its answer did not arrive completely" + within, true);
+    }
+    return network_failure(server + "no answer" + within, true);
+}
+
+FetchResult tls_failure(const Route& route, const std::string& reason) {
+    return network_failure("TLS with " + route.server() + " failed: " + reason +
+                               "; if the server uses a private CA, pass it with configure "
+                               "--ca-file",
+                           false);
+}
+
+// Sends all of `data` on `socket`.
+void send_all(Poco::Net::StreamSocket& socket, const std::string& data) {
+    std::size_t sent = 0;
+    while (sent < data.size()) {
+        const int n = socket.sendBytes(data.data() + sent, static_cast<int>(data.size() - sent));
+        if (n <= 0) {
+            throw Poco::Net::ConnectionResetException("send");
+        }
+        sent += static_cast<std::size_t>(n);
+    }
+}
+
+// Asks the proxy at the other end of `socket` for a tunnel to the token server (HTTP
+// CONNECT). Returns what went wrong, or nothing when the tunnel is open.
+std::optional<FetchResult> open_tunnel(Poco::Net::StreamSocket& socket, const Route& route) {
+    Poco::Net::HTTPRequest connect(Poco::Net::HTTPRequest::HTTP_CONNECT, route.server(),
+                                   Poco::Net::HTTPMessage::HTTP_1_1);
+    connect.setHost(route.host, route.port);
+    if (!route.proxy->username.empty()) {
+        Poco::Net::HTTPBasicCredentials(route.proxy->username, route.proxy->password)
+            .proxyAuthenticate(connect);
+    }
+    std::ostringstream request;
+    connect.write(request);
+    send_all(socket, request.str());
+
+    // The proxy sends nothing after its answer until the TLS handshake starts, so reading
+    // in blocks cannot swallow any of the server's bytes.
+    std::string head;
+    char buffer[1024];
+    while (head.find("\r\n\r\n") == std::string::npos) {
+        const int n = socket.receiveBytes(buffer, sizeof buffer);
+        if (n <= 0) {
+            return network_failure("the proxy " + route.via() +
+                                       " closed the connection instead of opening a tunnel to " +
+                                       route.server() + "; check HTTPS_PROXY",
+                                   true);
+        }
+        head.append(buffer, static_cast<std::size_t>(n));
+        if (head.size() > max_proxy_head_bytes) {
+            return network_failure("the proxy " + route.via() +
+                                       " sent an answer too long to be HTTP; check HTTPS_PROXY",
+                                   false);
+        }
+    }
+    Poco::Net::HTTPResponse answer;
+    try {
+        std::istringstream in(head);
+        answer.read(in);
+    } catch (const Poco::Exception&) {
+        return network_failure(
+            "the proxy " + route.via() + " did not answer in HTTP; check HTTPS_PROXY", false);
+    }
+    const int status = static_cast<int>(answer.getStatus());
+    if (status < 200 || status > 299) {
+        return network_failure("the proxy " + route.via() + " refused the tunnel to " +
+                                   route.server() + " (HTTP " + std::to_string(status) +
+                                   "); check HTTPS_PROXY and the proxy's credentials",
+                               status >= 500);
+    }
+    return std::nullopt;
 }
 
 } // namespace
@@ -138,76 +213,255 @@ std::optional<Proxy> proxy_for(const std::string& host) {
 }
 
 struct HttpsTokenClient::Connection {
-    std::string host;
-    unsigned short port = 0;
+    Route route;
     std::string ca_file;
-    std::optional<Proxy> proxy;
-    std::unique_ptr<Poco::Net::HTTPSClientSession> session;
+    Poco::Net::SecureStreamSocket socket;
+    std::unique_ptr<Poco::Net::SocketStream> stream; ///< reads and writes `socket`
 
-    bool serves(const Poco::URI& uri, const std::string& ca,
-                const std::optional<Proxy>& via) const {
+    bool serves(const Route& wanted, const std::string& ca) const {
         const auto same_proxy = [&] {
-            if (!proxy || !via) {
-                return !proxy && !via;
+            if (!route.proxy || !wanted.proxy) {
+                return !route.proxy && !wanted.proxy;
             }
-            return proxy->host == via->host && proxy->port == via->port &&
-                   proxy->username == via->username && proxy->password == via->password;
+            return route.proxy->host == wanted.proxy->host &&
+                   route.proxy->port == wanted.proxy->port &&
+                   route.proxy->username == wanted.proxy->username &&
+                   route.proxy->password == wanted.proxy->password;
         };
-        return host == uri.getHost() && port == uri.getPort() && ca_file == ca && same_proxy();
+        return route.host == wanted.host && route.port == wanted.port && ca_file == ca &&
+               same_proxy();
     }
+
+    int fd() const { return socket.impl()->sockfd(); }
 
     // An idle kept-alive connection has nothing to read; if it has, the server closed it
     // (or sent something unasked for) and it must not be used.
     bool still_open() const {
         try {
-            return session->connected() &&
-                   !session->socket().poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ);
+            return stream->rdbuf()->in_avail() == 0 &&
+                   !socket.poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ);
         } catch (const Poco::Exception&) {
             return false;
         }
     }
 };
 
-HttpsTokenClient::HttpsTokenClient() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        Poco::Net::initializeSSL();
-        Poco::SharedPtr<Poco::Net::InvalidCertificateHandler> handler(certificate_handler);
-        Poco::Net::SSLManager::instance().initializeClient(nullptr, handler, make_context(""));
-    });
-}
+HttpsTokenClient::HttpsTokenClient() = default;
 
 HttpsTokenClient::~HttpsTokenClient() = default;
 
 namespace {
 
-// How far an exchange got: a TLS error while connecting is a certificate or protocol
-// problem; once the request is out, it means the server went away without a proper close.
-enum class Phase { connecting, awaiting_answer, reading_answer };
+// What one attempt at an exchange came to.
+struct Outcome {
+    FetchResult result;
+    bool complete = false;     ///< the answer was read to its end: the connection may be reused
+    bool closed_early = false; ///< the server closed the connection before any answer
+};
 
-// One request and its answer on `session`. `complete` tells whether the answer was read to
-// its end, so the connection may carry the next request; `closed_early` whether the server
-// closed the connection before any answer (a kept-alive connection that timed out).
-FetchResult exchange(Poco::Net::HTTPSClientSession& session, const core::TokenRequest& request,
-                     const Poco::URI& uri, const core::Log& log, bool& complete,
-                     bool& closed_early) {
-    const std::string where = uri.getHost() + ":" + std::to_string(uri.getPort());
+// Connects to the token server (through the proxy, if any) and completes the TLS handshake,
+// all before `deadline`; `watchdog` watches the socket from the TCP connection on. Fills
+// `socket` or returns why not.
+std::optional<FetchResult> open_session(const Route& route, const std::string& ca_file,
+                                        const Deadline& deadline, Watchdog& watchdog,
+                                        Poco::Net::SecureStreamSocket& socket) {
+    Poco::Net::Context::Ptr context;
+    try {
+        context = client_context(ca_file);
+    } catch (const TlsSetupError& error) {
+        return network_failure(error.what(), false);
+    } catch (const Poco::Exception& error) {
+        return network_failure("cannot set up TLS: " + error.displayText(), false);
+    }
+
+    const std::string connect_host = route.proxy ? route.proxy->host : route.host;
+    const unsigned short connect_port = route.proxy ? route.proxy->port : route.port;
+    std::string error;
+    bool timed_out = false;
+    const auto address = resolve_within(connect_host, connect_port, deadline, error, timed_out);
+    if (!address) {
+        return network_failure(route.proxy ? error + " (the proxy in HTTPS_PROXY)" : error, true);
+    }
+
     Phase phase = Phase::connecting;
+    try {
+        Poco::Net::StreamSocket tcp;
+        tcp.connect(*address, deadline.remaining());
+        watchdog.arm(tcp.impl()->sockfd());
+        tcp.setReceiveTimeout(deadline.remaining());
+        tcp.setSendTimeout(deadline.remaining());
+        if (route.proxy) {
+            phase = Phase::tunnelling;
+            if (auto failure = open_tunnel(tcp, route)) {
+                return watchdog.fired() ? too_slow(phase, route, deadline) : *failure;
+            }
+        }
+        phase = Phase::handshaking;
+        forget_verify_failure();
+        socket = Poco::Net::SecureStreamSocket::attach(tcp, route.host, context);
+        return std::nullopt;
+    } catch (const Poco::Exception& failure) {
+        if (watchdog.fired() || dynamic_cast<const Poco::TimeoutException*>(&failure)) {
+            return too_slow(phase, route, deadline);
+        }
+        if (phase == Phase::handshaking &&
+            dynamic_cast<const Poco::Net::SSLException*>(&failure) != nullptr) {
+            std::string reason = take_verify_failure();
+            if (reason.empty()) {
+                reason = failure.message().empty() ? failure.displayText() : failure.message();
+            }
+            return tls_failure(route, reason);
+        }
+        if (dynamic_cast<const Poco::Net::ConnectionRefusedException*>(&failure)) {
+            if (phase == Phase::connecting && route.proxy) {
+                return network_failure("the proxy " + route.via() +
+                                           " refused the connection; check HTTPS_PROXY",
+                                       true);
+            }
+            return network_failure("connection to the token server " + route.server() +
+                                       " was refused; check token_url",
+                                   true);
+        }
+        if (dynamic_cast<const Poco::Net::ConnectionResetException*>(&failure) ||
+            dynamic_cast<const Poco::Net::SSLConnectionUnexpectedlyClosedException*>(&failure)) {
+            const std::string who =
+                phase == Phase::tunnelling || (phase == Phase::connecting && route.proxy)
+                    ? "the proxy " + route.via()
+                    : "the token server " + route.server();
+            return network_failure(who + " closed the connection", true);
+        }
+        const std::string who = route.proxy && phase <= Phase::tunnelling
+                                    ? "the proxy " + route.via()
+                                    : "the token server " + route.server();
+        return network_failure("cannot reach " + who + ": " + failure.displayText(), true);
+    }
+}
+
+enum class Body { complete, too_large, cut_short };
+
+// A line of at most `limit` characters, without its CRLF; nullopt at the end of the stream.
+std::optional<std::string> read_line(std::istream& in, std::size_t limit) {
+    std::string line;
+    for (int c = in.get(); c != std::char_traits<char>::eof(); c = in.get()) {
+        if (c == '\n') {
+            if (!line.empty() && line.back() == '\r') {
+                line.pop_back();
+            }
+            return line;
+        }
+        if (line.size() >= limit) {
+            return std::nullopt;
+        }
+        line.push_back(static_cast<char>(c));
+    }
+    return std::nullopt;
+}
+
+// Appends up to `count` bytes from `in` to `body`; false when fewer arrived.
+bool read_exactly(std::istream& in, std::size_t count, std::string& body) {
+    char buffer[8192];
+    while (count > 0) {
+        in.read(buffer, static_cast<std::streamsize>(std::min(count, sizeof buffer)));
+        const auto got = static_cast<std::size_t>(in.gcount());
+        body.append(buffer, got);
+        if (got == 0) {
+            return false;
+        }
+        count -= got;
+    }
+    return true;
+}
+
+// A chunked body (RFC 9112 7.1), trailers skipped.
+Body read_chunked(std::istream& in, std::string& body) {
+    for (;;) {
+        const auto line = read_line(in, 1024);
+        if (!line) {
+            return Body::cut_short;
+        }
+        std::size_t size = 0;
+        std::size_t digits = 0;
+        for (const char c : *line) {
+            const int value = c >= '0' && c <= '9'   ? c - '0'
+                              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                              : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                     : -1;
+            if (value < 0) {
+                break;
+            }
+            if (++digits > 8) {
+                return Body::too_large;
+            }
+            size = size * 16 + static_cast<std::size_t>(value);
+        }
+        if (digits == 0) {
+            return Body::cut_short;
+        }
+        if (size == 0) {
+            while (const auto trailer = read_line(in, 8192)) {
+                if (trailer->empty()) {
+                    return Body::complete;
+                }
+            }
+            return Body::cut_short;
+        }
+        if (body.size() + size > max_answer_bytes) {
+            return Body::too_large;
+        }
+        if (!read_exactly(in, size, body) || !read_line(in, 2)) {
+            return Body::cut_short;
+        }
+    }
+}
+
+// The answer's body, as its headers describe it, at most max_answer_bytes.
+Body read_body(std::istream& in, const Poco::Net::HTTPResponse& response, std::string& body) {
+    if (response.getChunkedTransferEncoding()) {
+        return read_chunked(in, body);
+    }
+    if (response.hasContentLength()) {
+        const auto length = response.getContentLength64();
+        if (length < 0 || static_cast<std::uint64_t>(length) > max_answer_bytes) {
+            return Body::too_large;
+        }
+        return read_exactly(in, static_cast<std::size_t>(length), body) ? Body::complete
+                                                                        : Body::cut_short;
+    }
+    // Neither: the body ends when the server closes the connection.
+    char buffer[8192];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+        body.append(buffer, static_cast<std::size_t>(in.gcount()));
+        if (body.size() > max_answer_bytes) {
+            return Body::too_large;
+        }
+    }
+    return Body::complete;
+}
+
+// One request and its answer on `connection`, before `deadline` (the watchdog is already
+// watching the socket).
+Outcome exchange(HttpsTokenClient::Connection& connection, const core::TokenRequest& request,
+                 const Poco::URI& uri, const Route& route, const Deadline& deadline,
+                 const Watchdog& watchdog, const core::Log& log) {
+    Outcome outcome;
+    Phase phase = Phase::awaiting_answer;
     const auto went_away = [&] {
         if (phase == Phase::reading_answer) {
             return network_failure(
                 "the token server's answer was cut short (connection closed early)", true);
         }
-        closed_early = true;
-        return network_failure(
-            "the token server " + where + " closed the connection without an answer", true);
+        outcome.closed_early = true;
+        return network_failure("the token server " + route.server() +
+                                   " closed the connection without an answer",
+                               true);
     };
     try {
-        const Poco::Timespan timeout(request.timeout_seconds, 0);
-        session.setTimeout(timeout, timeout, timeout);
+        connection.socket.setReceiveTimeout(deadline.remaining());
+        connection.socket.setSendTimeout(deadline.remaining());
 
         Poco::Net::HTTPRequest http(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathEtc(),
                                     Poco::Net::HTTPMessage::HTTP_1_1);
+        http.setHost(route.host, route.port);
         Poco::Net::HTTPBasicCredentials(request.client_id, request.client_secret)
             .authenticate(http);
         http.setContentType("application/x-www-form-urlencoded");
@@ -217,79 +471,66 @@ FetchResult exchange(Poco::Net::HTTPSClientSession& session, const core::TokenRe
             "grant_type=client_credentials&client_id=" + form_encode(request.client_id) +
             "&scope=" + form_encode(request.scope);
         http.setContentLength(static_cast<std::streamsize>(body.size()));
-        std::ostream& out = session.sendRequest(http);
-        // sendRequest has connected and completed the TLS handshake.
-        phase = Phase::awaiting_answer;
-        out << body;
+        http.setKeepAlive(true);
+        std::iostream& stream = *connection.stream;
+        http.write(stream);
+        stream << body << std::flush;
 
         Poco::Net::HTTPResponse response;
-        std::istream& in = session.receiveResponse(response);
-        phase = Phase::reading_answer;
+        do {
+            response.clear();
+            response.read(stream);
+            phase = Phase::reading_answer;
+        } while (response.getStatus() == Poco::Net::HTTPResponse::HTTP_CONTINUE);
         HttpAnswer answer;
         answer.status = static_cast<int>(response.getStatus());
         for (const auto& [name, value] : response) {
             answer.headers[util::ascii_lower(name)] = value;
         }
-        char buffer[8192];
-        while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-            answer.body.append(buffer, static_cast<std::size_t>(in.gcount()));
-            if (answer.body.size() > max_answer_bytes) {
-                return network_failure(
-                    "the token server's answer is larger than 1 MiB; check token_url", false);
-            }
+        const Body read = read_body(stream, response, answer.body);
+        if (watchdog.fired()) {
+            outcome.result = too_slow(phase, route, deadline);
+            return outcome;
         }
-        if (response.hasContentLength() &&
-            static_cast<std::int64_t>(answer.body.size()) < response.getContentLength64()) {
-            answer.truncated = true;
+        if (read == Body::too_large) {
+            outcome.result = network_failure(
+                "the token server's answer is larger than 1 MiB; check token_url", false);
+            return outcome;
         }
-        complete = !answer.truncated && response.getKeepAlive();
-        log.note("token server " + where + " answered HTTP " + std::to_string(answer.status));
+        answer.truncated = read == Body::cut_short;
+        outcome.complete = !answer.truncated && response.getKeepAlive() &&
+                           (response.hasContentLength() || response.getChunkedTransferEncoding());
+        log.note("token server " + route.server() + " answered HTTP " +
+                 std::to_string(answer.status));
         const auto now = static_cast<std::int64_t>(std::time(nullptr));
-        FetchResult result = interpret_answer(answer, request.scope, now);
+        outcome.result = interpret_answer(answer, request.scope, now);
         if (const auto date = answer.headers.find("date"); date != answer.headers.end()) {
-            result.server_date = parse_http_date(date->second);
+            outcome.result.server_date = parse_http_date(date->second);
         }
-        return result;
-    } catch (const Poco::Net::SSLException& error) {
-        if (phase != Phase::connecting) {
-            return went_away();
+        return outcome;
+    } catch (const Poco::Exception& failure) {
+        if (watchdog.fired() || dynamic_cast<const Poco::TimeoutException*>(&failure)) {
+            outcome.result = too_slow(phase, route, deadline);
+        } else if (dynamic_cast<const Poco::Net::SSLException*>(&failure) ||
+                   dynamic_cast<const Poco::Net::NoMessageException*>(&failure) ||
+                   dynamic_cast<const Poco::Net::ConnectionResetException*>(&failure)) {
+            outcome.result = went_away();
+        } else {
+            outcome.result = network_failure("cannot reach the token server " + route.server() +
+                                                 ": " + failure.displayText(),
+                                             true);
         }
-        std::string reason = certificate_handler->take_reason();
-        if (reason.empty()) {
-            reason = error.message().empty() ? error.displayText() : error.message();
-        }
-        return network_failure("TLS with " + where + " failed: " + reason +
-                                   "; if the server uses a private CA, pass it with configure "
-                                   "--ca-file",
-                               false);
-    } catch (const Poco::TimeoutException&) {
-        return network_failure("the token server " + where + " did not answer within " +
-                                   std::to_string(request.timeout_seconds) + " s",
-                               true);
-    } catch (const Poco::Net::NoMessageException&) {
-        return went_away();
-    } catch (const Poco::Net::ConnectionResetException&) {
-        if (phase != Phase::connecting) {
-            return went_away();
-        }
-        return network_failure("the token server " + where + " reset the connection", true);
-    } catch (const Poco::Net::HostNotFoundException&) {
-        return network_failure("cannot resolve " + uri.getHost() + "; check token_url and your DNS",
-                               true);
-    } catch (const Poco::Net::ConnectionRefusedException&) {
-        return network_failure(
-            "connection to the token server " + where + " was refused; check token_url", true);
-    } catch (const Poco::Exception& error) {
-        return network_failure(
-            "cannot reach the token server " + where + ": " + error.displayText(), true);
-    } catch (const std::exception& error) {
-        return network_failure(std::string("token request failed: ") + error.what(), false);
+    } catch (const std::exception& failure) {
+        outcome.result =
+            network_failure(std::string("token request failed: ") + failure.what(), false);
     }
+    return outcome;
 }
 
 } // namespace
 
 FetchResult HttpsTokenClient::fetch(const core::TokenRequest& request, const core::Log& log) {
+    const Deadline deadline(std::max(1, request.timeout_seconds));
     Poco::URI uri;
     try {
         uri = Poco::URI(request.token_url);
@@ -299,21 +540,19 @@ FetchResult HttpsTokenClient::fetch(const core::TokenRequest& request, const cor
     if (uri.getScheme() != "https") {
         return network_failure("token_url must be https://", false);
     }
-    const std::string where = uri.getHost() + ":" + std::to_string(uri.getPort());
-    const auto proxy = proxy_for(uri.getHost());
-    bool complete = false;
-    bool closed_early = false;
+    Route route{uri.getHost(), uri.getPort(), proxy_for(uri.getHost())};
 
-    if (connection_ && connection_->serves(uri, request.ca_file, proxy) &&
-        connection_->still_open()) {
-        log.note("reusing the connection to " + where);
-        FetchResult result =
-            exchange(*connection_->session, request, uri, log, complete, closed_early);
-        if (!closed_early) {
-            if (!complete) {
+    if (connection_ && connection_->serves(route, request.ca_file) && connection_->still_open()) {
+        log.note("reusing the connection to " + route.server());
+        Watchdog watchdog(deadline);
+        watchdog.arm(connection_->fd());
+        Outcome outcome = exchange(*connection_, request, uri, route, deadline, watchdog, log);
+        watchdog.stop();
+        if (!outcome.closed_early || watchdog.fired()) {
+            if (!outcome.complete || watchdog.fired()) {
                 connection_.reset();
             }
-            return result;
+            return outcome.result;
         }
         // The server closed the idle connection just as the request went out: the request
         // never got an answer, so it is sent again on a new connection, as browsers do.
@@ -321,41 +560,27 @@ FetchResult HttpsTokenClient::fetch(const core::TokenRequest& request, const cor
     }
     connection_.reset();
 
-    try {
-        auto connection = std::make_unique<Connection>();
-        connection->host = uri.getHost();
-        connection->port = uri.getPort();
-        connection->ca_file = request.ca_file;
-        connection->proxy = proxy;
-        connection->session = std::make_unique<Poco::Net::HTTPSClientSession>(
-            uri.getHost(), uri.getPort(), make_context(request.ca_file));
-        connection->session->setKeepAlive(true);
-        if (proxy) {
-            log.note("using proxy " + proxy->host + ":" + std::to_string(proxy->port));
-            connection->session->setProxy(proxy->host, proxy->port);
-            if (!proxy->username.empty()) {
-                connection->session->setProxyCredentials(proxy->username, proxy->password);
-            }
-        }
+    if (route.proxy) {
+        log.note("using proxy " + route.via());
+    }
+    Watchdog watchdog(deadline);
+    auto connection = std::make_unique<Connection>();
+    connection->route = route;
+    connection->ca_file = request.ca_file;
+    if (auto failure =
+            open_session(route, request.ca_file, deadline, watchdog, connection->socket)) {
+        watchdog.stop();
+        return *failure;
+    }
+    connection->stream = std::make_unique<Poco::Net::SocketStream>(connection->socket);
+    // Errors of the socket reach the catch blocks of exchange() as they were thrown.
+    connection->stream->exceptions(std::ios::badbit);
+    Outcome outcome = exchange(*connection, request, uri, route, deadline, watchdog, log);
+    watchdog.stop();
+    if (outcome.complete && !watchdog.fired()) {
         connection_ = std::move(connection);
-    } catch (const Poco::Net::SSLException& error) {
-        return network_failure(
-            "TLS with " + where +
-                " failed: " + (error.message().empty() ? error.displayText() : error.message()) +
-                "; if the server uses a private CA, pass it with configure "
-                "--ca-file",
-            false);
-    } catch (const std::exception& error) {
-        return network_failure(std::string("token request failed: ") + error.what(), false);
     }
-
-    complete = false;
-    closed_early = false;
-    FetchResult result = exchange(*connection_->session, request, uri, log, complete, closed_early);
-    if (!complete) {
-        connection_.reset();
-    }
-    return result;
+    return outcome.result;
 }
 
 } // namespace iotspot::net

@@ -1,7 +1,12 @@
 #pragma once
 // The token client on Poco NetSSL: one POST to the token endpoint over TLS 1.2+, with
 // certificate and host-name verification always on (the system CA store plus the profile's
-// ca_file), HTTPS_PROXY / NO_PROXY honoured, and connect/read timeouts.
+// ca_file; net/tls_context.h), HTTPS_PROXY / NO_PROXY honoured (an HTTP CONNECT tunnel).
+//
+// TokenRequest::timeout_seconds bounds the whole fetch on the wall clock: name resolution,
+// connecting, the proxy tunnel, the TLS handshake, the request and the whole answer. A
+// watchdog shuts the socket down at the deadline (net/deadline.h), so a server that drips
+// its answer a byte at a time is cut off like one that does not answer at all.
 //
 // A client keeps its last connection open (HTTP keep-alive) and reuses it for the next
 // request to the same host, port, CA file and proxy, so a prefetch worker that refreshes
@@ -25,9 +30,10 @@ public:
 
     core::FetchResult fetch(const core::TokenRequest& request, const core::Log& log) override;
 
-private:
-    /// The kept-alive session and what it was opened for.
+    /// The kept-alive TLS connection and what it was opened for.
     struct Connection;
+
+private:
     std::unique_ptr<Connection> connection_;
 };
 

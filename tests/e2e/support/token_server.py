@@ -50,6 +50,7 @@ import http.server
 import json
 import os
 import secrets
+import select
 import signal
 import socket
 import ssl
@@ -102,6 +103,8 @@ FAULT_KEYS = frozenset({
     "expires_in",    # int: this one success uses this lifetime
     "close",         # True: answer normally, then close the connection without saying so
                      #       (a kept-alive connection the server drops while it is idle)
+    "drip",          # float seconds: send the normal answer one byte at a time, this long
+                     #       apart (a slow-drip server that defeats per-read timeouts)
 })
 
 _UNSET: Any = object()
@@ -168,6 +171,8 @@ def _validate_fault(fault: Any) -> Dict[str, Any]:
         raise ValueError("fault 'delay' must be >= 0")
     if "expires_in" in fault and not isinstance(fault["expires_in"], int):
         raise TypeError("fault 'expires_in' must be an int")
+    if "drip" in fault and float(fault["drip"]) <= 0:
+        raise ValueError("fault 'drip' must be > 0")
     return dict(fault)
 
 
@@ -244,12 +249,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.owner: TokenServer = self.server.owner
         self.owner._connection_opened(self.request)
         try:
+            if self.owner.stalls_handshake:
+                self._stall()
             self.request.settimeout(self.timeout)
             self.request.do_handshake()
         except BaseException:
             self.owner._connection_closed(self.request)
             raise
         super().setup()
+
+    def _stall(self) -> None:
+        """Accept the TCP connection but never answer the ClientHello: read and discard
+        what the client sends until it gives up or the server stops."""
+        raw = self.request
+        while not self.owner._stopping.is_set():
+            readable, _, _ = select.select([raw], [], [], 0.1)
+            if readable and not socket.socket.recv(raw, 4096):
+                break
+        raise ConnectionAbortedError("handshake stalled on purpose")
 
     def finish(self) -> None:
         try:
@@ -415,6 +432,7 @@ class TokenServer:
         self._scope = scope
         self._expires_in = int(expires_in)
         self._delay = float(delay)
+        self.stalls_handshake = False
 
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -500,9 +518,14 @@ class TokenServer:
         self.stop()
 
     # -- run-time control ------------------------------------------------------------
-    def set(self, expires_in: Any = _UNSET, delay: Any = _UNSET, scope: Any = _UNSET) -> None:
-        """Change behaviour for subsequent requests; omitted arguments are unchanged."""
+    def set(self, expires_in: Any = _UNSET, delay: Any = _UNSET, scope: Any = _UNSET,
+            stall_handshake: Any = _UNSET) -> None:
+        """Change behaviour for subsequent requests; omitted arguments are unchanged.
+        ``stall_handshake=True``: new connections are accepted but the TLS handshake is
+        never answered (until reset())."""
         with self._lock:
+            if stall_handshake is not _UNSET:
+                self.stalls_handshake = bool(stall_handshake)
             if expires_in is not _UNSET:
                 self._expires_in = int(expires_in)
             if delay is not _UNSET:
@@ -553,6 +576,7 @@ class TokenServer:
             self._scope = self._defaults["scope"]
             self._expires_in = self._defaults["expires_in"]
             self._delay = self._defaults["delay"]
+            self.stalls_handshake = False
         self.reset_counters()
 
     # -- observations ----------------------------------------------------------------
@@ -706,10 +730,27 @@ class TokenServer:
             return
         token = self._mint(client_id, granted, expires_in, register=True)
         entry["outcome"] = "issued"
+        if fault.get("drip"):
+            self._drip(h, self._token_response_body(token, expires_in), float(fault["drip"]))
+            return
         h.send_raw(200, self._token_response_body(token, expires_in), JSON_CONTENT_TYPE,
                    list(NO_STORE_HEADERS) + extra, date=date)
         if fault.get("close"):
             h.close_connection = True
+
+    def _drip(self, h: _Handler, body: bytes, interval: float) -> None:
+        """A complete, valid answer, one byte every ``interval`` seconds."""
+        head = ("HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
+                % (JSON_CONTENT_TYPE, len(body))).encode("ascii")
+        h.close_connection = True
+        for index, byte in enumerate(head + body):
+            if index and self._stopping.wait(interval):
+                return
+            try:
+                h.wfile.write(bytes([byte]))
+                h.wfile.flush()
+            except OSError:  # the client gave up, as it should
+                return
 
     def _authorize(self, h: _Handler, body: bytes, scope: str,
                    entry: Dict[str, Any]) -> Tuple[str, str]:
