@@ -18,11 +18,11 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include "core/environment.h"
+#include "core/error.h"
 
 namespace iotspot::core {
 
@@ -47,11 +47,12 @@ struct ConfigFile {
     std::map<std::string, ProfileSettings> profiles;
 };
 
-/// A syntax error in the configuration text, with its 1-based line number.
-class ConfigSyntaxError : public std::runtime_error {
+/// A syntax error in the configuration text, with its 1-based line number (exit 3).
+class ConfigSyntaxError : public Error {
 public:
     ConfigSyntaxError(int line, const std::string& message)
-        : std::runtime_error("line " + std::to_string(line) + ": " + message), line_(line) {}
+        : Error(Exit::not_configured, "line " + std::to_string(line) + ": " + message),
+          line_(line) {}
     int line() const noexcept { return line_; }
 
 private:

@@ -17,28 +17,50 @@ std::string secret_ad(const std::string& profile, const std::string& client_id) 
     return associated_data("iotspot-helper client secret v1", {profile, client_id});
 }
 
+// Secrets cannot be rebuilt: a damaged store is the user's to move away, with this remedy.
+template <typename Op> auto with_remedy(Op op) {
+    try {
+        return op();
+    } catch (const DamagedDatabase& damaged) {
+        throw Error(Exit::store, std::string(damaged.what()) +
+                                     "; move it away and run iotspot-helper configure again");
+    }
+}
+
 } // namespace
 
-SecretStore::SecretStore(const std::string& path) try : db_(path, migrations, "secret store") {
-} catch (const DamagedDatabase& damaged) {
-    throw Error(Exit::store, std::string(damaged.what()) +
-                                 "; move it away and run iotspot-helper configure again");
-}
+SecretStore::SecretStore(const std::string& path)
+    : db_(with_remedy(
+          [&] { return std::make_unique<Database>(path, migrations, "secret store"); })) {}
 
 void SecretStore::save(const std::string& profile, const std::string& client_id, const Key& key,
                        const std::string& secret) {
-    auto stmt = db_.prepare(
+    with_remedy([&] { save_row(profile, client_id, key, secret); });
+}
+
+SecretStore::Lookup SecretStore::load(const std::string& profile, const std::string& client_id,
+                                      const Key& key) {
+    return with_remedy([&] { return load_row(profile, client_id, key); });
+}
+
+bool SecretStore::erase(const std::string& profile) {
+    return with_remedy([&] { return erase_row(profile); });
+}
+
+void SecretStore::save_row(const std::string& profile, const std::string& client_id, const Key& key,
+                           const std::string& secret) {
+    auto stmt = db_->prepare(
         "INSERT OR REPLACE INTO secrets (profile, updated_at, sealed) VALUES (?, ?, ?)");
     stmt.bind(1, profile)
         .bind(2, static_cast<std::int64_t>(std::time(nullptr)))
         .bind_blob(3, seal(key, secret, secret_ad(profile, client_id)));
     stmt.step();
-    db_.checkpoint();
+    db_->checkpoint();
 }
 
-SecretStore::Lookup SecretStore::load(const std::string& profile, const std::string& client_id,
-                                      const Key& key) {
-    auto stmt = db_.prepare("SELECT sealed FROM secrets WHERE profile = ?");
+SecretStore::Lookup SecretStore::load_row(const std::string& profile, const std::string& client_id,
+                                          const Key& key) {
+    auto stmt = db_->prepare("SELECT sealed FROM secrets WHERE profile = ?");
     stmt.bind(1, profile);
     if (!stmt.step()) {
         return {};
@@ -50,13 +72,13 @@ SecretStore::Lookup SecretStore::load(const std::string& profile, const std::str
     return {Status::found, std::move(*plain)};
 }
 
-bool SecretStore::erase(const std::string& profile) {
-    auto stmt = db_.prepare("DELETE FROM secrets WHERE profile = ? RETURNING profile");
+bool SecretStore::erase_row(const std::string& profile) {
+    auto stmt = db_->prepare("DELETE FROM secrets WHERE profile = ? RETURNING profile");
     stmt.bind(1, profile);
     const bool found = stmt.step();
     while (stmt.step()) {
     }
-    db_.checkpoint();
+    db_->checkpoint();
     return found;
 }
 

@@ -3,6 +3,7 @@
 // A secret is bound to its profile and client id: configuring another client id for the
 // profile makes the old secret unusable rather than silently sent to the wrong client.
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -11,6 +12,8 @@
 
 namespace iotspot::core {
 
+/// A damaged file is never rebuilt (the secrets in it are the user's): every operation
+/// then throws Error(store) saying to move it away and run configure again.
 class SecretStore {
 public:
     explicit SecretStore(const std::string& path);
@@ -31,7 +34,12 @@ public:
     bool erase(const std::string& profile);
 
 private:
-    Database db_;
+    void save_row(const std::string& profile, const std::string& client_id, const Key& key,
+                  const std::string& secret);
+    Lookup load_row(const std::string& profile, const std::string& client_id, const Key& key);
+    bool erase_row(const std::string& profile);
+
+    std::unique_ptr<Database> db_;
 };
 
 } // namespace iotspot::core

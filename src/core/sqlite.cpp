@@ -67,6 +67,11 @@ void Database::fail(int rc, const char* doing) const {
     if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
         throw DamagedDatabase(std::string(what_) + " " + path_ + " is damaged (" + detail + ")");
     }
+    // The schema version is ours but the tables are not: a file made by something else.
+    if (primary == SQLITE_ERROR && detail.rfind("no such ", 0) == 0) {
+        throw DamagedDatabase(std::string(what_) + " " + path_ +
+                              " does not hold iotspot-helper's tables (" + detail + ")");
+    }
     std::string hint;
     if (primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN || primary == SQLITE_PERM) {
         hint = "; check the permissions of " + path_ + " and its directory";

@@ -1,24 +1,27 @@
 #pragma once
 // A thin RAII layer over SQLite's C API: a connection that migrates its schema on open,
-// and prepared statements. Errors become Error(store); a damaged file is reported as
-// DamagedDatabase so that a cache can rebuild it.
+// and prepared statements. Errors become Error(store); a damaged file, or one that holds
+// somebody else's tables, is reported as DamagedDatabase (an Error(store) too) so that a
+// cache can rebuild it.
 
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/error.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace iotspot::core {
 
-/// The file is not a database, or a damaged one.
-class DamagedDatabase : public std::runtime_error {
+/// The file is not a database, a damaged one, or one without the tables this program made
+/// (a foreign file at a known schema version). Exit 6 when nothing handles it.
+class DamagedDatabase : public Error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit DamagedDatabase(const std::string& message) : Error(Exit::store, message) {}
 };
 
 class Statement;

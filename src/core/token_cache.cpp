@@ -1,6 +1,8 @@
 #include "core/token_cache.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include "core/error.h"
@@ -21,78 +23,132 @@ std::string token_ad(const TokenBinding& b, const TokenTimes& t) {
                            {b.profile, b.client_id, b.token_url, b.scope, obtained, expires});
 }
 
-std::unique_ptr<Database> open_or_rebuild(const std::string& path, const Log& log) {
-    try {
-        return std::make_unique<Database>(path, migrations, "token cache");
-    } catch (const DamagedDatabase& damaged) {
-        const std::string aside = path + ".damaged";
-        std::rename(path.c_str(), aside.c_str());
-        std::remove((path + "-wal").c_str());
-        std::remove((path + "-shm").c_str());
-        log.warning(std::string(damaged.what()) + "; moved it to " + aside +
-                    " and started a new cache");
-        return std::make_unique<Database>(path, migrations, "token cache");
-    }
+std::unique_ptr<Database> open_database(const std::string& path) {
+    return std::make_unique<Database>(path, migrations, "token cache");
 }
 
 } // namespace
 
-TokenCache::TokenCache(const std::string& path, const Log& log)
-    : db_(open_or_rebuild(path, log)), log_(log) {}
+TokenCache::TokenCache(const std::string& path, const Log& log) : path_(path), log_(log) {
+    open_or_recover();
+}
+
+void TokenCache::open_or_recover() {
+    try {
+        db_ = open_database(path_);
+    } catch (const DamagedDatabase& damaged) {
+        recover(damaged);
+    }
+}
+
+void TokenCache::recover(const DamagedDatabase& damaged) {
+    db_.reset();
+    const std::string aside = path_ + ".damaged";
+    if (std::rename(path_.c_str(), aside.c_str()) != 0) {
+        const std::string reason = std::strerror(errno);
+        log_.warning(std::string(damaged.what()) + "; cannot move it aside to " + aside + " (" +
+                     reason + "); continuing without the token cache: remove " + path_ + " (and " +
+                     aside + " if it is in the way)");
+        return;
+    }
+    // The log and the shared-memory index belong to the damaged file.
+    std::remove((path_ + "-wal").c_str());
+    std::remove((path_ + "-shm").c_str());
+    try {
+        db_ = open_database(path_);
+    } catch (const DamagedDatabase& again) {
+        log_.warning(std::string(again.what()) + "; continuing without the token cache");
+        return;
+    }
+    log_.warning(std::string(damaged.what()) + "; moved it to " + aside +
+                 " and started a new cache");
+}
+
+template <typename T, typename Op> T TokenCache::guarded(Op op, T fallback, bool retry) {
+    if (!db_) {
+        return fallback;
+    }
+    try {
+        return op(*db_);
+    } catch (const DamagedDatabase& damaged) {
+        recover(damaged);
+    }
+    if (!db_ || !retry) {
+        return fallback;
+    }
+    try {
+        return op(*db_);
+    } catch (const DamagedDatabase& damaged) {
+        recover(damaged);
+        return fallback;
+    }
+}
 
 std::optional<CachedToken> TokenCache::load(const TokenBinding& binding, const Key& key) {
-    try {
-        auto stmt =
-            db_->prepare("SELECT obtained_at, expires_at, sealed FROM tokens WHERE profile = ?");
-        stmt.bind(1, binding.profile);
-        if (!stmt.step()) {
-            return std::nullopt;
-        }
-        CachedToken token;
-        token.times = TokenTimes{stmt.integer(0), stmt.integer(1)};
-        auto plain = open(key, stmt.blob(2), token_ad(binding, token.times));
-        if (!plain) {
-            log_.note("the cached token of profile \"" + binding.profile +
-                      "\" does not match its settings or key; ignoring it");
-            return std::nullopt;
-        }
-        token.access_token = std::move(*plain);
-        return token;
-    } catch (const DamagedDatabase& damaged) {
-        log_.warning(std::string(damaged.what()) + "; treating it as empty");
-        return std::nullopt;
-    }
+    return guarded(
+        [&](Database& db) -> std::optional<CachedToken> {
+            auto stmt =
+                db.prepare("SELECT obtained_at, expires_at, sealed FROM tokens WHERE profile = ?");
+            stmt.bind(1, binding.profile);
+            if (!stmt.step()) {
+                return std::nullopt;
+            }
+            CachedToken token;
+            token.times = TokenTimes{stmt.integer(0), stmt.integer(1)};
+            auto plain = open(key, stmt.blob(2), token_ad(binding, token.times));
+            if (!plain) {
+                log_.note("the cached token of profile \"" + binding.profile +
+                          "\" does not match its settings or key; ignoring it");
+                return std::nullopt;
+            }
+            token.access_token = std::move(*plain);
+            return token;
+        },
+        std::optional<CachedToken>{}, false);
 }
 
 void TokenCache::save(const TokenBinding& binding, const Key& key, const CachedToken& token) {
-    auto stmt = db_->prepare("INSERT OR REPLACE INTO tokens (profile, obtained_at, expires_at, "
-                             "sealed) VALUES (?, ?, ?, ?)");
-    stmt.bind(1, binding.profile)
-        .bind(2, token.times.obtained_at)
-        .bind(3, token.times.expires_at)
-        .bind_blob(4, seal(key, token.access_token, token_ad(binding, token.times)));
-    stmt.step();
-    db_->checkpoint();
+    guarded(
+        [&](Database& db) {
+            auto stmt = db.prepare("INSERT OR REPLACE INTO tokens (profile, obtained_at, "
+                                   "expires_at, sealed) VALUES (?, ?, ?, ?)");
+            stmt.bind(1, binding.profile)
+                .bind(2, token.times.obtained_at)
+                .bind(3, token.times.expires_at)
+                .bind_blob(4, seal(key, token.access_token, token_ad(binding, token.times)));
+            stmt.step();
+            db.checkpoint();
+            return true;
+        },
+        false, true);
 }
 
 bool TokenCache::erase(const std::string& profile) {
-    auto stmt = db_->prepare("DELETE FROM tokens WHERE profile = ? RETURNING profile");
-    stmt.bind(1, profile);
-    const bool found = stmt.step();
-    while (stmt.step()) {
-    }
-    db_->checkpoint();
-    return found;
+    return guarded(
+        [&](Database& db) {
+            auto stmt = db.prepare("DELETE FROM tokens WHERE profile = ? RETURNING profile");
+            stmt.bind(1, profile);
+            const bool found = stmt.step();
+            while (stmt.step()) {
+            }
+            db.checkpoint();
+            return found;
+        },
+        false, false);
 }
 
 std::vector<TokenCache::Entry> TokenCache::entries() {
-    std::vector<Entry> out;
-    auto stmt =
-        db_->prepare("SELECT profile, obtained_at, expires_at FROM tokens ORDER BY profile");
-    while (stmt.step()) {
-        out.push_back(Entry{stmt.text(0), TokenTimes{stmt.integer(1), stmt.integer(2)}});
-    }
-    return out;
+    return guarded(
+        [&](Database& db) {
+            std::vector<Entry> out;
+            auto stmt =
+                db.prepare("SELECT profile, obtained_at, expires_at FROM tokens ORDER BY profile");
+            while (stmt.step()) {
+                out.push_back(Entry{stmt.text(0), TokenTimes{stmt.integer(1), stmt.integer(2)}});
+            }
+            return out;
+        },
+        std::vector<Entry>{}, false);
 }
 
 } // namespace iotspot::core

@@ -29,10 +29,15 @@ struct CachedToken {
     TokenTimes times;
 };
 
+/// A damaged file (or one holding foreign tables), found by any of the operations below, is
+/// moved aside to `PATH.damaged` and rebuilt, with a warning; the operation then goes on
+/// with the new file (load and entries find it empty). When it cannot be moved (a read-only
+/// directory, a directory in the way) the cache carries on without a file, and says so: a
+/// miss for every load, nothing saved. A file of a newer schema is refused with
+/// StoreRefused.
 class TokenCache {
 public:
-    /// Opens the cache at `path`, creating it. A damaged file is moved aside and rebuilt with
-    /// a warning; a file of a newer schema is refused with Error(store).
+    /// Opens the cache at `path`, creating it.
     TokenCache(const std::string& path, const Log& log);
 
     /// The token cached for `binding`, or nullopt when there is none or it fails to open.
@@ -50,7 +55,18 @@ public:
     /// Every cached row's profile and times (no token), ordered by profile.
     std::vector<Entry> entries();
 
+    /// False once the file turned out damaged and could not be moved aside.
+    bool usable() const { return db_ != nullptr; }
+
 private:
+    /// Runs `op` on the database; on damage recovers (recover()) and, when that leaves a new
+    /// file, runs `op` once more if `retry`, else returns `fallback`.
+    template <typename T, typename Op> T guarded(Op op, T fallback, bool retry);
+    /// Closes the damaged file, moves it aside and opens a new one, or leaves db_ empty.
+    void recover(const DamagedDatabase& damaged);
+    void open_or_recover();
+
+    std::string path_;
     std::unique_ptr<Database> db_;
     const Log& log_;
 };

@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -353,7 +354,8 @@ class LockWaitTest(FaultTestCase):
         self.assertIn("using the cached token", proc.stderr)
 
 
-class StoreFaultTest(FaultTestCase):
+class StoreTestCase(FaultTestCase):
+    """Where the store's files are, and ways to make a directory or file read-only."""
 
     def paths(self):
         return {
@@ -393,6 +395,21 @@ class StoreFaultTest(FaultTestCase):
             return False
         os.remove(probe)
         return True
+
+    def make_read_only_file(self, path: str) -> None:
+        os.chmod(path, 0o400)
+        self.addCleanup(os.chmod, path, 0o600)
+        try:
+            with open(path, "r+b"):
+                writable = True
+        except OSError:
+            writable = False
+        if writable and not self.chattr_immutable(path):
+            self.skipTest("cannot make a file read-only for root here")
+
+
+
+class StoreFaultTest(StoreTestCase):
 
     def test_a_cache_directory_that_cannot_be_created_degrades_to_no_cache(self):
         self.configure()
@@ -439,17 +456,6 @@ class StoreFaultTest(FaultTestCase):
         self.assertEqual(self.server.token_requests, 1)
         self.assertIn("the token was not cached", refreshed.stderr)
         self.assertNoSecrets(refreshed.stderr)
-
-    def make_read_only_file(self, path: str) -> None:
-        os.chmod(path, 0o400)
-        self.addCleanup(os.chmod, path, 0o600)
-        try:
-            with open(path, "r+b"):
-                writable = True
-        except OSError:
-            writable = False
-        if writable and not self.chattr_immutable(path):
-            self.skipTest("cannot make a file read-only for root here")
 
     def test_a_full_disk_degrades_to_fetching_without_caching(self):
         """A real ENOSPC: the cache directory on a tiny tmpfs, mounted in a private mount
@@ -577,6 +583,105 @@ run token                      # 3: no cache yet and no room for one
         self.assertTrue(os.path.exists(os.path.join(cache, "tokens.db.damaged")))
         self.run_helper("token", check=True)
         self.assertEqual(self.server.token_requests, 1)
+
+
+class DamagedStoreTest(StoreTestCase):
+    """A damaged cache, found at any point, is moved aside and rebuilt; a damaged secret
+    store is exit 6 with its remedy. Never "internal error"."""
+
+    @staticmethod
+    def corrupt(path: str, start: int) -> None:
+        """Overwrites the file from byte `start` on with garbage; the SQLite header (the first
+        100 bytes) stays valid when start >= 100."""
+        size = os.path.getsize(path)
+        with open(path, "r+b") as f:
+            f.seek(start)
+            f.write(random.Random(start).randbytes(size - start))
+
+    def cached_token_then_corrupt(self, start: int) -> str:
+        self.configure()
+        self.run_helper("token", check=True)
+        tokens_db = os.path.join(self.paths()["cache"], "tokens.db")
+        self.corrupt(tokens_db, start)
+        self.server.reset_counters()
+        return tokens_db
+
+    def assertNoInternalError(self, proc):  # noqa: N802
+        self.assertNotIn("internal error", proc.stderr)
+        self.assertNotIn("please report", proc.stderr)
+
+    def test_corrupt_pages_behind_a_valid_header_are_rebuilt_by_every_command(self):
+        for start in (100, 4096):
+            for command in (["token"], ["status"], ["logout"], ["token", "--min-ttl", "60"]):
+                with self.subTest(start=start, command=command):
+                    self.setUp()
+                    tokens_db = self.cached_token_then_corrupt(start)
+                    proc = self.run_helper(*command, check=True)
+                    self.assertNoInternalError(proc)
+                    self.assertIn("token cache %s is damaged" % tokens_db, proc.stderr)
+                    self.assertIn("moved it to %s.damaged and started a new cache" % tokens_db,
+                                  proc.stderr)
+                    self.assertTrue(os.path.isfile(tokens_db + ".damaged"))
+                    # The new cache works: one token request, then cache hits.
+                    first = self.run_helper("token", check=True)
+                    self.assertEqual(self.run_helper("token", check=True).stdout, first.stdout)
+                    self.assertEqual(self.server.token_requests, 1)
+                    self.assertEqual(self.run_helper("status", check=True).stderr, "")
+
+    def test_a_damaged_cache_that_cannot_be_moved_aside_is_said_so_and_bypassed(self):
+        tokens_db = self.cached_token_then_corrupt(100)
+        os.makedirs(tokens_db + ".damaged/in-the-way")
+        for _ in range(2):
+            proc = self.run_helper("token", check=True)
+            self.assertNoInternalError(proc)
+            self.assertTrue(proc.stdout.strip())
+            self.assertIn("cannot move it aside to %s.damaged" % tokens_db, proc.stderr)
+            self.assertIn("continuing without the token cache", proc.stderr)
+            self.assertNotIn("moved it to", proc.stderr)
+        self.assertEqual(self.server.token_requests, 2)
+        for command in ("status", "logout"):
+            proc = self.run_helper(command, check=True)
+            self.assertNoInternalError(proc)
+            self.assertIn("cannot move it aside", proc.stderr)
+
+    def test_a_damaged_cache_in_a_read_only_directory_is_said_so_and_bypassed(self):
+        tokens_db = self.cached_token_then_corrupt(100)
+        self.make_read_only(self.paths()["cache"])
+        proc = self.run_helper("token", check=True)
+        self.assertNoInternalError(proc)
+        self.assertTrue(proc.stdout.strip())
+        self.assertIn("cannot move it aside to %s.damaged" % tokens_db, proc.stderr)
+        self.assertNotIn("moved it to", proc.stderr)
+        self.assertFalse(os.path.exists(tokens_db + ".damaged"))
+
+    def test_a_foreign_table_at_our_schema_version_is_moved_aside(self):
+        self.configure()
+        cache = self.paths()["cache"]
+        os.makedirs(cache, 0o700)
+        tokens_db = os.path.join(cache, "tokens.db")
+        with sqlite3.connect(tokens_db) as db:
+            db.execute("CREATE TABLE tokens (name TEXT)")
+            db.execute("PRAGMA user_version = 1")
+        db.close()
+        os.chmod(tokens_db, 0o600)
+        proc = self.run_helper("token", check=True)
+        self.assertNoInternalError(proc)
+        self.assertNotIn("no such column", proc.stderr.split(" (")[0])
+        self.assertIn("does not hold iotspot-helper's tables", proc.stderr)
+        self.assertIn("moved it to %s.damaged" % tokens_db, proc.stderr)
+        self.run_helper("token", check=True)
+        self.assertEqual(self.server.token_requests, 1)
+
+    def test_a_damaged_secret_store_is_exit_6_with_the_remedy(self):
+        self.configure()
+        secrets_db = os.path.join(self.paths()["data"], "secrets.db")
+        self.corrupt(secrets_db, 100)
+        proc = self.run_helper("token", check=6)
+        self.assertNoInternalError(proc)
+        self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
+        self.assertIn("secret store %s is damaged" % secrets_db, proc.stderr)
+        self.assertIn("move it away and run iotspot-helper configure again", proc.stderr)
+        self.assertEqual(self.server.token_requests, 0)
 
 
 if __name__ == "__main__":
