@@ -12,6 +12,14 @@ packages="
   httpie
   systemd
 "
+# The shared-tier tests (tests/e2e/test_fleet.py) run a real Redis or Valkey: Debian 12 ships
+# redis-server, Debian 13 valkey-server (its redis-server is a different licence's line).
+. /etc/os-release
+if [ "${VERSION_CODENAME:-}" = "bookworm" ]; then
+  packages="$packages redis-server"
+else
+  packages="$packages valkey-server"
+fi
 # Node.js and npm for the API-client tests (tests/node): Debian's, unless a node and npm of
 # another origin (NodeSource, nvm) are already on PATH, whose packages would conflict.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -9,6 +9,8 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/secret_store.h"
+#include "core/shared_cache.h"
+#include "core/shared_tier.h"
 
 namespace iotspot::cli {
 
@@ -49,6 +51,32 @@ void apply_flags(const Invocation& inv, core::ProfileSettings& settings) {
         core::validate_setting("refresh_margin", *margin);
         settings.refresh_margin = std::stoll(*margin);
     }
+    if (auto url = inv.value("shared-cache")) {
+        if (*url == "none") {
+            settings.shared_cache.reset();
+        } else {
+            core::validate_setting("shared_cache", *url);
+            settings.shared_cache = *url;
+        }
+    }
+}
+
+// The Redis password to store for the profile: the next line of standard input with
+// --redis-password-stdin, else asked on the terminal when a shared cache names a user.
+std::optional<std::string> redis_password(const Invocation& inv,
+                                          const core::ProfileSettings& settings) {
+    if (inv.has("redis-password-stdin")) {
+        if (!settings.shared_cache) {
+            throw Error(Exit::usage, "--redis-password-stdin needs a shared cache: add "
+                                     "--shared-cache redis://[user@]host:port");
+        }
+        return read_secret_line(standard_input());
+    }
+    if (inv.value("shared-cache") && settings.shared_cache &&
+        core::parse_shared_cache_url(*settings.shared_cache).user.size() > 0 && have_terminal()) {
+        return read_secret_from_terminal("Redis password for " + *settings.shared_cache + ": ");
+    }
+    return std::nullopt;
 }
 
 } // namespace
@@ -87,6 +115,15 @@ int configure_command(Context& ctx) {
         }
     } else {
         secrets.save(name, *settings.client_id, key, *secret);
+    }
+
+    if (const auto password = redis_password(ctx.invocation, settings)) {
+        const auto slot = core::redis_password_slot(name);
+        if (password->empty()) {
+            secrets.erase(slot);
+        } else {
+            secrets.save(slot, *settings.client_id, key, *password);
+        }
     }
 
     core::ensure_private_dir(ctx.paths.config_dir);

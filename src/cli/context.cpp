@@ -39,6 +39,9 @@ core::ServiceDeps service_deps(const core::Environment& env, const core::Paths& 
         thread_local std::mt19937 engine{std::random_device{}()};
         return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
     };
+    deps.shared_cache = [](const core::SharedCacheSettings& settings) {
+        return new_net_shared_cache(settings);
+    };
     return deps;
 }
 

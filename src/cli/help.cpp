@@ -51,6 +51,11 @@ Reconfiguring an existing profile keeps the settings you do not pass, and keeps
 its stored secret when none is given and the client id is unchanged.
 --api-url names the API this profile's tokens are for: git and the plugins match
 requests against it.
+--shared-cache shares one token between hosts through Redis or Valkey (the URL
+holds no password; "none" removes it). Its password comes from
+IOTSPOT_REDIS_PASSWORD, or is stored encrypted: asked on the terminal, or with
+--redis-password-stdin from the next line of standard input (after the client
+secret's line when --client-secret-stdin is given too). See docs/fleet.md.
 )~"},
     {"token", R"~(Prints the access token and a newline: the cached one while it is fresh, else a
 new one from the token server. --min-ttl asks for at least that much remaining

@@ -25,6 +25,9 @@ inline constexpr HelpEntry environment_entries[] = {
     {"IOTSPOT_SCOPE", "the scope to ask for"},
     {"IOTSPOT_CA_FILE", "PEM file of extra CA certificates to trust"},
     {"IOTSPOT_TIMEOUT", "total seconds for a token request, retries included (default 20)"},
+    {"IOTSPOT_SHARED_CACHE", "the shared cache's redis:// or rediss:// URL (docs/fleet.md)"},
+    {"IOTSPOT_REDIS_PASSWORD", "the shared cache's password; overrides the stored one"},
+    {"IOTSPOT_REDIS_TIMEOUT_MS", "bound on connecting and each Redis command (default 250)"},
     {"HTTPS_PROXY, NO_PROXY", "the proxy for the token request, and the hosts that bypass it"},
 };
 
@@ -35,6 +38,7 @@ inline constexpr HelpEntry file_entries[] = {
     {"$XDG_CACHE_HOME/iotspot-helper/locks/", "one lock file per profile, held during a refresh"},
     {"$XDG_DATA_HOME/iotspot-helper/key", "the encryption key (default ~/.local/share)"},
     {"$XDG_DATA_HOME/iotspot-helper/secrets.db", "encrypted client secrets"},
+    {"$XDG_CACHE_HOME/iotspot-helper/shared/", "where each cached token came from (status)"},
     {"$XDG_DATA_HOME/iotspot-helper/serve.key", "the key of serve's local endpoint"},
 };
 

@@ -84,6 +84,20 @@ std::unique_ptr<core::TokenClient> new_net_token_client() {
     return client;
 }
 
+std::unique_ptr<core::SharedCacheClient>
+new_net_shared_cache(const core::SharedCacheSettings& settings) {
+    using SharedFactory = core::SharedCacheClient* (*)(int, const core::SharedCacheSettings*);
+    static const auto factory =
+        reinterpret_cast<SharedFactory>(module_symbol("iotspot_net_create_shared_cache"));
+    std::unique_ptr<core::SharedCacheClient> client(factory(core::shared_cache_abi, &settings));
+    if (client == nullptr) {
+        throw core::Error(core::Exit::network,
+                          "the network module cannot create a shared-cache client (another "
+                          "version?); reinstall iotspot-helper");
+    }
+    return client;
+}
+
 core::TokenClient& net_token_client() {
     static const std::unique_ptr<core::TokenClient> client = new_net_token_client();
     return *client;

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "core/local_endpoint.h"
+#include "core/shared_cache.h"
 #include "core/token_client.h"
 
 namespace iotspot::cli {
@@ -17,6 +18,11 @@ core::TokenClient& net_token_client();
 /// A new token client of its own (one per worker thread: a client is not thread-safe), from
 /// the same module, which is loaded only once. Throws like net_token_client().
 std::unique_ptr<core::TokenClient> new_net_token_client();
+
+/// A new client of the shared cache described by `settings` (it connects on first use), from
+/// the same module. Throws like net_token_client().
+std::unique_ptr<core::SharedCacheClient>
+new_net_shared_cache(const core::SharedCacheSettings& settings);
 
 /// Serves the local token endpoint on 127.0.0.1:`port` through the module's HTTP server until
 /// SIGTERM or SIGINT; returns 0 then. Throws Error when the port cannot be used.

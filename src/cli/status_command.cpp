@@ -10,6 +10,7 @@
 #include "core/files.h"
 #include "core/output.h"
 #include "core/secret_store.h"
+#include "core/shared_tier.h"
 #include "util/time.h"
 
 namespace iotspot::cli {
@@ -30,6 +31,8 @@ struct Row {
     std::string problem;                  // why the profile does not resolve
     std::string secret;                   // "stored", "missing", "unreadable", "environment"
     std::optional<core::TokenTimes> token;
+    std::optional<core::SharedReply> shared; // the shared cache's answer to PING, if it has one
+    bool from_shared = false;                // the cached token came from the shared cache
 };
 
 std::string secret_state(Context& ctx, const core::Profile& profile) {
@@ -72,6 +75,11 @@ std::vector<Row> collect(Context& ctx) {
         }
         if (const auto it = cached.find(name); it != cached.end()) {
             row.token = it->second;
+            row.from_shared = core::read_origin(ctx.paths.cache_dir, name, it->second) ==
+                              core::TokenOrigin::shared_cache;
+        }
+        if (row.profile && !row.profile->shared_cache.empty()) {
+            row.shared = ctx.service.ping_shared_cache(*row.profile);
         }
         rows.push_back(std::move(row));
     }
@@ -86,7 +94,14 @@ std::string token_text(const Row& row, std::int64_t now) {
         return "cached token expired " + util::format_rfc3339(row.token->expires_at);
     }
     return "token cached, expires " + util::format_rfc3339(row.token->expires_at) + " (in " +
-           util::format_duration(row.token->expires_at - now) + ")";
+           util::format_duration(row.token->expires_at - now) + ")" +
+           (row.from_shared ? ", from the shared cache" : "");
+}
+
+// The shared cache's URL (never a password) and whether it answered.
+std::string shared_text(const Row& row) {
+    const auto url = core::parse_shared_cache_url(row.profile->shared_cache).text();
+    return url + (row.shared->ok() ? " (answered)" : " (" + row.shared->message + ")");
 }
 
 std::string status_json(const std::vector<Row>& rows, std::int64_t now) {
@@ -101,6 +116,16 @@ std::string status_json(const std::vector<Row>& rows, std::int64_t now) {
                    ",\"scope\":" + core::json_string(row.profile->scope) +
                    ",\"api_url\":" + core::json_string(row.profile->api_url) +
                    ",\"secret\":" + core::json_string(row.secret);
+            if (row.shared) {
+                out += ",\"shared_cache\":{\"url\":" +
+                       core::json_string(
+                           core::parse_shared_cache_url(row.profile->shared_cache).text()) +
+                       ",\"answered\":" + (row.shared->ok() ? "true" : "false");
+                if (!row.shared->ok()) {
+                    out += ",\"problem\":" + core::json_string(row.shared->message);
+                }
+                out += "}";
+            }
         } else {
             out += ",\"problem\":" + core::json_string(row.problem);
         }
@@ -110,7 +135,8 @@ std::string status_json(const std::vector<Row>& rows, std::int64_t now) {
                    core::json_string(util::format_rfc3339(row.token->expires_at)) +
                    ",\"expires_in\":" +
                    std::to_string(std::max<std::int64_t>(0, row.token->expires_at - now)) +
-                   ",\"valid\":" + (row.token->expires_at > now ? "true" : "false") + "}";
+                   ",\"valid\":" + (row.token->expires_at > now ? "true" : "false") +
+                   ",\"from_shared_cache\":" + (row.from_shared ? "true" : "false") + "}";
         } else {
             out += "{\"cached\":false}";
         }
@@ -143,6 +169,9 @@ int status_command(Context& ctx) {
             out += "  scope:      " + row.profile->scope + "\n";
             out += "  API URL:    " + row.profile->api_url + "\n";
             out += "  secret:     " + row.secret + "\n";
+            if (row.shared) {
+                out += "  shared cache: " + shared_text(row) + "\n";
+            }
         } else {
             out += "  problem:    " + row.problem + "\n";
         }

@@ -1,6 +1,7 @@
 #include "core/config.h"
 
 #include "core/error.h"
+#include "core/shared_cache.h"
 #include "util/strings.h"
 
 namespace iotspot::core {
@@ -44,6 +45,13 @@ std::string problem_with(const std::string& key, const std::string& value) {
             return "refresh_margin must be a whole number of seconds from 0 to 86400";
         }
     }
+    if (key == "shared_cache") {
+        try {
+            parse_shared_cache_url(value);
+        } catch (const Error& error) {
+            return error.what();
+        }
+    }
     return {};
 }
 
@@ -60,12 +68,14 @@ void set_key(ProfileSettings& settings, const std::string& key, const std::strin
         settings.ca_file = value;
     } else if (key == "refresh_margin") {
         settings.refresh_margin = *util::parse_int(value);
+    } else if (key == "shared_cache") {
+        settings.shared_cache = value;
     }
 }
 
 bool is_known_key(std::string_view key) {
     return key == "client_id" || key == "token_url" || key == "scope" || key == "api_url" ||
-           key == "ca_file" || key == "refresh_margin";
+           key == "ca_file" || key == "refresh_margin" || key == "shared_cache";
 }
 
 // Parses `[profile "NAME"]`; returns the name or throws.
@@ -139,6 +149,7 @@ std::string render_config(const ConfigFile& config) {
         if (settings.refresh_margin) {
             text += "refresh_margin = " + std::to_string(*settings.refresh_margin) + "\n";
         }
+        line("shared_cache", settings.shared_cache);
     }
     return text;
 }
@@ -171,6 +182,7 @@ Profile resolve_profile(const std::string& name, const ConfigFile& file, const E
     profile.api_url = settings.api_url.value_or(default_api_url);
     profile.ca_file = pick("IOTSPOT_CA_FILE", settings.ca_file, "");
     profile.refresh_margin = settings.refresh_margin.value_or(default_refresh_margin);
+    profile.shared_cache = pick("IOTSPOT_SHARED_CACHE", settings.shared_cache, "");
 
     if (profile.client_id.empty()) {
         throw Error(Exit::not_configured,
@@ -183,6 +195,12 @@ Profile resolve_profile(const std::string& name, const ConfigFile& file, const E
           {"token_url", profile.token_url},
           {"scope", profile.scope}}) {
         if (const auto problem = problem_with(key, value); !problem.empty()) {
+            throw Error(Exit::not_configured, "profile \"" + name + "\": " + problem);
+        }
+    }
+    if (!profile.shared_cache.empty()) {
+        if (const auto problem = problem_with("shared_cache", profile.shared_cache);
+            !problem.empty()) {
             throw Error(Exit::not_configured, "profile \"" + name + "\": " + problem);
         }
     }

@@ -11,6 +11,7 @@
 //   api_url = https://openapi.prod.iotspot.co
 //   ca_file = /etc/ssl/certs/corporate-proxy.pem
 //   refresh_margin = 300
+//   shared_cache = rediss://helper@redis.internal:6380/0   (docs/fleet.md)
 //
 // Blank lines and lines starting with '#' or ';' are ignored. The client secret is never in
 // this file: it is stored encrypted in the secret store.
@@ -41,6 +42,7 @@ struct ProfileSettings {
     std::optional<std::string> api_url;
     std::optional<std::string> ca_file;
     std::optional<std::int64_t> refresh_margin;
+    std::optional<std::string> shared_cache;
 };
 
 struct ConfigFile {
@@ -75,6 +77,7 @@ struct Profile {
     std::string api_url;
     std::string ca_file; ///< empty: the system CA store only
     std::int64_t refresh_margin = default_refresh_margin;
+    std::string shared_cache; ///< redis:// or rediss:// URL without a password; empty: none
     bool client_id_from_environment = false;
 };
 
@@ -83,8 +86,9 @@ struct Profile {
 std::string select_profile_name(const std::optional<std::string>& flag, const Environment& env);
 
 /// Resolves profile `name` from the environment (IOTSPOT_CLIENT_ID, IOTSPOT_TOKEN_URL,
-/// IOTSPOT_SCOPE, IOTSPOT_CA_FILE), then `file`, then defaults. Throws Error(not_configured)
-/// when no client id is known, and for settings that cannot work (a token URL that is not https).
+/// IOTSPOT_SCOPE, IOTSPOT_CA_FILE, IOTSPOT_SHARED_CACHE), then `file`, then defaults. Throws
+/// Error(not_configured) when no client id is known, and for settings that cannot work (a token URL
+/// that is not https).
 Profile resolve_profile(const std::string& name, const ConfigFile& file, const Environment& env);
 
 /// Checks a value that `configure` is about to write; throws Error(usage) with the reason.

@@ -9,6 +9,7 @@
 #include "core/files.h"
 #include "core/retry.h"
 #include "core/secret_store.h"
+#include "core/shared_tier.h"
 #include "util/strings.h"
 #include "util/time.h"
 
@@ -246,7 +247,19 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
         }
     }
 
-    TokenRequest request{profile.token_url, profile.client_id, client_secret(profile),
+    std::string secret = client_secret(profile);
+    const auto shared = shared_tier(profile, secret);
+    if (shared) {
+        if (auto token = shared->obtain(
+                [&](const TokenTimes& times) {
+                    return is_fresh(times, deps_.now(), profile.refresh_margin, min_ttl);
+                },
+                deadline.budget, shared_wait(deadline))) {
+            return adopt_shared(profile, tokens, std::move(*token));
+        }
+    }
+
+    TokenRequest request{profile.token_url, profile.client_id, std::move(secret),
                          profile.scope,     profile.ca_file,   10};
     std::int64_t started_at = 0;
     FetchResult result = fetch(profile.name, request, deadline.at, started_at);
@@ -262,6 +275,13 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
     log_.note("got a token for profile \"" + profile.name + "\", expires " +
               expiry_text(token.times, received_at));
     store(tokens, binding, token);
+    if (shared) {
+        shared->publish(
+            SharedToken{token.access_token, token.times.obtained_at, token.times.expires_at});
+        if (tokens && !shared->failed()) {
+            note_origin(profile.name, TokenOrigin::published, token.times);
+        }
+    }
     if (min_ttl && token.times.expires_at - received_at <= *min_ttl) {
         log_.warning("a fresh token of profile \"" + profile.name + "\" lives only " +
                      util::format_duration(token.times.expires_at - received_at) +
@@ -301,6 +321,90 @@ void TokenService::store(TokenCache* tokens, const TokenBinding& binding,
     } catch (const Error& error) {
         log_.warning(std::string(error.what()) + "; the token was not cached");
     }
+}
+
+std::unique_ptr<SharedTier> TokenService::shared_tier(const Profile& profile,
+                                                      const std::string& secret) {
+    if (profile.shared_cache.empty() || !deps_.shared_cache) {
+        return nullptr;
+    }
+    SharedCacheSettings settings = shared_settings(profile);
+    SharedTierDeps tier{&log_, deps_.now,
+                        [] {
+                            return std::chrono::duration<double>(
+                                       std::chrono::steady_clock::now().time_since_epoch())
+                                .count();
+                        },
+                        deps_.sleep, deps_.jitter};
+    return std::make_unique<SharedTier>(
+        std::move(tier), deps_.shared_cache(settings), "Redis at " + settings.url.where(),
+        SharedBinding{profile.client_id, profile.token_url, profile.scope}, secret);
+}
+
+double TokenService::shared_wait(const Deadline& deadline) const {
+    // What is left of the deadline, less a reserve for the request of our own if no other
+    // host delivers: a quarter of the budget, at most 5 s.
+    const double left =
+        std::chrono::duration<double>(deadline.steady - std::chrono::steady_clock::now()).count();
+    return std::max(0.0, left - std::min(5.0, deadline.budget / 4.0));
+}
+
+SharedCacheSettings TokenService::shared_settings(const Profile& profile) {
+    SharedCacheSettings settings;
+    settings.url = parse_shared_cache_url(profile.shared_cache);
+    settings.ca_file = profile.ca_file;
+    settings.timeout_ms = shared_cache_timeout_ms(deps_.env);
+    if (auto password = deps_.env.get("IOTSPOT_REDIS_PASSWORD")) {
+        settings.password = *password;
+    } else if (file_exists(deps_.paths.secret_db())) {
+        SecretStore store(deps_.paths.secret_db());
+        auto lookup = store.load(redis_password_slot(profile.name), profile.client_id, key());
+        settings.password = std::move(lookup.secret);
+    }
+    return settings;
+}
+
+SharedReply TokenService::ping_shared_cache(const Profile& profile) {
+    SharedReply reply;
+    reply.failure = SharedFailure::unreachable;
+    if (profile.shared_cache.empty() || !deps_.shared_cache) {
+        reply.message = "no shared cache";
+        return reply;
+    }
+    try {
+        return deps_.shared_cache(shared_settings(profile))->ping();
+    } catch (const Error& error) {
+        reply.message = error.what();
+        return reply;
+    }
+}
+
+void TokenService::note_origin(const std::string& profile, TokenOrigin origin,
+                               const TokenTimes& times) {
+    try {
+        record_origin(deps_.paths.cache_dir, profile, origin, times);
+    } catch (const Error& error) {
+        log_.note(std::string(error.what()) + "; status will not say where the token came from");
+    }
+}
+
+IssuedToken TokenService::adopt_shared(const Profile& profile, TokenCache* tokens,
+                                       SharedToken token) {
+    CachedToken cached{std::move(token.access_token),
+                       TokenTimes{token.obtained_at, token.expires_at}};
+    log_.note("got the token of profile \"" + profile.name + "\" from the shared cache, expires " +
+              expiry_text(cached.times, deps_.now()));
+    if (tokens) {
+        try {
+            tokens->save(binding_of(profile), key(), cached);
+            note_origin(profile.name, TokenOrigin::shared_cache, cached.times);
+        } catch (const Error& error) {
+            log_.warning(std::string(error.what()) + "; the token was not cached");
+        }
+    }
+    IssuedToken issued{std::move(cached.access_token), cached.times, false};
+    issued.from_shared_cache = true;
+    return issued;
 }
 
 bool TokenService::forget_token(const std::string& profile) {

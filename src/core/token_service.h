@@ -7,6 +7,8 @@
 //     miss -> take the profile's lock file -> look again (another process may have
 //     refreshed meanwhile) -> still a miss -> fetch with retries -> seal and store -> unlock
 //     fetch failed, cached token still valid -> that token, with a warning (stale-while-error)
+//   a profile with a shared_cache asks it after the local miss, under the lock, and
+//     publishes what it fetched (core/shared_tier.h)
 //
 // One deadline (IOTSPOT_TIMEOUT, default 20 s) bounds the whole call: the wait for another
 // process's refresh and this one's request with its retries. A lock held past it (a holder
@@ -30,10 +32,13 @@
 #include "core/file_lock.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "core/shared_cache.h"
 #include "core/token_cache.h"
 #include "core/token_client.h"
 
 namespace iotspot::core {
+
+class SharedTier;
 
 struct ServiceDeps {
     Paths paths;
@@ -43,6 +48,8 @@ struct ServiceDeps {
     std::function<std::int64_t()> now;    ///< Unix seconds
     std::function<void(double seconds)> sleep;
     std::function<double()> jitter; ///< uniform in [0, 1)
+    /// Connects to a profile's shared cache (the network module); unset: no shared tier.
+    std::function<std::unique_ptr<SharedCacheClient>(const SharedCacheSettings&)> shared_cache;
 };
 
 /// What get() does when a refresh fails while the cached token still has life left.
@@ -55,6 +62,7 @@ struct IssuedToken {
     std::string access_token;
     TokenTimes times;
     bool from_cache = false;
+    bool from_shared_cache = false; ///< another host fetched it (docs/fleet.md)
 };
 
 class TokenService {
@@ -73,6 +81,10 @@ public:
 
     /// The cache's rows (no tokens); empty when there is no cache yet.
     std::vector<TokenCache::Entry> cached_entries();
+
+    /// Asks the shared cache of `profile` for a PING (status); a reply with failure
+    /// `unreachable` and an explanation when the profile has none or it cannot be loaded.
+    SharedReply ping_shared_cache(const Profile& profile);
 
     /// The total time a token request may take, retries included (IOTSPOT_TIMEOUT, default 20 s).
     int time_budget() const;
@@ -107,6 +119,11 @@ private:
     FetchResult fetch(const std::string& profile, const TokenRequest& request,
                       std::int64_t deadline, std::int64_t& started_at);
     void cross_check(const Profile& profile, const FetchResult& result, std::int64_t received_at);
+    std::unique_ptr<SharedTier> shared_tier(const Profile& profile, const std::string& secret);
+    SharedCacheSettings shared_settings(const Profile& profile);
+    double shared_wait(const Deadline& deadline) const;
+    IssuedToken adopt_shared(const Profile& profile, TokenCache* tokens, SharedToken token);
+    void note_origin(const std::string& profile, TokenOrigin origin, const TokenTimes& times);
 
     ServiceDeps deps_;
     const Log& log_;

@@ -1,0 +1,217 @@
+#include "core/shared_cache.h"
+
+#include <sodium.h>
+
+#include "core/crypto.h"
+#include "core/error.h"
+#include "util/strings.h"
+
+namespace iotspot::core {
+
+namespace {
+
+constexpr std::string_view key_context = "iotspot-helper shared-cache v1";
+constexpr std::string_view token_purpose = "iotspot-helper shared token v1";
+constexpr std::string_view value_prefix = "v1.";
+constexpr std::size_t nonce_size = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr std::size_t tag_size = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+
+const unsigned char* bytes(std::string_view text) {
+    return reinterpret_cast<const unsigned char*>(text.data());
+}
+
+std::string to_hex(std::string_view raw) {
+    std::string hex(raw.size() * 2 + 1, '\0');
+    sodium_bin2hex(hex.data(), hex.size(), bytes(raw), raw.size());
+    hex.pop_back();
+    return hex;
+}
+
+std::optional<std::string> from_hex(std::string_view hex) {
+    std::string raw(hex.size() / 2, '\0');
+    std::size_t written = 0;
+    const char* end = nullptr;
+    if (hex.size() % 2 != 0 ||
+        sodium_hex2bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), hex.data(),
+                       hex.size(), nullptr, &written, &end) != 0 ||
+        end != hex.data() + hex.size()) {
+        return std::nullopt;
+    }
+    raw.resize(written);
+    return raw;
+}
+
+std::string token_ad(const SharedBinding& b, std::int64_t obtained_at, std::int64_t expires_at) {
+    return associated_data(token_purpose,
+                           {b.client_id, b.token_url, b.scope, std::to_string(obtained_at),
+                            std::to_string(expires_at)});
+}
+
+std::string binding_hash(const SharedBinding& b) {
+    const std::string input = associated_data("", {b.client_id, b.token_url, b.scope});
+    unsigned char digest[16];
+    crypto_generichash(digest, sizeof digest, bytes(input), input.size(), nullptr, 0);
+    return to_hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+}
+
+[[noreturn]] void refuse(const std::string& why) {
+    throw Error(Exit::usage, "shared_cache " + why +
+                                 "; use redis://[user@]host:port[/db] or rediss://... "
+                                 "(the password goes in IOTSPOT_REDIS_PASSWORD or "
+                                 "--redis-password-stdin)");
+}
+
+} // namespace
+
+std::string SharedCacheUrl::text() const {
+    return std::string(tls ? "rediss://" : "redis://") + (user.empty() ? "" : user + "@") +
+           where() + (db != 0 ? "/" + std::to_string(db) : "");
+}
+
+SharedCacheUrl parse_shared_cache_url(const std::string& text) {
+    SharedCacheUrl url;
+    std::string_view rest(text);
+    if (rest.rfind("rediss://", 0) == 0) {
+        url.tls = true;
+        rest.remove_prefix(9);
+    } else if (rest.rfind("redis://", 0) == 0) {
+        rest.remove_prefix(8);
+    } else {
+        refuse("must start with redis:// or rediss://");
+    }
+    for (const char c : rest) {
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '?' || c == '#') {
+            refuse("contains a space, control character, '?' or '#'");
+        }
+    }
+    if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+        const auto user = rest.substr(0, at);
+        if (user.find(':') != std::string_view::npos) {
+            refuse("must not hold a password");
+        }
+        if (user.empty() || user.find('@') != std::string_view::npos) {
+            refuse("has an empty or malformed user name");
+        }
+        url.user = std::string(user);
+        rest.remove_prefix(at + 1);
+    }
+    const auto slash = rest.find('/');
+    auto authority = rest.substr(0, slash);
+    if (slash != std::string_view::npos) {
+        const auto db = util::parse_int(rest.substr(slash + 1));
+        if (!db || *db < 0 || *db > 1000) {
+            refuse("has a database number that is not a whole number from 0 to 1000");
+        }
+        url.db = static_cast<int>(*db);
+    }
+    std::string_view port_text;
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos) {
+            refuse("has an unclosed [IPv6 address]");
+        }
+        url.host = std::string(authority.substr(1, close - 1));
+        const auto after = authority.substr(close + 1);
+        if (!after.empty() && after.front() != ':') {
+            refuse("has text after the [IPv6 address]");
+        }
+        port_text = after.empty() ? after : after.substr(1);
+    } else {
+        const auto colon = authority.find(':');
+        url.host = std::string(authority.substr(0, colon));
+        port_text =
+            colon == std::string_view::npos ? std::string_view() : authority.substr(colon + 1);
+    }
+    if (url.host.empty()) {
+        refuse("has no host");
+    }
+    if (!port_text.empty()) {
+        const auto port = util::parse_int(port_text);
+        if (!port || *port < 1 || *port > 65535) {
+            refuse("has a port that is not a number from 1 to 65535");
+        }
+        url.port = static_cast<int>(*port);
+    }
+    return url;
+}
+
+int shared_cache_timeout_ms(const Environment& env) {
+    const auto value = env.get("IOTSPOT_REDIS_TIMEOUT_MS");
+    const auto ms = value ? util::parse_int(*value) : std::nullopt;
+    return ms && *ms >= 10 && *ms <= 10000 ? static_cast<int>(*ms) : 250;
+}
+
+SharedKey SharedKey::derive(std::string_view client_secret, std::string_view client_id) {
+    if (sodium_init() < 0) {
+        throw Error(Exit::store, "cannot initialise libsodium (no system randomness?)");
+    }
+    unsigned char prk[crypto_generichash_BYTES_MAX];
+    crypto_generichash(prk, sizeof prk, bytes(client_secret), client_secret.size(), nullptr, 0);
+    const std::string message = associated_data(key_context, {client_id});
+    SharedKey key;
+    crypto_generichash(key.bytes_.data(), key.bytes_.size(), bytes(message), message.size(), prk,
+                       sizeof prk);
+    sodium_memzero(prk, sizeof prk);
+    return key;
+}
+
+std::string shared_token_key(const SharedBinding& binding) {
+    return "iotspot-helper:v1:token:" + binding_hash(binding);
+}
+
+std::string shared_lock_key(const SharedBinding& binding) {
+    return "iotspot-helper:v1:lock:" + binding_hash(binding);
+}
+
+std::string seal_shared_token(const SharedKey& key, const SharedBinding& binding,
+                              const SharedToken& token) {
+    const std::string ad = token_ad(binding, token.obtained_at, token.expires_at);
+    const std::string_view plain = token.access_token;
+    std::string sealed(nonce_size + plain.size() + tag_size, '\0');
+    auto* nonce = reinterpret_cast<unsigned char*>(sealed.data());
+    randombytes_buf(nonce, nonce_size);
+    unsigned long long written = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + nonce_size, &written, bytes(plain),
+                                               plain.size(), bytes(ad), ad.size(), nullptr, nonce,
+                                               key.data());
+    sealed.resize(nonce_size + written);
+    return std::string(value_prefix) + std::to_string(token.obtained_at) + "." +
+           std::to_string(token.expires_at) + "." + to_hex(sealed);
+}
+
+SharedOpen open_shared_token(const SharedKey& key, const SharedBinding& binding,
+                             std::string_view value, std::int64_t now, SharedToken& token) {
+    if (value.size() > 64 * 1024 || value.rfind(value_prefix, 0) != 0) {
+        return SharedOpen::malformed;
+    }
+    const auto fields = util::split(value.substr(value_prefix.size()), '.');
+    if (fields.size() != 3) {
+        return SharedOpen::malformed;
+    }
+    const auto obtained_at = util::parse_int(fields[0]);
+    const auto expires_at = util::parse_int(fields[1]);
+    const auto sealed = from_hex(fields[2]);
+    if (!obtained_at || !expires_at || !sealed || sealed->size() < nonce_size + tag_size) {
+        return SharedOpen::malformed;
+    }
+    if (*expires_at <= now) {
+        return SharedOpen::expired;
+    }
+    const std::string ad = token_ad(binding, *obtained_at, *expires_at);
+    std::string plain(sealed->size() - nonce_size - tag_size, '\0');
+    unsigned long long written = 0;
+    const auto* nonce = bytes(*sealed);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+            reinterpret_cast<unsigned char*>(plain.data()), &written, nullptr, nonce + nonce_size,
+            sealed->size() - nonce_size, bytes(ad), ad.size(), nonce, key.data()) != 0) {
+        return SharedOpen::foreign;
+    }
+    plain.resize(written);
+    if (!util::is_b64token(plain)) {
+        return SharedOpen::foreign;
+    }
+    token = SharedToken{std::move(plain), *obtained_at, *expires_at};
+    return SharedOpen::ok;
+}
+
+} // namespace iotspot::core

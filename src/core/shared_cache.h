@@ -1,0 +1,142 @@
+#pragma once
+// The shared tier: one token per organization's app client, shared by many hosts through a
+// Redis or Valkey server that is never trusted with a usable token (docs/fleet.md).
+//
+//   profile setting   shared_cache = rediss://helper@redis.example:6380/2
+//   key names         iotspot-helper:v1:token:<hash>   iotspot-helper:v1:lock:<hash>
+//                     <hash> = BLAKE2b-128(client id, token URL, scope), hex: nothing secret
+//   token value       v1.<obtained_at>.<expires_at>.<hex(nonce || ciphertext || tag)>
+//                     XChaCha20-Poly1305 under a key derived from the client secret, with
+//                     associated data binding client id, token URL, scope and both times
+//
+// This header holds the pure parts (URL, key names, key derivation, sealing) and the
+// interface the network module implements with Poco::Redis (`SharedCacheClient`). Like
+// token_client.h it is the boundary with the module: nothing is thrown across it.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/environment.h"
+
+namespace iotspot::core {
+
+/// Where the shared cache is: `redis://[user@]host:port[/db]` or `rediss://...` (TLS).
+struct SharedCacheUrl {
+    bool tls = false;
+    std::string user; ///< empty: the default user (AUTH with the password only)
+    std::string host;
+    int port = 6379;
+    int db = 0;
+
+    /// `redis://host:port` or `rediss://user@host:port/db`: never a password.
+    std::string text() const;
+    /// `host:port` (`[v6]:port`), for messages and `status`. Inline: the module uses it.
+    std::string where() const {
+        const bool ipv6 = host.find(':') != std::string::npos;
+        return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+    }
+};
+
+/// Parses a shared_cache setting. Throws Error(usage) naming the problem; a URL holding a
+/// password (`redis://user:pw@host`) is refused, so a password never lands in a config file.
+SharedCacheUrl parse_shared_cache_url(const std::string& text);
+
+/// The bound on connecting and on each command, in milliseconds: IOTSPOT_REDIS_TIMEOUT_MS
+/// (10 to 10000), default 250.
+int shared_cache_timeout_ms(const Environment& env);
+
+/// What the module needs to reach the shared cache.
+struct SharedCacheSettings {
+    SharedCacheUrl url;
+    std::string password; ///< empty: no AUTH
+    std::string ca_file;  ///< trusted for rediss:// in addition to the system store
+    int timeout_ms = 250;
+};
+
+/// Why a command failed. `auth` and `tls` get messages of their own: they need an operator.
+enum class SharedFailure { none, unreachable, timeout, auth, tls, protocol };
+
+struct SharedReply {
+    SharedFailure failure = SharedFailure::none;
+    std::string message; ///< for the user: never a value, a key's content or the password
+    /// GET: the value, nullopt when the key is absent. SET: "OK" when it was set (with NX,
+    /// nullopt when the key existed). Compare-and-delete: "1" when it deleted the key.
+    std::optional<std::string> value;
+
+    bool ok() const { return failure == SharedFailure::none; }
+};
+
+/// One connection to the shared cache, opened on first use. Not thread-safe. Never throws.
+class SharedCacheClient {
+public:
+    virtual ~SharedCacheClient() = default;
+    /// GET key.
+    virtual SharedReply get(const std::string& key) = 0;
+    /// SET key value PX ttl_ms [NX].
+    virtual SharedReply set(const std::string& key, const std::string& value, std::int64_t ttl_ms,
+                            bool only_if_absent) = 0;
+    /// Deletes `key` only while it still holds `expected` (a Lua EVAL, atomic in Redis).
+    virtual SharedReply delete_if_equal(const std::string& key, const std::string& expected) = 0;
+    /// PING (status).
+    virtual SharedReply ping() = 0;
+};
+
+/// Bumped whenever SharedCacheSettings, SharedReply or SharedCacheClient change shape.
+inline constexpr int shared_cache_abi = 1;
+
+/// The key a token is sealed with, derived from the client secret:
+/// BLAKE2b-256(key = BLAKE2b-512(secret), message = "iotspot-helper shared-cache v1" NUL
+/// client id). Whoever lacks the secret cannot derive it.
+class SharedKey {
+public:
+    static constexpr std::size_t size = 32;
+    static SharedKey derive(std::string_view client_secret, std::string_view client_id);
+    const unsigned char* data() const { return bytes_.data(); }
+
+private:
+    std::array<unsigned char, size> bytes_{};
+};
+
+/// What a shared token belongs to.
+struct SharedBinding {
+    std::string client_id;
+    std::string token_url;
+    std::string scope;
+};
+
+/// The Redis key of the token of `binding`, and of its refresh lock.
+std::string shared_token_key(const SharedBinding& binding);
+std::string shared_lock_key(const SharedBinding& binding);
+
+/// A token as the shared cache holds it, once opened.
+struct SharedToken {
+    std::string access_token;
+    std::int64_t obtained_at = 0;
+    std::int64_t expires_at = 0;
+};
+
+/// Seals `token` into the value stored under shared_token_key(binding).
+std::string seal_shared_token(const SharedKey& key, const SharedBinding& binding,
+                              const SharedToken& token);
+
+/// Where a locally cached token came from: another host through the shared cache, or this
+/// host, which published it there; unknown without a shared cache.
+enum class TokenOrigin { unknown, shared_cache, published };
+
+enum class SharedOpen { ok, malformed, expired, foreign };
+
+/// Opens a value read from the shared cache. `expired`: its expiry is at or before `now`
+/// (a replayed old value); `foreign`: it does not open with this key and binding (tampered,
+/// copied from another client, or sealed with another secret). Never throws.
+SharedOpen open_shared_token(const SharedKey& key, const SharedBinding& binding,
+                             std::string_view value, std::int64_t now, SharedToken& token);
+
+} // namespace iotspot::core
+
+/// The network module's entry point for the shared cache: a new client (connecting on first
+/// use), or nullptr when `abi` differs from the module's shared_cache_abi.
+extern "C" iotspot::core::SharedCacheClient*
+iotspot_net_create_shared_cache(int abi, const iotspot::core::SharedCacheSettings* settings);

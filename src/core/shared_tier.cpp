@@ -1,0 +1,168 @@
+#include "core/shared_tier.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/crypto.h"
+#include "core/error.h"
+#include "core/files.h"
+#include "util/strings.h"
+
+namespace iotspot::core {
+
+namespace {
+
+constexpr double first_poll_delay = 0.025;
+constexpr double longest_poll_delay = 0.2;
+
+std::string origin_file(const std::string& cache_dir, const std::string& profile) {
+    return cache_dir + "/shared/" + profile;
+}
+
+} // namespace
+
+SharedTier::SharedTier(SharedTierDeps deps, std::unique_ptr<SharedCacheClient> client,
+                       std::string where, SharedBinding binding, std::string_view client_secret)
+    : deps_(std::move(deps)), client_(std::move(client)), where_(std::move(where)),
+      binding_(std::move(binding)), key_(SharedKey::derive(client_secret, binding_.client_id)),
+      lock_value_(random_hex(16)) {}
+
+SharedTier::~SharedTier() {
+    release();
+}
+
+bool SharedTier::check(const SharedReply& reply) {
+    if (reply.ok()) {
+        return true;
+    }
+    if (!failed_) {
+        deps_.log->warning(reply.message + "; fetching the token directly");
+    }
+    failed_ = true;
+    holding_ = false; // the lock expires on its own (PX)
+    return false;
+}
+
+std::optional<SharedToken> SharedTier::read(const std::function<bool(const TokenTimes&)>& fresh) {
+    const SharedReply reply = client_->get(shared_token_key(binding_));
+    if (!check(reply) || !reply.value) {
+        return std::nullopt;
+    }
+    SharedToken token;
+    switch (open_shared_token(key_, binding_, *reply.value, deps_.now(), token)) {
+    case SharedOpen::ok:
+        break;
+    case SharedOpen::expired:
+        deps_.log->note("the shared cache at " + where_ + " holds an expired token; ignoring it");
+        return std::nullopt;
+    case SharedOpen::malformed:
+    case SharedOpen::foreign:
+        if (std::exchange(ignored_foreign_, true)) {
+            return std::nullopt;
+        }
+        deps_.log->warning("the token in the shared cache at " + where_ +
+                           " does not open with this client's secret (tampered with, or "
+                           "written by another client); ignoring it and fetching a new one");
+        return std::nullopt;
+    }
+    // Another host's clock may run a little ahead: a token it got "in the future" is one
+    // it got now.
+    token.obtained_at = std::min(token.obtained_at, deps_.now());
+    if (!fresh(TokenTimes{token.obtained_at, token.expires_at})) {
+        return std::nullopt;
+    }
+    return token;
+}
+
+std::optional<SharedToken> SharedTier::obtain(const std::function<bool(const TokenTimes&)>& fresh,
+                                              int lock_seconds, double wait_seconds) {
+    const double deadline = deps_.clock() + wait_seconds;
+    double delay = first_poll_delay;
+    const std::string lock = shared_lock_key(binding_);
+    for (;;) {
+        if (auto token = read(fresh)) {
+            return token;
+        }
+        if (failed_) {
+            return std::nullopt;
+        }
+        const SharedReply taken =
+            client_->set(lock, lock_value_, std::int64_t{lock_seconds} * 1000, true);
+        if (!check(taken)) {
+            return std::nullopt;
+        }
+        if (taken.value) {
+            holding_ = true;
+            if (auto token = read(fresh)) {
+                release();
+                return token;
+            }
+            deps_.log->note("took the shared refresh lock at " + where_);
+            return std::nullopt;
+        }
+        if (deps_.clock() + delay >= deadline) {
+            deps_.log->warning("another host has held the shared refresh lock at " + where_ +
+                               " for " + std::to_string(static_cast<int>(wait_seconds * 1000)) +
+                               " ms without publishing a token; fetching the token directly");
+            return std::nullopt;
+        }
+        deps_.sleep(delay * (0.5 + deps_.jitter()));
+        delay = std::min(delay * 2, longest_poll_delay);
+    }
+}
+
+void SharedTier::publish(const SharedToken& token) {
+    const std::int64_t life_ms = (token.expires_at - deps_.now()) * 1000;
+    if (!failed_ && life_ms > 0) {
+        if (check(client_->set(shared_token_key(binding_), seal_shared_token(key_, binding_, token),
+                               life_ms, false))) {
+            deps_.log->note("published the token to the shared cache at " + where_);
+        }
+    }
+    release();
+}
+
+void SharedTier::release() {
+    if (holding_ && !failed_) {
+        check(client_->delete_if_equal(shared_lock_key(binding_), lock_value_));
+    }
+    holding_ = false;
+}
+
+std::string redis_password_slot(const std::string& profile) {
+    return "redis:" + profile;
+}
+
+void record_origin(const std::string& cache_dir, const std::string& profile, TokenOrigin origin,
+                   const TokenTimes& times) {
+    const char* word = origin == TokenOrigin::shared_cache ? "shared_cache"
+                       : origin == TokenOrigin::published  ? "published"
+                                                           : "unknown";
+    ensure_private_dir(cache_dir + "/shared");
+    write_file_atomic(origin_file(cache_dir, profile),
+                      std::string(word) + " " + std::to_string(times.obtained_at) + " " +
+                          std::to_string(times.expires_at) + "\n",
+                      "shared-cache note");
+}
+
+TokenOrigin read_origin(const std::string& cache_dir, const std::string& profile,
+                        const TokenTimes& times) {
+    std::optional<std::string> text;
+    try {
+        text = read_file(origin_file(cache_dir, profile), "shared-cache note");
+    } catch (const Error&) {
+        return TokenOrigin::unknown;
+    }
+    if (!text) {
+        return TokenOrigin::unknown;
+    }
+    const auto fields = util::split(util::trim(*text), ' ');
+    if (fields.size() != 3 || util::parse_int(fields[2]) != times.expires_at) {
+        return TokenOrigin::unknown;
+    }
+    return fields[0] == "shared_cache" ? TokenOrigin::shared_cache
+           : fields[0] == "published"  ? TokenOrigin::published
+                                       : TokenOrigin::unknown;
+}
+
+} // namespace iotspot::core

@@ -1,0 +1,87 @@
+#pragma once
+// The shared tier's protocol, on a SharedCacheClient: what the token service does after a
+// local miss when the profile has a shared_cache (docs/fleet.md).
+//
+//   obtain()  GET token -> opens and is fresh -> use it (no token request)
+//             else SET lock <random> NX PX <request deadline>
+//               taken  -> GET token once more (a holder may just have published) -> the
+//                         caller fetches, then publish(): SET token <sealed> PX <its life>,
+//                         and the lock is released by compare-and-delete (EVAL)
+//               held elsewhere -> sleep with backoff (25 ms doubling to 200 ms, jittered)
+//                         and start over, until the caller's wait is over (its deadline
+//                         less a reserve for its own request) -> the caller fetches
+//   any failure of Redis -> one warning naming Redis, and the tier is off for the rest of
+//             the invocation: the caller fetches directly, as it would without Redis.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/expiry.h"
+#include "core/log.h"
+#include "core/shared_cache.h"
+
+namespace iotspot::core {
+
+struct SharedTierDeps {
+    const Log* log = nullptr;
+    std::function<std::int64_t()> now; ///< Unix seconds (token times)
+    std::function<double()> clock;     ///< monotonic seconds (waiting)
+    std::function<void(double seconds)> sleep;
+    std::function<double()> jitter; ///< uniform in [0, 1)
+};
+
+class SharedTier {
+public:
+    /// `client` talks to the cache at `where` (for messages); the seal key is derived from
+    /// `client_secret`.
+    SharedTier(SharedTierDeps deps, std::unique_ptr<SharedCacheClient> client, std::string where,
+               SharedBinding binding, std::string_view client_secret);
+    /// Releases the lock when it is still held (the fetch failed).
+    ~SharedTier();
+    SharedTier(const SharedTier&) = delete;
+    SharedTier& operator=(const SharedTier&) = delete;
+
+    /// A token from the cache that `fresh` accepts, waiting up to `wait_seconds` while
+    /// another host holds the refresh lock. The lock this host takes lives `lock_seconds`
+    /// (the request deadline). nullopt: fetch it yourself (then publish()).
+    std::optional<SharedToken> obtain(const std::function<bool(const TokenTimes&)>& fresh,
+                                      int lock_seconds, double wait_seconds);
+
+    /// Stores a freshly fetched token for the other hosts and releases the lock.
+    void publish(const SharedToken& token);
+
+    /// True once a command failed (the warning has been given).
+    bool failed() const { return failed_; }
+
+private:
+    bool check(const SharedReply& reply);
+    std::optional<SharedToken> read(const std::function<bool(const TokenTimes&)>& fresh);
+    void release();
+
+    SharedTierDeps deps_;
+    std::unique_ptr<SharedCacheClient> client_;
+    std::string where_;
+    SharedBinding binding_;
+    SharedKey key_;
+    std::string lock_value_;
+    bool holding_ = false;
+    bool failed_ = false;
+    bool ignored_foreign_ = false; ///< warned about a value that does not open
+};
+
+/// The secret-store slot of profile `profile`'s Redis password (not a valid profile name, so
+/// it never collides with one).
+std::string redis_password_slot(const std::string& profile);
+
+/// Notes where the token cached locally for `profile` came from, for `status`: a small
+/// file next to the token cache, in `cache_dir`/shared/.
+void record_origin(const std::string& cache_dir, const std::string& profile, TokenOrigin origin,
+                   const TokenTimes& times);
+/// The origin recorded for the token with `times`; unknown when none or another token's.
+TokenOrigin read_origin(const std::string& cache_dir, const std::string& profile,
+                        const TokenTimes& times);
+
+} // namespace iotspot::core

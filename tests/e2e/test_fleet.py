@@ -1,0 +1,351 @@
+"""The shared tier (docs/fleet.md): many hosts, one token, through a real Redis or Valkey.
+
+Each simulated host is a HOME of its own with the same profile; the token server counts the
+token requests. The servers are Debian's redis-server and/or valkey-server, whichever are
+installed (both, where both are), with ACL users and, for rediss://, TLS with the test CA.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+from typing import Dict, List, Optional
+
+from support.harness import HelperTestCase
+from support.pki import make_pki
+from support.redis_server import RedisServer, installed_servers
+
+HOSTS = 5
+CALLERS = 20
+# The fallback bound: the default Redis timeout (250 ms) per command, once, plus a fetch
+# from the local token server. Generous for a loaded 2-core machine; far below what a
+# missing timeout would take (the 20 s request budget, or forever).
+FALLBACK_BOUND = 5.0
+
+
+class FleetBase(HelperTestCase):
+    program = "redis-server"
+    tls = False
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        tls = None
+        if cls.tls:
+            tls = (cls.pki.server_cert, cls.pki.server_key, cls.pki.ca_cert)
+        cls.redis = RedisServer(cls.program, os.path.join(cls.tmp, "redis"), tls=tls)
+        cls.redis.start()
+        cls.addClassCleanup(cls.redis.kill)
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.redis.resume()
+        self.redis.command("FLUSHALL")
+        self.hosts: List[str] = []
+
+    # -- hosts ----------------------------------------------------------------------------
+    def host(self, url: Optional[str] = None, password: Optional[str] = None) -> str:
+        """A new host (HOME) configured with the shared cache; its Redis password is stored
+        with --redis-password-stdin."""
+        home = tempfile.mkdtemp(prefix="host-", dir=self.tmp)
+        os.chmod(home, 0o700)
+        self.addCleanup(shutil.rmtree, home, ignore_errors=True)
+        password = self.redis.helper_password if password is None else password
+        self.configure(env=self.env(HOME=home),
+                       extra_args=["--shared-cache", url or self.redis.url,
+                                   "--redis-password-stdin"],
+                       secret=self.client_secret + "\n" + password)
+        self.hosts.append(home)
+        return home
+
+    def host_env(self, home: str, **extra: str) -> Dict[str, str]:
+        return self.env(HOME=home, **extra)
+
+    def token(self, home: str, **extra: str) -> subprocess.CompletedProcess:
+        return self.run_helper("token", env=self.host_env(home, **extra))
+
+    def spawn(self, home: str, *args: str, **extra: str) -> subprocess.Popen:
+        return subprocess.Popen([self.bin, *(args or ("token",))], env=self.host_env(home, **extra),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=home,
+                                start_new_session=True)
+
+    def wave(self, homes: List[str], callers: int) -> List[subprocess.CompletedProcess]:
+        procs = [self.spawn(home) for _ in range(callers) for home in homes]
+        results = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            results.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+        return results
+
+    @staticmethod
+    def drop_local_cache(home: str) -> None:
+        shutil.rmtree(os.path.join(home, ".cache", "iotspot-helper"), ignore_errors=True)
+
+    def token_key(self) -> bytes:
+        keys = [key for key, _ in self.redis.keys_and_values()
+                if key.startswith(b"iotspot-helper:v1:token:")]
+        self.assertEqual(len(keys), 1, keys)
+        return keys[0]
+
+    def assertFellBack(self, proc: subprocess.CompletedProcess, elapsed: float,  # noqa: N802
+                       words: str) -> None:
+        self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+        self.assertEqual(self.api_get(proc.stdout.strip())[0], 200)
+        lines = [line for line in proc.stderr.splitlines() if "Redis" in line]
+        self.assertEqual(len(lines), 1, self.redact(proc.stderr))
+        self.assertIn("Redis at 127.0.0.1:%d" % self.redis.port, lines[0])
+        self.assertIn(words, lines[0])
+        self.assertIn("fetching the token directly", lines[0])
+        self.assertNotIn(self.redis.helper_password, proc.stderr)
+        self.assertNoSecrets(proc.stderr)
+        self.assertLess(elapsed, FALLBACK_BOUND)
+
+    def timed_token(self, home: str, **extra: str):
+        start = time.monotonic()
+        proc = self.token(home, **extra)
+        return proc, time.monotonic() - start
+
+
+class FleetShare(FleetBase):
+    def test_hosts_times_callers_make_one_token_request(self):
+        homes = [self.host() for _ in range(HOSTS)]
+        self.server.set(delay=0.5)  # every caller starts while the first request is open
+        results = self.wave(homes, CALLERS)
+        for proc in results:
+            self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+            self.assertNoSecrets(proc.stderr)
+        self.assertEqual(self.server.token_requests, 1)
+        self.assertEqual(len({proc.stdout for proc in results}), 1)
+        self.assertEqual(self.api_get(results[0].stdout.strip())[0], 200)
+
+        # Second wave after the local caches are gone (expired, or new pods): Redis answers.
+        self.server.reset_counters()
+        self.server.set(delay=0)
+        for home in homes:
+            self.drop_local_cache(home)
+        second = self.wave(homes, CALLERS)
+        self.assertEqual(self.server.token_requests, 0)
+        self.assertEqual({proc.stdout for proc in second}, {results[0].stdout})
+
+        # Redis holds nothing usable: no token, no secret, no password, in any key or value.
+        entries = self.redis.keys_and_values()
+        self.assertTrue(entries)
+        for key, value in entries:
+            self.assertNoSecrets(key + b" " + value, extra=[self.redis.helper_password])
+            self.assertNotIn(self.client_id.encode(), key + value)
+
+    def test_a_local_hit_never_touches_redis(self):
+        home = self.host()
+        self.assertEqual(self.token(home).returncode, 0)
+        self.redis.kill()
+        try:
+            proc = self.run_helper("token", "--verbose", env=self.host_env(home))
+            self.assertEqual(proc.returncode, 0)
+            self.assertNotIn("Redis", proc.stderr)
+            self.assertIn("cache hit", proc.stderr)
+        finally:
+            self.redis.start()
+
+    def test_a_tampered_value_is_ignored_and_refetched(self):
+        first = self.token(self.host())
+        key = self.token_key()
+        value = self.redis.command("GET", key)
+        flipped = value[:-1] + (b"0" if value[-1:] != b"0" else b"1")
+        self.redis.command("SET", key, flipped)
+        self.server.reset_counters()
+        proc = self.run_helper("token", env=self.host_env(self.host()))
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(self.server.token_requests, 1)
+        self.assertNotEqual(proc.stdout, first.stdout)
+        self.assertIn("does not open with this client's secret", proc.stderr)
+        self.assertNotIn(flipped.decode(), proc.stderr)
+        self.assertNotEqual(self.redis.command("GET", key), flipped)
+
+    def test_a_value_sealed_for_another_binding_is_ignored(self):
+        self.token(self.host())
+        value = self.redis.command("GET", self.token_key())
+        # Another scope of the same client: another key name, and another binding.
+        self.server.set(scope="iotspot/other")
+        other = self.host()
+        self.run_helper("configure", "--scope", "iotspot/other", env=self.host_env(other),
+                        check=True)
+        self.assertEqual(self.token(other).returncode, 0)
+        other_key = [key for key, _ in self.redis.keys_and_values()
+                     if key.startswith(b"iotspot-helper:v1:token:") and
+                     self.redis.command("GET", key) != value]
+        self.assertEqual(len(other_key), 1)
+        self.redis.command("SET", other_key[0], value)  # the first scope's token, moved
+        self.drop_local_cache(other)
+        self.server.reset_counters()
+        proc = self.token(other)
+        self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+        self.assertEqual(self.server.token_requests, 1)
+        self.assertIn("does not open with this client's secret", proc.stderr)
+
+    def test_a_replayed_expired_value_is_ignored(self):
+        self.server.set(expires_in=2)
+        self.token(self.host())
+        key = self.token_key()
+        value = self.redis.command("GET", key)
+        time.sleep(2.5)
+        self.redis.command("SET", key, value)  # replayed, without PX
+        self.server.set(expires_in=3600)
+        self.server.reset_counters()
+        proc = self.token(self.host())
+        self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+        self.assertEqual(self.server.token_requests, 1)
+        self.assertNotIn("warning", proc.stderr)
+
+    def test_flushed_or_restarted_redis_costs_one_fetch_and_no_warning(self):
+        self.token(self.host())
+        self.redis.command("FLUSHALL")
+        self.server.reset_counters()
+        proc = self.token(self.host())
+        self.assertEqual((proc.returncode, proc.stderr), (0, ""))
+        self.assertEqual(self.server.token_requests, 1)
+        self.redis.kill()
+        self.redis.start()
+        self.server.reset_counters()
+        proc = self.token(self.host())
+        self.assertEqual((proc.returncode, proc.stderr), (0, ""))
+        self.assertEqual(self.server.token_requests, 1)
+
+    def test_status_shows_the_shared_cache_and_where_the_token_came_from(self):
+        self.token(self.host())
+        home = self.host()
+        self.token(home)
+        proc = self.run_helper("status", env=self.host_env(home), check=True)
+        self.assertIn("shared cache: %s (answered)" % self.redis.url, proc.stdout)
+        self.assertIn("from the shared cache", proc.stdout)
+        self.assertNotIn(self.redis.helper_password, proc.stdout + proc.stderr)
+        self.redis.stop_process()
+        try:
+            proc = self.run_helper("status", env=self.host_env(home), check=True)
+        finally:
+            self.redis.resume()
+        self.assertIn("did not answer within 250 ms", proc.stdout)
+
+    def test_prefetch_keeps_the_fleet_fresh_without_double_fetching(self):
+        cron = self.host()
+        homes = [self.host() for _ in range(3)]
+        self.server.set(delay=0.5)
+        procs = [self.spawn(cron, "prefetch")] + [self.spawn(home) for home in homes]
+        for proc in procs:
+            proc.communicate(timeout=60)
+            self.assertEqual(proc.returncode, 0)
+        self.assertEqual(self.server.token_requests, 1)
+
+
+class FleetFaults(FleetBase):
+    def test_redis_killed_mid_run(self):
+        home = self.host()
+        self.server.set(delay=1.0)
+        proc = self.spawn(home)
+        deadline = time.monotonic() + 10
+        while not any(b":lock:" in key for key, _ in self.redis.keys_and_values()):
+            self.assertLess(time.monotonic(), deadline, "the lock was never taken")
+            time.sleep(0.05)
+        self.redis.kill()
+        try:
+            out, err = proc.communicate(timeout=60)
+            self.assertEqual(proc.returncode, 0, self.redact(err))
+            self.assertIn("Redis at 127.0.0.1:%d" % self.redis.port, err)
+            self.server.set(delay=0)
+            # A host configured while Redis is down: configure never talks to Redis.
+            result, elapsed = self.timed_token(self.host())
+            self.assertFellBack(result, elapsed, "refused the connection")
+        finally:
+            self.redis.start()
+
+    def test_redis_stopped(self):
+        home = self.host()
+        self.redis.stop_process()
+        try:
+            result, elapsed = self.timed_token(home)
+        finally:
+            self.redis.resume()
+        self.assertFellBack(result, elapsed, "did not answer within 250 ms")
+
+    def test_wrong_password(self):
+        home = self.host(password="not-the-password")
+        result, elapsed = self.timed_token(home)
+        self.assertFellBack(result, elapsed, "refused the user \"helper\" or its password")
+        result, elapsed = self.timed_token(self.host(),
+                                           IOTSPOT_REDIS_PASSWORD="also-wrong")
+        self.assertFellBack(result, elapsed, "WRONGPASS")
+
+    def test_lock_holder_killed(self):
+        holder = self.host()
+        self.server.set(delay=30)
+        proc = self.spawn(holder, IOTSPOT_TIMEOUT="3")
+        deadline = time.monotonic() + 10
+        while not any(b":lock:" in key for key, _ in self.redis.keys_and_values()):
+            self.assertLess(time.monotonic(), deadline, "the lock was never taken")
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=10)
+        self.server.set(delay=0)
+        self.server.reset_counters()
+        start = time.monotonic()
+        result = self.token(self.host(), IOTSPOT_TIMEOUT="3")
+        elapsed = time.monotonic() - start
+        self.assertEqual(result.returncode, 0, self.redact(result.stderr))
+        self.assertEqual(self.api_get(result.stdout.strip())[0], 200)
+        self.assertEqual(self.server.token_requests, 1)
+        self.assertLess(elapsed, 3 + FALLBACK_BOUND)
+
+
+class FleetTls(FleetBase):
+    tls = True
+
+    def test_rediss_shares_over_verified_tls(self):
+        homes = [self.host() for _ in range(2)]
+        self.server.set(delay=0.3)
+        results = self.wave(homes, 3)
+        self.assertEqual({proc.returncode for proc in results}, {0})
+        self.assertEqual(self.server.token_requests, 1)
+
+    def other_redis(self, cert: str, key: str, ca: str,
+                    hostname: str = "127.0.0.1") -> RedisServer:
+        server = RedisServer(self.program, tempfile.mkdtemp(prefix="redis-", dir=self.tmp),
+                             tls=(cert, key, ca), hostname=hostname)
+        server.start()
+        self.addCleanup(server.kill)
+        return server
+
+    def test_untrusted_certificate(self):
+        other = make_pki(os.path.join(self.tmp, "other-pki"))
+        self.redis = self.other_redis(other.server_cert, other.server_key, other.ca_cert)
+        result, elapsed = self.timed_token(self.host())
+        self.assertFellBack(result, elapsed, "failed the TLS handshake")
+        self.assertIn("ca_file", result.stderr)
+
+    def test_certificate_for_another_host_name(self):
+        self.redis = self.other_redis(self.pki.wrong_name_cert, self.pki.wrong_name_key,
+                                      self.pki.ca_cert, hostname="wrong.example")
+        result, elapsed = self.timed_token(self.host())
+        self.assertFellBack(result, elapsed, "not valid for 127.0.0.1")
+
+
+def _classes():
+    programs = installed_servers()
+    if not programs:
+        raise RuntimeError("redis-server or valkey-server is needed: run scripts/bootstrap.sh "
+                           "--test")
+    made = {}
+    for program in programs:
+        tag = program.split("-")[0].capitalize()
+        for base in (FleetShare, FleetFaults, FleetTls):
+            name = base.__name__ + tag
+            made[name] = type(name, (base,), {"program": program})
+    return made
+
+
+globals().update(_classes())
+del FleetShare, FleetFaults, FleetTls

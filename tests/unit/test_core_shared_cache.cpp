@@ -1,0 +1,363 @@
+#include <map>
+#include <vector>
+
+#include "catch.h"
+#include "core/error.h"
+#include "core/shared_cache.h"
+#include "core/shared_tier.h"
+#include "temp_dir.h"
+
+using namespace iotspot::core;
+using iotspot::test::TempDir;
+
+namespace {
+
+const SharedBinding binding{"client-1", "https://auth.example/oauth2/token", "iotspot/openapi"};
+constexpr std::int64_t now = 1'800'000'000;
+
+SharedToken sample_token() {
+    return SharedToken{"eyJhbGciOi.payload.signature", now - 10, now + 3590};
+}
+
+// A shared cache in memory with Redis's semantics for the four commands (expiry by a
+// clock the test moves), recording the commands; `down` makes every command fail.
+class MemoryCache : public SharedCacheClient {
+public:
+    std::map<std::string, std::pair<std::string, double>> entries; // key -> value, expiry
+    std::vector<std::string> commands;
+    double clock = 0;
+    bool down = false;
+
+    SharedReply get(const std::string& key) override {
+        commands.push_back("GET " + key);
+        if (down) {
+            return failed();
+        }
+        SharedReply reply;
+        if (const auto it = live(key); it != entries.end()) {
+            reply.value = it->second.first;
+        }
+        return reply;
+    }
+    SharedReply set(const std::string& key, const std::string& value, std::int64_t ttl_ms,
+                    bool only_if_absent) override {
+        commands.push_back(std::string(only_if_absent ? "SETNX " : "SET ") + key);
+        if (down) {
+            return failed();
+        }
+        SharedReply reply;
+        if (!only_if_absent || live(key) == entries.end()) {
+            entries[key] = {value, clock + static_cast<double>(ttl_ms) / 1000};
+            reply.value = "OK";
+        }
+        return reply;
+    }
+    SharedReply delete_if_equal(const std::string& key, const std::string& expected) override {
+        commands.push_back("DELIF " + key);
+        if (down) {
+            return failed();
+        }
+        SharedReply reply;
+        if (const auto it = live(key); it != entries.end() && it->second.first == expected) {
+            entries.erase(it);
+            reply.value = "1";
+        }
+        return reply;
+    }
+    SharedReply ping() override { return down ? failed() : SharedReply{}; }
+
+private:
+    std::map<std::string, std::pair<std::string, double>>::iterator live(const std::string& key) {
+        auto it = entries.find(key);
+        if (it != entries.end() && it->second.second <= clock) {
+            entries.erase(it);
+            it = entries.end();
+        }
+        return it;
+    }
+    static SharedReply failed() {
+        SharedReply reply;
+        reply.failure = SharedFailure::unreachable;
+        reply.message = "Redis at test:6379 refused the connection";
+        return reply;
+    }
+};
+
+struct Fixture {
+    MemoryCache* cache = nullptr;
+    std::vector<std::string> lines;
+    Log log{true, [this](std::string_view line) { lines.emplace_back(line); }};
+    double slept = 0;
+    std::function<void()> on_sleep = [] {};
+
+    std::unique_ptr<SharedTier> tier(MemoryCache& shared, const std::string& secret = "s3cret") {
+        cache = &shared;
+        SharedTierDeps deps{&log, [] { return now; }, [this] { return cache->clock; },
+                            [this](double seconds) {
+                                slept += seconds;
+                                cache->clock += seconds;
+                                on_sleep();
+                            },
+                            [] { return 0.5; }};
+        // The tier owns its client; the test keeps looking at the same memory.
+        struct Borrowed : SharedCacheClient {
+            MemoryCache& c;
+            explicit Borrowed(MemoryCache& m) : c(m) {}
+            SharedReply get(const std::string& k) override { return c.get(k); }
+            SharedReply set(const std::string& k, const std::string& v, std::int64_t t,
+                            bool nx) override {
+                return c.set(k, v, t, nx);
+            }
+            SharedReply delete_if_equal(const std::string& k, const std::string& e) override {
+                return c.delete_if_equal(k, e);
+            }
+            SharedReply ping() override { return c.ping(); }
+        };
+        return std::make_unique<SharedTier>(std::move(deps), std::make_unique<Borrowed>(shared),
+                                            "Redis at test:6379", binding, secret);
+    }
+    int warnings() const {
+        int n = 0;
+        for (const auto& line : lines) {
+            n += line.rfind("warning: ", 0) == 0;
+        }
+        return n;
+    }
+};
+
+const auto always_fresh = [](const TokenTimes&) { return true; };
+
+} // namespace
+
+TEST_CASE("shared cache: URLs with and without user, port, database and TLS") {
+    const auto plain = parse_shared_cache_url("redis://cache.internal");
+    CHECK_FALSE(plain.tls);
+    CHECK(plain.host == "cache.internal");
+    CHECK(plain.port == 6379);
+    CHECK(plain.db == 0);
+    CHECK(plain.user.empty());
+    CHECK(plain.text() == "redis://cache.internal:6379");
+
+    const auto full = parse_shared_cache_url("rediss://helper@10.0.0.7:6380/3");
+    CHECK(full.tls);
+    CHECK(full.user == "helper");
+    CHECK(full.where() == "10.0.0.7:6380");
+    CHECK(full.db == 3);
+    CHECK(full.text() == "rediss://helper@10.0.0.7:6380/3");
+
+    const auto v6 = parse_shared_cache_url("redis://[::1]:7000");
+    CHECK(v6.host == "::1");
+    CHECK(v6.where() == "[::1]:7000");
+}
+
+TEST_CASE("shared cache: a password in the URL is refused, and so are malformed URLs") {
+    const auto refused = [](const std::string& url) {
+        try {
+            parse_shared_cache_url(url);
+        } catch (const Error& error) {
+            CHECK(error.code() == Exit::usage);
+            CHECK(std::string(error.what()).find("p4ss") == std::string::npos);
+            return std::string(error.what());
+        }
+        return std::string();
+    };
+    CHECK(refused("redis://helper:p4ss@host:6379").find("must not hold a password") !=
+          std::string::npos);
+    CHECK(refused("redis://:p4ss@host").find("must not hold a password") != std::string::npos);
+    CHECK_FALSE(refused("http://host:6379").empty());
+    CHECK_FALSE(refused("redis://").empty());
+    CHECK_FALSE(refused("redis://host:0").empty());
+    CHECK_FALSE(refused("redis://host:65536").empty());
+    CHECK_FALSE(refused("redis://host:6379/x").empty());
+    CHECK_FALSE(refused("redis://host:6379?password=p4ss").empty());
+    CHECK_FALSE(refused("redis://ho st").empty());
+}
+
+TEST_CASE("shared cache: the timeout defaults to 250 ms and is bounded") {
+    using Vars = std::map<std::string, std::string>;
+    CHECK(shared_cache_timeout_ms(Environment(Vars{})) == 250);
+    CHECK(shared_cache_timeout_ms(Environment(Vars{{"IOTSPOT_REDIS_TIMEOUT_MS", "80"}})) == 80);
+    CHECK(shared_cache_timeout_ms(Environment(Vars{{"IOTSPOT_REDIS_TIMEOUT_MS", "0"}})) == 250);
+    CHECK(shared_cache_timeout_ms(Environment(Vars{{"IOTSPOT_REDIS_TIMEOUT_MS", "x"}})) == 250);
+}
+
+TEST_CASE("shared cache: key names are a hash of client id, token URL and scope") {
+    const auto key = shared_token_key(binding);
+    CHECK(key.rfind("iotspot-helper:v1:token:", 0) == 0);
+    CHECK(key.find("client-1") == std::string::npos);
+    CHECK(key.find("auth.example") == std::string::npos);
+    CHECK(shared_lock_key(binding).rfind("iotspot-helper:v1:lock:", 0) == 0);
+    CHECK(key.substr(24) == shared_lock_key(binding).substr(23));
+    for (const auto& other : {SharedBinding{"client-2", binding.token_url, binding.scope},
+                              SharedBinding{binding.client_id, "https://x", binding.scope},
+                              SharedBinding{binding.client_id, binding.token_url, "other"}}) {
+        CHECK(shared_token_key(other) != key);
+    }
+}
+
+TEST_CASE("shared cache: a sealed token opens with the same secret and binding only") {
+    const auto key = SharedKey::derive("s3cret", binding.client_id);
+    const auto value = seal_shared_token(key, binding, sample_token());
+    CHECK(value.find("payload") == std::string::npos);
+    CHECK(value.find("s3cret") == std::string::npos);
+    CHECK(value.rfind("v1.", 0) == 0);
+
+    SharedToken opened;
+    REQUIRE(open_shared_token(key, binding, value, now, opened) == SharedOpen::ok);
+    CHECK(opened.access_token == sample_token().access_token);
+    CHECK(opened.expires_at == now + 3590);
+
+    const auto other_secret = SharedKey::derive("another", binding.client_id);
+    CHECK(open_shared_token(other_secret, binding, value, now, opened) == SharedOpen::foreign);
+    const auto other_client = SharedKey::derive("s3cret", "client-2");
+    CHECK(open_shared_token(other_client, binding, value, now, opened) == SharedOpen::foreign);
+    SharedBinding other_scope = binding;
+    other_scope.scope = "other";
+    CHECK(open_shared_token(key, other_scope, value, now, opened) == SharedOpen::foreign);
+}
+
+TEST_CASE("shared cache: tampered, expired and malformed values do not open") {
+    const auto key = SharedKey::derive("s3cret", binding.client_id);
+    const auto value = seal_shared_token(key, binding, sample_token());
+    SharedToken opened;
+    auto flipped = value;
+    flipped.back() = flipped.back() == '0' ? '1' : '0';
+    CHECK(open_shared_token(key, binding, flipped, now, opened) == SharedOpen::foreign);
+    // A longer life written in clear does not match the sealed one.
+    const auto later = "v1." + std::to_string(now - 10) + "." + std::to_string(now + 99999) +
+                       value.substr(value.rfind('.'));
+    CHECK(open_shared_token(key, binding, later, now, opened) == SharedOpen::foreign);
+    CHECK(open_shared_token(key, binding, value, now + 3590, opened) == SharedOpen::expired);
+    CHECK(open_shared_token(key, binding, "", now, opened) == SharedOpen::malformed);
+    CHECK(open_shared_token(key, binding, "v1.1.2.zz", now, opened) == SharedOpen::malformed);
+    CHECK(open_shared_token(key, binding, "v2.1.2.00", now, opened) == SharedOpen::malformed);
+}
+
+TEST_CASE("shared tier: nothing shared -> the lock is taken, the token published, the lock "
+          "released") {
+    MemoryCache shared;
+    Fixture f;
+    auto tier = f.tier(shared);
+    CHECK_FALSE(tier->obtain(always_fresh, 20, 20.0));
+    CHECK(shared.entries.count(shared_lock_key(binding)) == 1);
+    tier->publish(sample_token());
+    CHECK(shared.entries.count(shared_lock_key(binding)) == 0);
+    const auto stored = shared.entries.at(shared_token_key(binding));
+    CHECK(stored.second == Approx(3590.0)); // PX: the token's remaining life
+
+    auto second = f.tier(shared);
+    const auto token = second->obtain(always_fresh, 20, 20.0);
+    REQUIRE(token);
+    CHECK(token->access_token == sample_token().access_token);
+    CHECK(f.warnings() == 0);
+}
+
+TEST_CASE("shared tier: a waiter polls while another host holds the lock, then takes its "
+          "token") {
+    MemoryCache shared;
+    Fixture f;
+    auto holder = f.tier(shared);
+    CHECK_FALSE(holder->obtain(always_fresh, 20, 20.0));
+
+    int sleeps = 0;
+    f.on_sleep = [&] {
+        if (++sleeps == 3) {
+            holder->publish(sample_token());
+        }
+    };
+    auto waiter = f.tier(shared);
+    const auto token = waiter->obtain(always_fresh, 20, 20.0);
+    REQUIRE(token);
+    CHECK(token->access_token == sample_token().access_token);
+    CHECK(sleeps == 3);
+    CHECK(f.slept < 1.0); // backoff from 25 ms, not a fixed second
+    CHECK(f.warnings() == 0);
+}
+
+TEST_CASE("shared tier: a holder that never publishes delays others by at most the budget") {
+    MemoryCache shared;
+    Fixture f;
+    // A holder killed while holding the lock: it stays until its PX (3 s) runs out.
+    shared.set(shared_lock_key(binding), "a killed host's value", 3000, true);
+    auto waiter = f.tier(shared);
+    CHECK_FALSE(waiter->obtain(always_fresh, 3, 4.0)); // took the lock once it expired
+    CHECK(f.slept <= 4.0);
+    CHECK(f.slept >= 2.9);
+    CHECK(shared.entries.at(shared_lock_key(binding)).first != "a killed host's value");
+    CHECK(f.warnings() == 0);
+}
+
+TEST_CASE("shared tier: a stuck lock past the budget -> a warning, and the caller fetches") {
+    MemoryCache shared;
+    Fixture f;
+    shared.set(shared_lock_key(binding), "another host", 60000, true);
+    auto waiter = f.tier(shared);
+    CHECK_FALSE(waiter->obtain(always_fresh, 2, 3.0));
+    CHECK(f.slept <= 3.0);
+    REQUIRE(f.warnings() == 1);
+    CHECK(f.lines.back().find("fetching the token directly") != std::string::npos);
+}
+
+TEST_CASE("shared tier: a lock released by its holder only") {
+    MemoryCache shared;
+    Fixture f;
+    auto first = f.tier(shared);
+    CHECK_FALSE(first->obtain(always_fresh, 1, 1.0));
+    shared.clock += 2; // the lock expired; another host took it
+    auto second = f.tier(shared);
+    CHECK_FALSE(second->obtain(always_fresh, 20, 20.0));
+    first.reset(); // the first holder gives up: it must not drop the second's lock
+    CHECK(shared.entries.count(shared_lock_key(binding)) == 1);
+}
+
+TEST_CASE("shared tier: a token not fresh enough for the caller is not taken") {
+    MemoryCache shared;
+    Fixture f;
+    auto tier = f.tier(shared);
+    CHECK_FALSE(tier->obtain(always_fresh, 20, 20.0));
+    tier->publish(sample_token());
+    auto picky = f.tier(shared);
+    CHECK_FALSE(
+        picky->obtain([](const TokenTimes& t) { return t.expires_at - now > 4000; }, 20, 20.0));
+}
+
+TEST_CASE("shared tier: a token sealed with another secret is ignored with a warning") {
+    MemoryCache shared;
+    Fixture f;
+    auto other = f.tier(shared, "another secret");
+    CHECK_FALSE(other->obtain(always_fresh, 20, 20.0));
+    other->publish(sample_token());
+    auto tier = f.tier(shared);
+    CHECK_FALSE(tier->obtain(always_fresh, 20, 20.0));
+    REQUIRE(f.warnings() == 1);
+    bool named = false;
+    for (const auto& line : f.lines) {
+        named = named || line.find("does not open") != std::string::npos;
+        CHECK(line.find("payload") == std::string::npos);
+    }
+    CHECK(named);
+}
+
+TEST_CASE("shared tier: Redis down -> one warning, then no more commands") {
+    MemoryCache shared;
+    shared.down = true;
+    Fixture f;
+    auto tier = f.tier(shared);
+    CHECK_FALSE(tier->obtain(always_fresh, 20, 20.0));
+    tier->publish(sample_token());
+    CHECK(f.warnings() == 1);
+    CHECK(f.lines[0].find("Redis at test:6379") != std::string::npos);
+    CHECK(f.lines[0].find("fetching the token directly") != std::string::npos);
+    CHECK(shared.commands.size() == 1);
+    CHECK(tier->failed());
+}
+
+TEST_CASE("shared tier: the origin note matches only the token it was written for") {
+    TempDir dir;
+    const TokenTimes times{now, now + 3600};
+    CHECK(read_origin(dir.path(), "default", times) == TokenOrigin::unknown);
+    record_origin(dir.path(), "default", TokenOrigin::shared_cache, times);
+    CHECK(read_origin(dir.path(), "default", times) == TokenOrigin::shared_cache);
+    CHECK(read_origin(dir.path(), "default", TokenTimes{now, now + 7200}) == TokenOrigin::unknown);
+    CHECK(read_origin(dir.path(), "other", times) == TokenOrigin::unknown);
+}
