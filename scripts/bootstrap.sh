@@ -14,6 +14,7 @@ packages="
 "
 # The shared-tier tests (tests/e2e/test_fleet.py) run a real Redis or Valkey: Debian 12 ships
 # redis-server, Debian 13 valkey-server (its redis-server is a different licence's line).
+# shellcheck source=/dev/null
 . /etc/os-release
 if [ "${VERSION_CODENAME:-}" = "bookworm" ]; then
   packages="$packages redis-server"

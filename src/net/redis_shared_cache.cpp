@@ -170,8 +170,8 @@ SharedReply RedisSharedCache::run(const std::vector<std::string>& command) {
                                                settings_.url.host + " (" + error.message() +
                                                "); check the host name in shared_cache");
     } catch (const TlsSetupError& error) {
-        return failure(SharedFailure::tls, std::string("cannot be reached over TLS: ") +
-                                               error.what());
+        return failure(SharedFailure::tls,
+                       std::string("cannot be reached over TLS: ") + error.what());
     } catch (const Poco::Net::SSLException& error) {
         const std::string reason = take_verify_failure();
         return failure(SharedFailure::tls,
