@@ -9,6 +9,7 @@ packages="
   python3 openssl ca-certificates curl git
   bash dash zsh fish strace util-linux bash-completion mandoc man-db
   hyperfine time
+  dpkg-dev lintian
   httpie
   systemd
 "
