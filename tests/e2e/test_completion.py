@@ -76,7 +76,9 @@ class CompletionTestCase(HelperTestCase):
     def bash_complete(self, *words, env=None):
         """COMPREPLY for `iotspot-helper WORDS...` (the last word is being completed), with the
         completion loaded by bash-completion's own loader."""
-        script = ("source %s\n__load_completion iotspot-helper || exit 3\n"
+        # bash-completion 2.12 (Debian 13) renamed __load_completion to _comp_load.
+        script = ("source %s\nif declare -F _comp_load >/dev/null; then _comp_load iotspot-helper; "
+                  "else __load_completion iotspot-helper; fi || exit 3\n"
                   "function=$(complete -p iotspot-helper | sed -E 's/.* -F ([^ ]+) .*/\\1/')\n"
                   "COMP_WORDS=(iotspot-helper \"$@\"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n"
                   "COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}\n"
