@@ -119,9 +119,9 @@ void refuse_unless_regular(const std::string& path, const char* what) {
 }
 
 void check_private_file(const std::string& path, const char* what) {
-    (void)what;
+    refuse_unless_regular(path, what);
     struct stat info {};
-    if (::stat(path.c_str(), &info) != 0) {
+    if (::lstat(path.c_str(), &info) != 0) {
         return;
     }
     check_owner_and_mode(path, info, false);
@@ -155,12 +155,9 @@ int open_regular_file(const std::string& path, int flags, const char* what) {
 }
 
 std::optional<std::string> read_file(const std::string& path, const char* what) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = open_regular_file(path, O_RDONLY, what);
     if (fd < 0) {
-        if (errno == ENOENT) {
-            return std::nullopt;
-        }
-        fail(std::string("cannot read ") + what + " " + path + ": " + errno_text());
+        return std::nullopt;
     }
     std::string content;
     char buffer[4096];

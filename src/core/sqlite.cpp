@@ -1,6 +1,8 @@
 #include "core/sqlite.h"
 
 #include <chrono>
+#include <climits>
+#include <cstdlib>
 #include <fcntl.h>
 #include <mutex>
 #include <thread>
@@ -9,12 +11,27 @@
 #include <sqlite3.h>
 
 #include "core/error.h"
+#include "core/files.h"
 
 namespace iotspot::core {
 
 namespace {
+
 constexpr int busy_timeout_ms = 10000;
+
+// `path` with its directory part resolved (links followed), its last component as given.
+std::string resolved_dir(const std::string& path) {
+    const std::string dir = parent_dir(path);
+    char* real = ::realpath(dir.c_str(), nullptr);
+    if (real == nullptr) {
+        return path;
+    }
+    std::string out = std::string(real) + path.substr(path.find_last_of('/'));
+    std::free(real);
+    return out;
 }
+
+} // namespace
 
 Database::Database(const std::string& path, const std::vector<const char*>& migrations,
                    const char* what)
@@ -24,16 +41,24 @@ Database::Database(const std::string& path, const std::vector<const char*>& migr
     // to the process, and closing any descriptor of a file drops all of them, including the
     // locks that other connections of this process (prefetch's threads) hold on it. The mutex
     // keeps those connections from opening the new file before it is closed again.
+    // Never through a link, never a FIFO or device: the database and its log and index.
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        refuse_unless_regular(path + suffix, what);
+    }
     {
         static std::mutex creating;
         const std::lock_guard<std::mutex> guard(creating);
+        // O_EXCL never follows a link, not even a dangling one.
         const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd >= 0) {
             ::close(fd);
         }
     }
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    // SQLITE_OPEN_NOFOLLOW refuses a link anywhere in the name, so the directory (which may
+    // be a link: a home directory on another disk) is resolved first.
+    const int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+    const int rc = sqlite3_open_v2(resolved_dir(path).c_str(), &db_, flags, nullptr);
     try {
         if (rc != SQLITE_OK) {
             fail(rc, "open");

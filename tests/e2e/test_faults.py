@@ -207,6 +207,8 @@ class MalformedAnswerTest(FaultTestCase):
         self.check_malformed([{"drop": True}] * 20, "closed the connection without an answer")
 
 
+
+
 class StaleWhileErrorTest(FaultTestCase):
 
     def test_a_failed_refresh_hands_out_the_still_valid_cached_token(self):
@@ -682,6 +684,154 @@ class DamagedStoreTest(StoreTestCase):
         self.assertIn("secret store %s is damaged" % secrets_db, proc.stderr)
         self.assertIn("move it away and run iotspot-helper configure again", proc.stderr)
         self.assertEqual(self.server.token_requests, 0)
+
+
+class RedirectedFileTest(StoreTestCase):
+    """The config, key, lock and SQLite files are never opened through a link, and anything
+    but a regular file in their place is refused at once: exit 6, one line naming it."""
+
+    def other_database(self) -> str:
+        """Another application's SQLite file; returns its path."""
+        other = os.path.join(self.home, "other.db")
+        with sqlite3.connect(other) as db:
+            db.execute("CREATE TABLE notes (text TEXT)")
+            db.execute("INSERT INTO notes VALUES ('keep me')")
+        db.close()
+        return other
+
+    @staticmethod
+    def contents(path: str) -> bytes:
+        with open(path, "rb") as f:
+            return f.read()
+
+    def assertRefused(self, proc, path: str, kind: str):  # noqa: N802
+        self.assertEqual(proc.stdout, "")
+        self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
+        self.assertIn("%s is %s" % (path, kind), proc.stderr)
+        self.assertNotIn("internal error", proc.stderr)
+        self.assertNoSecrets(proc.stderr)
+
+    def test_a_token_cache_linked_to_another_database_is_refused_and_left_alone(self):
+        self.configure()
+        other = self.other_database()
+        before = self.contents(other)
+        cache = self.paths()["cache"]
+        os.makedirs(cache, 0o700)
+        tokens_db = os.path.join(cache, "tokens.db")
+        os.symlink(other, tokens_db)
+        proc = self.run_helper("token", check=6)
+        self.assertRefused(proc, tokens_db, "a symbolic link")
+        self.assertEqual(self.contents(other), before)
+        self.assertFalse(os.path.exists(other + "-wal"))
+        self.assertEqual(self.server.token_requests, 0)
+
+    def test_a_secret_store_linked_to_another_database_is_refused_and_left_alone(self):
+        other = self.other_database()
+        before = self.contents(other)
+        data = self.paths()["data"]
+        os.makedirs(data, 0o700)
+        secrets_db = os.path.join(data, "secrets.db")
+        os.symlink(other, secrets_db)
+        proc = self.run_helper("configure", "--client-id", self.client_id,
+                               "--client-secret-stdin", input=self.client_secret + "\n",
+                               check=6)
+        self.assertRefused(proc, secrets_db, "a symbolic link")
+        self.assertEqual(self.contents(other), before)
+
+    def test_a_linked_write_ahead_log_is_refused_and_its_target_left_alone(self):
+        self.configure()
+        self.run_helper("token", check=True)
+        target = os.path.join(self.home, "elsewhere")
+        with open(target, "wb") as f:
+            f.write(b"not yours")
+        for name in ("tokens.db-wal", "tokens.db-shm"):
+            with self.subTest(name=name):
+                path = os.path.join(self.paths()["cache"], name)
+                os.replace(path, path + ".kept")
+                os.symlink(target, path)
+                proc = self.run_helper("token", check=6)
+                self.assertRefused(proc, path, "a symbolic link")
+                self.assertEqual(self.contents(target), b"not yours")
+                os.replace(path + ".kept", path)
+        self.run_helper("token", check=True)
+
+    def test_a_dangling_link_creates_nothing_at_its_target(self):
+        self.configure()
+        cache = self.paths()["cache"]
+        os.makedirs(cache, 0o700)
+        target = os.path.join(self.home, "planted.db")
+        tokens_db = os.path.join(cache, "tokens.db")
+        os.symlink(target, tokens_db)
+        proc = self.run_helper("token", check=6)
+        self.assertRefused(proc, tokens_db, "a symbolic link")
+        self.assertEqual([n for n in os.listdir(self.home) if n.startswith("planted")], [])
+
+    def test_a_linked_lock_file_is_refused_and_nothing_created_at_its_target(self):
+        self.configure()
+        os.makedirs(self.paths()["cache"], 0o700)
+        locks = os.path.join(self.paths()["cache"], "locks")
+        os.mkdir(locks, 0o700)
+        target = os.path.join(self.home, "planted.lock")
+        lock = os.path.join(locks, "default.lock")
+        os.symlink(target, lock)
+        proc = self.run_helper("token", check=6)
+        self.assertRefused(proc, lock, "a symbolic link")
+        self.assertFalse(os.path.lexists(target))
+
+    def test_a_dangling_key_link_says_what_is_wrong_not_try_again(self):
+        data = self.paths()["data"]
+        os.makedirs(data, 0o700)
+        key = os.path.join(data, "key")
+        os.symlink(os.path.join(self.home, "gone"), key)
+        for _ in range(2):
+            proc = self.run_helper("configure", "--client-id", self.client_id,
+                                   "--client-secret-stdin", input=self.client_secret + "\n",
+                                   check=6)
+            self.assertRefused(proc, key, "a symbolic link")
+            self.assertIn("replace the link with the file itself, or remove it", proc.stderr)
+            self.assertNotIn("try again", proc.stderr)
+        self.assertFalse(os.path.lexists(os.path.join(self.home, "gone")))
+
+    def test_a_fifo_in_place_of_the_key_file_fails_at_once(self):
+        self.configure()
+        key = os.path.join(self.paths()["data"], "key")
+        os.remove(key)
+        os.mkfifo(key, 0o600)
+        proc = self.run_helper("token", timeout=20, check=6)
+        self.assertRefused(proc, key, "a FIFO")
+
+    def test_a_fifo_in_place_of_the_config_file_fails_at_once(self):
+        self.configure()
+        config = self.paths()["config"]
+        os.remove(config)
+        os.mkfifo(config, 0o600)
+        proc = self.run_helper("token", timeout=20, check=6)
+        self.assertRefused(proc, config, "a FIFO")
+
+    def test_a_directory_in_place_of_the_token_cache_is_refused(self):
+        self.configure()
+        os.makedirs(self.paths()["cache"], 0o700)
+        tokens_db = os.path.join(self.paths()["cache"], "tokens.db")
+        os.mkdir(tokens_db, 0o700)
+        proc = self.run_helper("token", check=6)
+        self.assertRefused(proc, tokens_db, "a directory")
+
+    def test_directories_reached_through_links_still_work(self):
+        real = os.path.join(self.home, "real-cache")
+        os.mkdir(real, 0o700)
+        linked = os.path.join(self.home, "linked-cache")
+        os.symlink(real, linked)
+        env = self.env(XDG_CACHE_HOME=linked)
+        self.configure(env=env)
+        first = self.run_helper("token", env=env, check=True)
+        self.assertEqual(first.stderr, "")
+        self.assertEqual(self.run_helper("token", env=env, check=True).stdout, first.stdout)
+        self.assertEqual(self.server.token_requests, 1)
+        self.assertTrue(os.path.isfile(os.path.join(real, "iotspot-helper", "tokens.db")))
+
+
+
+
 
 
 if __name__ == "__main__":
