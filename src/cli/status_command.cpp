@@ -11,6 +11,7 @@
 #include "core/output.h"
 #include "core/secret_store.h"
 #include "core/shared_tier.h"
+#include "util/strings.h"
 #include "util/time.h"
 
 namespace iotspot::cli {
@@ -90,11 +91,11 @@ std::string token_text(const Row& row, std::int64_t now) {
     if (!row.token) {
         return "no token cached";
     }
-    if (row.token->expires_at <= now) {
+    if (!core::is_unexpired(*row.token, now)) {
         return "cached token expired " + util::format_rfc3339(row.token->expires_at);
     }
     return "token cached, expires " + util::format_rfc3339(row.token->expires_at) + " (in " +
-           util::format_duration(row.token->expires_at - now) + ")" +
+           util::format_duration(util::saturating_sub(row.token->expires_at, now)) + ")" +
            (row.from_shared ? ", from the shared cache" : "");
 }
 
@@ -112,7 +113,8 @@ std::string status_json(const std::vector<Row>& rows, std::int64_t now) {
         out += "{\"name\":" + core::json_string(row.name);
         if (row.profile) {
             out += ",\"client_id\":" + core::json_string(row.profile->client_id) +
-                   ",\"token_url\":" + core::json_string(row.profile->token_url) +
+                   ",\"token_url\":" +
+                   core::json_string(util::without_userinfo(row.profile->token_url)) +
                    ",\"scope\":" + core::json_string(row.profile->scope) +
                    ",\"api_url\":" + core::json_string(row.profile->api_url) +
                    ",\"secret\":" + core::json_string(row.secret);
@@ -134,8 +136,9 @@ std::string status_json(const std::vector<Row>& rows, std::int64_t now) {
             out += "{\"cached\":true,\"expires_at\":" +
                    core::json_string(util::format_rfc3339(row.token->expires_at)) +
                    ",\"expires_in\":" +
-                   std::to_string(std::max<std::int64_t>(0, row.token->expires_at - now)) +
-                   ",\"valid\":" + (row.token->expires_at > now ? "true" : "false") +
+                   std::to_string(std::max<std::int64_t>(
+                       0, util::saturating_sub(row.token->expires_at, now))) +
+                   ",\"valid\":" + (core::is_unexpired(*row.token, now) ? "true" : "false") +
                    ",\"from_shared_cache\":" + (row.from_shared ? "true" : "false") + "}";
         } else {
             out += "{\"cached\":false}";
@@ -165,7 +168,7 @@ int status_command(Context& ctx) {
             out += "  client id:  " + row.profile->client_id +
                    (row.profile->client_id_from_environment ? " (from IOTSPOT_CLIENT_ID)" : "") +
                    "\n";
-            out += "  token URL:  " + row.profile->token_url + "\n";
+            out += "  token URL:  " + util::without_userinfo(row.profile->token_url) + "\n";
             out += "  scope:      " + row.profile->scope + "\n";
             out += "  API URL:    " + row.profile->api_url + "\n";
             out += "  secret:     " + row.secret + "\n";

@@ -29,6 +29,10 @@ std::string problem_with(const std::string& key, const std::string& value) {
     if (key == "token_url" && !is_http_url(value, true)) {
         return "token_url must be an https:// URL (the client secret is never sent in clear)";
     }
+    if ((key == "token_url" || key == "api_url") && util::has_userinfo(value)) {
+        return key + " must not contain a user name or password (user:password@): the client "
+                     "id and secret travel in the request, never in the URL";
+    }
     if (key == "api_url" && !is_http_url(value, false)) {
         return "api_url must be an https:// or http:// URL";
     }
@@ -88,7 +92,7 @@ std::string parse_section(std::string_view line, int number) {
     }
     const std::string name(line.substr(prefix.size(), line.size() - prefix.size() - suffix.size()));
     if (!util::is_valid_profile_name(name)) {
-        throw ConfigSyntaxError(number, "invalid profile name \"" + name +
+        throw ConfigSyntaxError(number, "invalid profile name \"" + util::escape_control(name) +
                                             "\" (use letters, digits, '.', '_' and '-')");
     }
     return name;
@@ -117,11 +121,11 @@ ConfigFile parse_config(std::string_view text) {
         const std::string key(trim(line.substr(0, equals)));
         const std::string value(trim(line.substr(equals + 1)));
         if (current == nullptr) {
-            throw ConfigSyntaxError(number,
-                                    "\"" + key + "\" is outside a [profile \"NAME\"] section");
+            throw ConfigSyntaxError(number, "\"" + util::escape_control(key) +
+                                                "\" is outside a [profile \"NAME\"] section");
         }
         if (!is_known_key(key)) {
-            throw ConfigSyntaxError(number, "unknown key \"" + key + "\"");
+            throw ConfigSyntaxError(number, "unknown key \"" + util::escape_control(key) + "\"");
         }
         if (const auto problem = problem_with(key, value); !problem.empty()) {
             throw ConfigSyntaxError(number, problem);
@@ -157,7 +161,7 @@ std::string render_config(const ConfigFile& config) {
 std::string select_profile_name(const std::optional<std::string>& flag, const Environment& env) {
     const std::string name = flag ? *flag : env.get("IOTSPOT_PROFILE").value_or("default");
     if (!util::is_valid_profile_name(name)) {
-        throw Error(Exit::usage, "invalid profile name \"" + name +
+        throw Error(Exit::usage, "invalid profile name \"" + util::escape_control(name) +
                                      "\"; use letters, digits, '.', '_' and '-' (at most 64)");
     }
     return name;

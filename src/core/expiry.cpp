@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/time.h"
+
 namespace iotspot::core {
 
 namespace {
@@ -10,6 +12,10 @@ constexpr std::int64_t clock_tolerance = 60;
 // Stale-while-error never hands out a token in its very last seconds.
 constexpr std::int64_t last_seconds = 10;
 } // namespace
+
+std::int64_t TokenTimes::lifetime() const {
+    return util::saturating_sub(expires_at, obtained_at);
+}
 
 std::int64_t required_remaining(const TokenTimes& token, std::int64_t configured_margin,
                                 std::optional<std::int64_t> min_ttl) {
@@ -21,14 +27,18 @@ std::int64_t required_remaining(const TokenTimes& token, std::int64_t configured
 
 bool is_fresh(const TokenTimes& token, std::int64_t now, std::int64_t configured_margin,
               std::optional<std::int64_t> min_ttl) {
-    if (token.obtained_at > now + clock_tolerance) {
+    if (token.obtained_at > util::saturating_add(now, clock_tolerance) || token.lifetime() <= 0 ||
+        token.lifetime() > longest_lifetime) {
         return false;
     }
-    return token.expires_at - now > required_remaining(token, configured_margin, min_ttl);
+    return util::saturating_sub(token.expires_at, now) >
+           required_remaining(token, configured_margin, min_ttl);
 }
 
 bool is_unexpired(const TokenTimes& token, std::int64_t now) {
-    return token.obtained_at <= now + clock_tolerance && token.expires_at - now > last_seconds;
+    return token.obtained_at <= util::saturating_add(now, clock_tolerance) &&
+           token.lifetime() > 0 && token.lifetime() <= longest_lifetime &&
+           util::saturating_sub(token.expires_at, now) > last_seconds;
 }
 
 } // namespace iotspot::core

@@ -31,7 +31,7 @@ bool file_exists(const std::string& path) {
 
 std::string expiry_text(const TokenTimes& times, std::int64_t now) {
     return util::format_rfc3339(times.expires_at) + " (in " +
-           util::format_duration(times.expires_at - now) + ")";
+           util::format_duration(util::saturating_sub(times.expires_at, now)) + ")";
 }
 
 } // namespace
@@ -111,8 +111,8 @@ FetchResult TokenService::fetch(const std::string& profile, const TokenRequest& 
         request.timeout_seconds =
             static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(10, remaining)));
         started_at = deps_.now();
-        log_.note(who + "requesting a token from " + request.token_url + " (attempt " +
-                  std::to_string(attempt) + ")");
+        log_.note(who + "requesting a token from " + util::without_userinfo(request.token_url) +
+                  " (attempt " + std::to_string(attempt) + ")");
         FetchResult result = client.fetch(request, log_);
         if (result.code == Exit::ok || !result.retryable) {
             return result;
@@ -132,7 +132,10 @@ FetchResult TokenService::fetch(const std::string& profile, const TokenRequest& 
 
 void TokenService::cross_check(const Profile& profile, const FetchResult& result,
                                std::int64_t received_at) {
-    if (result.server_date) {
+    if (result.server_date && !is_plausible_time(*result.server_date)) {
+        log_.note("ignoring the token server's Date header: " +
+                  std::to_string(*result.server_date) + " is not a plausible time");
+    } else if (result.server_date) {
         const auto skew = *result.server_date - received_at;
         if (skew > skew_warning_seconds || skew < -skew_warning_seconds) {
             log_.warning("the local clock is " + util::format_duration(skew < 0 ? -skew : skew) +
@@ -141,7 +144,8 @@ void TokenService::cross_check(const Profile& profile, const FetchResult& result
                          "stay valid, but check the system time (NTP)");
         }
     }
-    if (result.jwt_issued_at && result.jwt_expires_at) {
+    if (result.jwt_issued_at && result.jwt_expires_at && is_plausible_time(*result.jwt_issued_at) &&
+        is_plausible_time(*result.jwt_expires_at)) {
         const auto jwt_lifetime = *result.jwt_expires_at - *result.jwt_issued_at;
         if (jwt_lifetime + 60 < result.expires_in || jwt_lifetime - 60 > result.expires_in) {
             log_.warning("profile \"" + profile.name + "\": the token says it lives " +
@@ -270,6 +274,7 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
     }
 
     cross_check(profile, result, received_at);
+    clamp_lifetime(profile, result);
     CachedToken token{std::move(result.access_token),
                       TokenTimes{started_at, started_at + result.expires_in}};
     log_.note("got a token for profile \"" + profile.name + "\", expires " +
@@ -306,6 +311,16 @@ void TokenService::check_answer(FetchResult& result) const {
     } else if (result.expires_in <= 0) {
         malformed("the token server's answer has an expires_in of " +
                   std::to_string(result.expires_in) + "; check token_url");
+    }
+}
+
+void TokenService::clamp_lifetime(const Profile& profile, FetchResult& result) const {
+    if (result.expires_in > longest_lifetime) {
+        log_.warning("profile \"" + profile.name + "\": the token server says the token lives " +
+                     std::to_string(result.expires_in) +
+                     " s, longer than any Cognito token (1 day at most); caching it for " +
+                     util::format_duration(longest_lifetime) + " only");
+        result.expires_in = longest_lifetime;
     }
 }
 

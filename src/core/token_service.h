@@ -115,6 +115,8 @@ private:
                                std::optional<CachedToken>& cached, WhenRefreshFails when_fails);
     /// Turns an answer that cannot be used into an Error(network) result.
     void check_answer(FetchResult& result) const;
+    /// Clamps an expires_in over longest_lifetime to it, with a warning.
+    void clamp_lifetime(const Profile& profile, FetchResult& result) const;
     void store(TokenCache* tokens, const TokenBinding& binding, const CachedToken& token);
     FetchResult fetch(const std::string& profile, const TokenRequest& request,
                       std::int64_t deadline, std::int64_t& started_at);

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <limits>
+#include <utility>
 
 namespace iotspot::util {
 
@@ -93,6 +94,48 @@ std::string ascii_lower(std::string_view text) {
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     return out;
+}
+
+namespace {
+
+// Where the authority of `url` starts and ends (after "scheme://", up to '/', '?' or '#').
+std::pair<std::size_t, std::size_t> authority(std::string_view url) {
+    const auto scheme = url.find("://");
+    const std::size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
+    const auto end = url.find_first_of("/?#", start);
+    return {start, end == std::string_view::npos ? url.size() : end};
+}
+
+} // namespace
+
+std::string escape_control(std::string_view text) {
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) {
+            out += "\\x";
+            out.push_back(hex[byte >> 4]);
+            out.push_back(hex[byte & 0xf]);
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+bool has_userinfo(std::string_view url) {
+    const auto [start, end] = authority(url);
+    return url.substr(start, end - start).find('@') != std::string_view::npos;
+}
+
+std::string without_userinfo(std::string_view url) {
+    const auto [start, end] = authority(url);
+    const auto at = url.substr(start, end - start).rfind('@');
+    if (at == std::string_view::npos) {
+        return std::string(url);
+    }
+    return std::string(url.substr(0, start)) + "***" + std::string(url.substr(start + at));
 }
 
 } // namespace iotspot::util

@@ -27,6 +27,16 @@ bool is_valid_profile_name(std::string_view text);
 /// word, an HTTP header or a key=value line.
 bool is_b64token(std::string_view text);
 
+/// `text` safe to print on a terminal: control characters (below 0x20, and 0x7f) become
+/// \xNN escapes, so that text from a file or a request cannot move the cursor or ring.
+std::string escape_control(std::string_view text);
+
+/// True when the URL `url` has userinfo ("user:password@" before the host).
+bool has_userinfo(std::string_view url);
+
+/// `url` with its userinfo, if any, replaced by "***": for messages.
+std::string without_userinfo(std::string_view url);
+
 /// Lower-cases ASCII letters.
 std::string ascii_lower(std::string_view text);
 

@@ -1,6 +1,7 @@
 #include "util/time.h"
 
 #include <ctime>
+#include <limits>
 
 namespace iotspot::util {
 
@@ -13,10 +14,29 @@ std::string format_rfc3339(std::int64_t unix_seconds) {
     return buffer;
 }
 
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
+    std::int64_t out = 0;
+    if (__builtin_add_overflow(a, b, &out)) {
+        return b > 0 ? std::numeric_limits<std::int64_t>::max()
+                     : std::numeric_limits<std::int64_t>::min();
+    }
+    return out;
+}
+
+std::int64_t saturating_sub(std::int64_t a, std::int64_t b) {
+    std::int64_t out = 0;
+    if (__builtin_sub_overflow(a, b, &out)) {
+        return b < 0 ? std::numeric_limits<std::int64_t>::max()
+                     : std::numeric_limits<std::int64_t>::min();
+    }
+    return out;
+}
+
 std::string format_duration(std::int64_t seconds) {
     const char* sign = seconds < 0 ? "-" : "";
     if (seconds < 0) {
-        seconds = -seconds;
+        // -INT64_MIN does not exist; a second off there does not matter.
+        seconds = seconds == std::numeric_limits<std::int64_t>::min() ? -(seconds + 1) : -seconds;
     }
     const auto hours = seconds / 3600;
     const auto minutes = (seconds % 3600) / 60;

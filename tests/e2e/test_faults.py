@@ -207,6 +207,60 @@ class MalformedAnswerTest(FaultTestCase):
         self.check_malformed([{"drop": True}] * 20, "closed the connection without an answer")
 
 
+class LifetimeBoundsTest(FaultTestCase):
+    """What the server says about time is bounded: a lifetime over 7 days is clamped to 7
+    days with a warning, zero or negative is exit 5, an implausible Date is ignored."""
+
+    SEVEN_DAYS = 7 * 24 * 3600
+
+    def check_clamped(self, expires_in):
+        self.configure()
+        self.server.script([{"expires_in": expires_in}])
+        first = self.run_helper("token", check=True)
+        self.assertIn("the token server says the token lives %d s" % expires_in, first.stderr)
+        self.assertIn("caching it for 168 h 0 min only", first.stderr)
+        self.assertNotIn("internal error", first.stderr)
+        token = self.cached_profiles()["default"]
+        self.assertTrue(token["valid"], token)
+        self.assertLessEqual(token["expires_in"], self.SEVEN_DAYS)
+        self.assertGreater(token["expires_in"], self.SEVEN_DAYS - 120)
+        # A cache hit, not a token served "fresh" from an overflowed past.
+        second = self.run_helper("token", check=True)
+        self.assertEqual(second.stdout, first.stdout)
+        self.assertEqual(second.stderr, "")
+        self.assertEqual(self.server.token_requests, 1)
+        # And not fresh forever either: a refresh is due within the 7 days.
+        self.run_helper("token", "--min-ttl", str(self.SEVEN_DAYS), check=True)
+        self.assertEqual(self.server.token_requests, 2)
+
+    def test_int64_max_expires_in_is_clamped_to_7_days(self):
+        self.check_clamped(2 ** 63 - 1)
+
+    def test_10_to_the_15_expires_in_is_clamped_to_7_days(self):
+        self.check_clamped(10 ** 15)
+
+    def test_8_days_is_clamped_and_one_day_is_not(self):
+        self.check_clamped(8 * 24 * 3600)
+        self.setUp()
+        self.configure()
+        self.server.script([{"expires_in": 86400}])
+        proc = self.run_helper("token", check=True)
+        self.assertEqual(proc.stderr, "")
+        self.assertGreater(self.cached_profiles()["default"]["expires_in"], 86400 - 120)
+
+    def test_a_negative_expires_in_is_exit_5(self):
+        self.configure()
+        self.server.script([{"expires_in": -5}])
+        proc = self.run_helper("token", check=5)
+        self.assertIn("expires_in of -5", proc.stderr)
+        self.assertEqual(self.cached_profiles()["default"], {"cached": False})
+
+    def test_an_implausible_date_header_is_ignored(self):
+        self.configure()
+        self.server.script([{"date": "Fri, 31 Dec 9999 23:59:59 GMT"}])
+        proc = self.run_helper("token", check=True)
+        self.assertEqual(proc.stderr, "")
+        self.assertGreater(self.cached_profiles()["default"]["expires_in"], 3500)
 
 
 class StaleWhileErrorTest(FaultTestCase):
@@ -832,6 +886,52 @@ class RedirectedFileTest(StoreTestCase):
 
 
 
+class MisleadingMessageTest(StoreTestCase):
+    """Messages say what is wrong, without echoing what could drive the terminal or leak."""
+
+    def write_config(self, text: str) -> str:
+        config = self.paths()["config"]
+        os.makedirs(os.path.dirname(config), 0o700, exist_ok=True)
+        with open(config, "w") as f:
+            f.write(text)
+        os.chmod(config, 0o600)
+        return config
+
+    def test_config_errors_escape_control_characters(self):
+        self.write_config('[profile "default"]\nclient_id = abc\n\x1b[2Jevil\x07 = 1\n')
+        proc = self.run_helper("token", check=3)
+        self.assertNotIn("\x1b", proc.stderr)
+        self.assertNotIn("\x07", proc.stderr)
+        self.assertIn('unknown key "\\x1b[2Jevil\\x07"', proc.stderr)
+        self.assertIn("line 3", proc.stderr)
+
+    def test_a_profile_name_with_control_characters_is_escaped(self):
+        proc = self.run_helper("--profile", "bad\x1b]0;title\x07", "token", check=2)
+        self.assertNotIn("\x1b", proc.stderr)
+        self.assertIn("\\x1b]0;title\\x07", proc.stderr)
+
+    def test_a_token_url_with_a_password_is_refused_and_never_printed(self):
+        url = "https://user:hunter2-password@127.0.0.1:1/oauth2/token"
+        proc = self.run_helper("configure", "--client-id", self.client_id, "--token-url", url,
+                               "--client-secret-stdin", input=self.client_secret + "\n",
+                               check=2)
+        self.assertIn("token_url must not contain a user name or password", proc.stderr)
+        self.assertNotIn("hunter2", proc.stderr)
+
+        self.configure()
+        for env in (self.env(IOTSPOT_TOKEN_URL=url),):
+            proc = self.run_helper("--verbose", "token", env=env, check=3)
+            self.assertIn("must not contain a user name or password", proc.stderr)
+            self.assertNotIn("hunter2", proc.stderr + proc.stdout)
+        config = self.paths()["config"]
+        with open(config) as f:
+            text = f.read()
+        with open(config, "w") as f:
+            f.write(text.replace(self.server.token_url, url))
+        for command in (["--verbose", "token"], ["status"], ["status", "--json"]):
+            proc = self.run_helper(*command)
+            self.assertNotIn("hunter2", proc.stderr + proc.stdout)
+        self.assertEqual(self.server.token_requests, 0)
 
 
 if __name__ == "__main__":
