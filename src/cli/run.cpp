@@ -4,6 +4,8 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <vector>
 
@@ -38,6 +40,21 @@ constexpr Entry command_table[] = {
     {"__profiles", profiles_command},
     {"__man", manual_command},
 };
+
+struct rlimit original_core_limit {};
+
+// Keeps the client secret, the key and tokens out of core files, and other processes of the
+// same user out of this one's memory: not dumpable means no core file, and /proc/PID/mem,
+// /proc/PID/environ and ptrace are refused to them (as ssh-agent does).
+void keep_memory_private() {
+    // The soft limit only, so that exec can give it back to the user's command.
+    if (::getrlimit(RLIMIT_CORE, &original_core_limit) == 0) {
+        struct rlimit none = original_core_limit;
+        none.rlim_cur = 0;
+        ::setrlimit(RLIMIT_CORE, &none);
+    }
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
 
 // git runs "git-credential-iotspot get": the same program, invoked by another name.
 bool invoked_as_git_helper(const char* argv0) {
@@ -91,7 +108,14 @@ int dispatch_git_helper(const std::vector<std::string>& args) {
 
 } // namespace
 
+void restore_core_limit() {
+    if (original_core_limit.rlim_cur != 0) {
+        ::setrlimit(RLIMIT_CORE, &original_core_limit);
+    }
+}
+
 int run(int argc, char** argv) {
+    keep_memory_private();
     ::umask(077);
     std::vector<std::string> args(argv + 1, argv + argc);
     const bool git_helper = invoked_as_git_helper(argc > 0 ? argv[0] : "");

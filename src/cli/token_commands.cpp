@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/context.h"
+#include "cli/run.h"
 #include "core/error.h"
 #include "core/output.h"
 
@@ -61,6 +62,8 @@ int exec_command(Context& ctx) {
                           "exec needs a command: iotspot-helper exec -- COMMAND [ARGS...]");
     }
     const auto token = issue(ctx);
+    // The command gets the token, never the client secret the token was made with.
+    ::unsetenv("IOTSPOT_CLIENT_SECRET");
     ::setenv("IOTSPOT_ACCESS_TOKEN", token.access_token.c_str(), 1);
     ::setenv("IOTSPOT_TOKEN_EXPIRES_AT", std::to_string(token.times.expires_at).c_str(), 1);
     std::vector<char*> argv;
@@ -69,6 +72,7 @@ int exec_command(Context& ctx) {
     }
     argv.push_back(nullptr);
     std::fflush(nullptr);
+    restore_core_limit();
     ::execvp(argv[0], argv.data());
     const int error = errno;
     const bool missing = error == ENOENT || error == ENOTDIR;

@@ -884,6 +884,63 @@ class RedirectedFileTest(StoreTestCase):
         self.assertTrue(os.path.isfile(os.path.join(real, "iotspot-helper", "tokens.db")))
 
 
+class SecretsAtRestTest(FaultTestCase):
+    """No secret at rest by accident: no core file, no peeking by other processes of the
+    same user, and exec's command never gets the client secret."""
+
+    # Root passes every ptrace check by its capabilities; without them (an empty bounding
+    # set) root is an ordinary user, as the helper's users are.
+    NO_CAPS = ["setpriv", "--bounding-set=-all"] if os.geteuid() == 0 else []
+
+    def test_a_fetching_helper_has_no_core_limit_and_hides_its_memory(self):
+        if self.NO_CAPS and shutil.which("setpriv") is None:
+            self.skipTest("setpriv is needed to drop root's capabilities")
+        self.server.set(delay=3)
+        env = self.env(IOTSPOT_CLIENT_ID=self.client_id, IOTSPOT_CLIENT_SECRET=self.client_secret,
+                       IOTSPOT_TOKEN_URL=self.server.token_url, IOTSPOT_CA_FILE=self.pki.ca_cert)
+        helper = subprocess.Popen(self.NO_CAPS + [self.bin, "token"], stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=env, cwd=self.home)
+        self.addCleanup(helper.wait)
+        self.addCleanup(helper.kill)
+        deadline = time.monotonic() + 20
+        while self.server.token_requests == 0:  # it holds the secret now
+            self.assertIsNone(helper.poll())
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        with open("/proc/%d/limits" % helper.pid) as f:
+            (core,) = [line for line in f if line.startswith("Max core file size")]
+        self.assertEqual(core.split()[4], "0", core)  # the soft limit
+        peek = subprocess.run(self.NO_CAPS + [sys.executable, "-c",
+                                              "import sys; open(sys.argv[1], 'rb').read()",
+                                              "/proc/%d/environ" % helper.pid],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              timeout=30)
+        self.assertIsNone(helper.poll())  # still running: the read was refused, not late
+        self.assertNotEqual(peek.returncode, 0, "another process read the helper's environment")
+        # The kernel refuses with EACCES at open, or ESRCH at read (no mm for the reader).
+        self.assertRegex(peek.stderr, r"PermissionError|ProcessLookupError")
+        out, err = helper.communicate(timeout=30)
+        self.assertEqual(helper.returncode, 0, self.redact(err))
+
+    def test_exec_does_not_pass_the_client_secret_on(self):
+        env = self.env(IOTSPOT_CLIENT_ID=self.client_id, IOTSPOT_CLIENT_SECRET=self.client_secret,
+                       IOTSPOT_TOKEN_URL=self.server.token_url, IOTSPOT_CA_FILE=self.pki.ca_cert)
+        proc = self.run_helper("exec", "--", "env", env=env, check=True)
+        names = [line.split("=", 1)[0] for line in proc.stdout.splitlines()]
+        self.assertIn("IOTSPOT_ACCESS_TOKEN", names)
+        self.assertIn("IOTSPOT_CLIENT_ID", names)
+        self.assertNotIn("IOTSPOT_CLIENT_SECRET", names)
+        self.assertNotIn(self.client_secret, proc.stdout)
+
+    def test_execs_command_gets_the_users_core_limit_back(self):
+        self.configure()
+        proc = subprocess.run(["sh", "-c", 'ulimit -c 1024 && exec "$0" exec -- sh -c "ulimit -c"',
+                               self.bin], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=self.env(), cwd=self.home,
+                              timeout=60)
+        self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+        self.assertEqual(proc.stdout.strip(), "1024")
 
 
 class MisleadingMessageTest(StoreTestCase):
