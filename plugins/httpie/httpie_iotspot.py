@@ -15,6 +15,7 @@ The helper is ``$IOTSPOT_HELPER`` if set, else ``iotspot-helper`` on PATH, in
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from urllib.parse import urlsplit
@@ -49,9 +50,14 @@ def _find_helper():
     return found
 
 
+_LOOPBACK_V4 = re.compile(r"127(\.[0-9]{1,3}){3}")
+
+
 def _is_loopback(host):
+    """The rule of the JS plugins (plugins/postman/pre-request.js): localhost, ::1, or a
+    dotted 127.x.y.z address; not every name that starts with "127."."""
     host = (host or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
+    return host in ("localhost", "::1") or _LOOPBACK_V4.fullmatch(host) is not None
 
 
 def fetch_token(profile=None):

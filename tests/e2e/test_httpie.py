@@ -106,6 +106,18 @@ class HttpieTest(ApiClientTestCase):
                       proc.stderr)
         self.assertEqual(self.helper_calls(), [])
 
+    def test_a_host_that_only_starts_with_127_is_not_loopback(self):
+        # The same rule as the JS plugins: localhost, ::1, or a dotted 127.x.y.z address.
+        self.configure()
+        for host in ("127.example.com", "127.0.0.1.example.com", "127.0.0.1.nip.io",
+                     "127.1"):
+            with self.subTest(host=host):
+                proc = self.http("GET", "http://%s/v1/ping" % host)
+                self.assertEqual(proc.returncode, 1, self.describe(proc))
+                self.assertIn("refusing to send the token over plain http to %s" % host,
+                              proc.stderr)
+        self.assertEqual(self.helper_calls(), [])
+
     def test_install_is_repeatable_and_uninstall_removes_the_auth_type(self):
         proc = self.run_tool([INSTALL], env=self.env())
         self.assertEqual(proc.returncode, 0, self.describe(proc))
