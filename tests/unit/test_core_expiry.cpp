@@ -1,6 +1,8 @@
 #include "catch.h"
 #include "core/expiry.h"
 
+#include <limits>
+
 using namespace iotspot::core;
 
 TEST_CASE("expiry: a token is reused outside the margin and refreshed inside it") {
@@ -36,4 +38,24 @@ TEST_CASE("expiry: stale-while-error hands out a token only while it has life le
     CHECK(is_unexpired(hour, 3500));
     CHECK_FALSE(is_unexpired(hour, 3595));
     CHECK_FALSE(is_unexpired(hour, 4000));
+}
+
+TEST_CASE("expiry: a row whose lifetime is not plausible is never fresh nor unexpired") {
+    const std::int64_t now = 1'700'000'000;
+    // What an older version cached from expires_in = 10^15, and from one that overflowed.
+    const TokenTimes far{now - 10, now + 1'000'000'000'000'000};
+    const TokenTimes wrapped{now - 10, std::numeric_limits<std::int64_t>::min() + 5};
+    for (const auto& times : {far, wrapped}) {
+        CHECK_FALSE(is_fresh(times, now, 300, std::nullopt));
+        CHECK_FALSE(is_unexpired(times, now));
+    }
+    const TokenTimes week{now - 10, now - 10 + longest_lifetime};
+    CHECK(is_fresh(week, now, 300, std::nullopt));
+}
+
+TEST_CASE("expiry: plausible server times are 2000 to 2100") {
+    CHECK(is_plausible_time(978307200)); // 2001-01-01
+    CHECK_FALSE(is_plausible_time(0));
+    CHECK_FALSE(is_plausible_time(253402300799)); // 9999-12-31
+    CHECK_FALSE(is_plausible_time(std::numeric_limits<std::int64_t>::min()));
 }

@@ -1,4 +1,5 @@
 #include <deque>
+#include <limits>
 
 #include "catch.h"
 #include "core/error.h"
@@ -207,4 +208,33 @@ TEST_CASE("token service: --min-ttl decides whether a cached token is kept") {
     CHECK(f.service.get(f.profile, 599).from_cache);
     CHECK_FALSE(f.service.get(f.profile, 600).from_cache);
     CHECK(f.client.calls == 2);
+}
+
+TEST_CASE("token service: a lifetime over 7 days is clamped to 7 days, with a warning") {
+    for (const std::int64_t wild : {std::int64_t{8 * 86400}, std::int64_t{1'000'000'000'000'000},
+                                    std::numeric_limits<std::int64_t>::max()}) {
+        Fixture f;
+        FetchResult ok;
+        ok.access_token = "wild";
+        ok.expires_in = wild;
+        f.client.answers.push_back(ok);
+        const auto token = f.service.get(f.profile, std::nullopt);
+        CHECK(token.times.expires_at == f.clock + longest_lifetime);
+        CHECK(f.log_text.find("caching it for 168 h 0 min only") != std::string::npos);
+        CHECK(f.service.get(f.profile, std::nullopt).from_cache);
+        CHECK(f.client.calls == 1);
+    }
+}
+
+TEST_CASE("token service: an implausible Date or JWT time is ignored, not overflowed") {
+    Fixture f;
+    FetchResult ok;
+    ok.access_token = "t";
+    ok.expires_in = 3600;
+    ok.server_date = std::numeric_limits<std::int64_t>::min();
+    ok.jwt_issued_at = std::numeric_limits<std::int64_t>::min();
+    ok.jwt_expires_at = std::numeric_limits<std::int64_t>::max();
+    f.client.answers.push_back(ok);
+    f.service.get(f.profile, std::nullopt);
+    CHECK(f.log_text.empty());
 }
