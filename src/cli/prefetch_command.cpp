@@ -30,6 +30,7 @@ struct Outcome {
     Exit code = Exit::ok;
     std::string message; // why it failed
     bool refreshed = false;
+    bool from_shared = false; // another host had refreshed it (docs/fleet.md)
     core::TokenTimes times;
 };
 
@@ -103,6 +104,7 @@ void refresh(Context& ctx, std::vector<Outcome>& outcomes, std::int64_t jobs,
                 const auto ttl = min_ttl ? *min_ttl : 2 * outcome.profile->refresh_margin;
                 const auto token = service.get(*outcome.profile, ttl, core::WhenRefreshFails::fail);
                 outcome.refreshed = !token.from_cache;
+                outcome.from_shared = token.from_shared_cache;
                 outcome.times = token.times;
             } catch (const Error& error) {
                 outcome.code = error.code();
@@ -176,9 +178,11 @@ int prefetch_command(Context& ctx) {
             std::fprintf(stderr, "iotspot-helper: prefetch: profile \"%s\": %s\n",
                          outcome.name.c_str(), outcome.message.c_str());
         } else {
-            out += "profile \"" + outcome.name +
-                   "\": " + (outcome.refreshed ? "refreshed" : "still fresh") + ", expires " +
-                   util::format_rfc3339(outcome.times.expires_at) + " (in " +
+            out += "profile \"" + outcome.name + "\": " +
+                   (outcome.from_shared ? "taken from the shared cache"
+                    : outcome.refreshed ? "refreshed"
+                                        : "still fresh") +
+                   ", expires " + util::format_rfc3339(outcome.times.expires_at) + " (in " +
                    util::format_duration(outcome.times.expires_at - now) + ")\n";
         }
     }

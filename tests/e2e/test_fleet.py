@@ -240,6 +240,10 @@ class FleetShare(FleetBase):
             proc.communicate(timeout=60)
             self.assertEqual(proc.returncode, 0)
         self.assertEqual(self.server.token_requests, 1)
+        # A cron job on another host finds the token the fleet already shares.
+        proc = self.run_helper("prefetch", env=self.host_env(self.host()), check=True)
+        self.assertIn("taken from the shared cache", proc.stdout)
+        self.assertEqual(self.server.token_requests, 1)
 
 
 class FleetFaults(FleetBase):
@@ -310,6 +314,15 @@ class FleetTls(FleetBase):
         results = self.wave(homes, 3)
         self.assertEqual({proc.returncode for proc in results}, {0})
         self.assertEqual(self.server.token_requests, 1)
+
+    def test_stopped_during_the_tls_handshake(self):
+        home = self.host()
+        self.redis.stop_process()
+        try:
+            result, elapsed = self.timed_token(home)
+        finally:
+            self.redis.resume()
+        self.assertFellBack(result, elapsed, "did not answer within 250 ms")
 
     def other_redis(self, cert: str, key: str, ca: str,
                     hostname: str = "127.0.0.1") -> RedisServer:
