@@ -28,72 +28,86 @@ std::string executable_dir() {
     return path.substr(0, path.find_last_of('/'));
 }
 
-using Factory = core::TokenClient* (*)(int);
+struct Module {
+    void* handle = nullptr;
+    std::string path;
+};
 
-// dlopens the module, checking that it is of this version; returns its handle.
-void* load() {
+// dlopens the first module found beside the executable or in the installed layout. The
+// error names every path tried and what went wrong with each.
+Module load() {
     const std::string dir = executable_dir();
     const std::string candidates[] = {dir + "/" + module_name,
                                       dir + "/" IOTSPOT_MODULE_DIR_FROM_BIN "/" + module_name};
-    std::string reason = "not found";
+    std::string failures;
     for (const auto& path : candidates) {
-        if (::access(path.c_str(), R_OK) != 0) {
-            continue;
+        std::string reason = "not found";
+        if (::access(path.c_str(), R_OK) == 0) {
+            if (void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+                return Module{handle, path}; // loaded until the process exits
+            }
+            const char* error = ::dlerror();
+            reason = error ? error : "dlopen failed";
         }
-        void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-        if (handle == nullptr) {
-            reason = ::dlerror();
-            continue;
-        }
-        auto factory = reinterpret_cast<Factory>(::dlsym(handle, "iotspot_net_create_client"));
-        std::unique_ptr<core::TokenClient> probe(factory ? factory(core::token_client_abi)
-                                                         : nullptr);
-        if (probe == nullptr) {
-            reason = path + " is from another version of iotspot-helper";
-            continue;
-        }
-        // The module stays loaded until the process exits.
-        return handle;
+        failures += (failures.empty() ? "" : "; ") + path + ": " + reason;
     }
-    throw core::Error(core::Exit::network, "cannot load the network module " + candidates[1] +
-                                               " (" + reason + "); reinstall iotspot-helper");
+    throw core::Error(core::Exit::network, "cannot load the network module (" + failures +
+                                               "); reinstall iotspot-helper");
 }
 
-// The address of `name` in the module, loaded once per process.
-void* module_symbol(const char* name) {
-    static void* const handle = load();
-    void* symbol = ::dlsym(handle, name);
-    if (symbol == nullptr) {
-        throw core::Error(core::Exit::network, std::string("the network module lacks ") + name +
-                                                   "; reinstall iotspot-helper");
-    }
-    return symbol;
+const Module& module() {
+    static const Module loaded = load();
+    return loaded;
 }
+
+// The entry point `function` of the module, typed as its declaration in the core header,
+// after checking that the module's `abi_variable` equals `abi`. Throws Error(network).
+template <typename Function>
+Function* entry_point(const char* function, const char* abi_variable, int abi) {
+    const Module& loaded = module();
+    const auto* version = static_cast<const int*>(::dlsym(loaded.handle, abi_variable));
+    if (version == nullptr || *version != abi) {
+        throw core::Error(core::Exit::network,
+                          loaded.path + " is from another version of iotspot-helper (" +
+                              abi_variable + " " +
+                              (version ? std::to_string(*version) : std::string("missing")) +
+                              ", expected " + std::to_string(abi) + "); reinstall iotspot-helper");
+    }
+    void* symbol = ::dlsym(loaded.handle, function);
+    if (symbol == nullptr) {
+        throw core::Error(core::Exit::network,
+                          loaded.path + " lacks " + function + "; reinstall iotspot-helper");
+    }
+    return reinterpret_cast<Function*>(symbol);
+}
+
+// entry_point for a function declared in a core header, named once.
+#define IOTSPOT_ENTRY_POINT(function, abi_variable, abi)                                           \
+    entry_point<decltype(function)>(#function, #abi_variable, abi)
 
 } // namespace
 
 std::unique_ptr<core::TokenClient> new_net_token_client() {
-    static const auto factory =
-        reinterpret_cast<Factory>(module_symbol("iotspot_net_create_client"));
-    std::unique_ptr<core::TokenClient> client(factory(core::token_client_abi));
+    static auto* const create = IOTSPOT_ENTRY_POINT(
+        iotspot_net_create_client, iotspot_net_token_client_abi, core::token_client_abi);
+    std::unique_ptr<core::TokenClient> client(create(core::token_client_abi));
     if (client == nullptr) {
-        throw core::Error(
-            core::Exit::network,
-            "the network module cannot create a token client; reinstall iotspot-helper");
+        throw core::Error(core::Exit::network, "the network module " + module().path +
+                                                   " cannot create a token client; reinstall "
+                                                   "iotspot-helper");
     }
     return client;
 }
 
 std::unique_ptr<core::SharedCacheClient>
 new_net_shared_cache(const core::SharedCacheSettings& settings) {
-    using SharedFactory = core::SharedCacheClient* (*)(int, const core::SharedCacheSettings*);
-    static const auto factory =
-        reinterpret_cast<SharedFactory>(module_symbol("iotspot_net_create_shared_cache"));
-    std::unique_ptr<core::SharedCacheClient> client(factory(core::shared_cache_abi, &settings));
+    static auto* const create = IOTSPOT_ENTRY_POINT(
+        iotspot_net_create_shared_cache, iotspot_net_shared_cache_abi, core::shared_cache_abi);
+    std::unique_ptr<core::SharedCacheClient> client(create(core::shared_cache_abi, &settings));
     if (client == nullptr) {
         throw core::Error(core::Exit::network,
-                          "the network module cannot create a shared-cache client (another "
-                          "version?); reinstall iotspot-helper");
+                          "the network module " + module().path +
+                              " cannot create a shared-cache client; reinstall iotspot-helper");
     }
     return client;
 }
@@ -104,10 +118,10 @@ core::TokenClient& net_token_client() {
 }
 
 int net_serve(int port, core::LocalRequestHandler& handler, const core::Log& log) {
-    using Serve = int (*)(int, int, core::LocalRequestHandler*, const core::Log*, std::string*);
-    const auto serve = reinterpret_cast<Serve>(module_symbol("iotspot_net_serve"));
+    static auto* const serve =
+        IOTSPOT_ENTRY_POINT(iotspot_net_serve, iotspot_net_serve_abi, core::local_endpoint_abi);
     std::string error;
-    const int status = serve(core::token_client_abi, port, &handler, &log, &error);
+    const int status = serve(core::local_endpoint_abi, port, &handler, &log, &error);
     if (status != 0) {
         throw core::Error(static_cast<core::Exit>(status), error);
     }

@@ -1,7 +1,5 @@
 // serve: the local token endpoint for Postman-like tools (core/local_endpoint.h).
 
-#include <mutex>
-
 #include "cli/context.h"
 #include "cli/net_module.h"
 #include "core/crypto.h"
@@ -33,19 +31,24 @@ std::string serve_key(const core::Paths& paths) {
     return key;
 }
 
-// Answers requests one at a time: the token service is not thread-safe, and a cache hit
-// takes well under a millisecond.
+// Answers requests in parallel (the module calls it from several worker threads), each with
+// a context of its own: the config file is read afresh for every request, so serve follows
+// `configure` without a restart, and each request has its own token service, SQLite
+// connections, token client and deadline (IOTSPOT_TIMEOUT). A hanging fetch for one profile
+// therefore never holds up a cached token of another; two requests that refresh the same
+// profile meet at its lock file, as two processes would.
 class Handler : public core::LocalRequestHandler {
 public:
-    Handler(Context& ctx, std::string key, int port)
+    Handler(const Context& ctx, std::string key, int port)
         : ctx_(ctx), key_(std::move(key)), port_(port), default_profile_(ctx.profile_name()) {}
 
     core::LocalResponse handle(const core::LocalRequest& request) override {
-        std::lock_guard<std::mutex> guard(mutex_);
         try {
+            Context own(ctx_.invocation, ctx_.env);
+            core::TokenService service(own.worker_deps());
             return core::answer_local_request(
-                request, key_, port_, default_profile_, [this](const std::string& name) {
-                    const auto token = ctx_.service.get(ctx_.profile(name), std::nullopt);
+                request, key_, port_, default_profile_, [&](const std::string& name) {
+                    const auto token = service.get(own.profile(name), std::nullopt);
                     return core::format_json(token.access_token, token.times.expires_at,
                                              Context::now());
                 });
@@ -58,11 +61,10 @@ public:
     }
 
 private:
-    Context& ctx_;
+    const Context& ctx_;
     const std::string key_;
     const int port_;
     const std::string default_profile_;
-    std::mutex mutex_;
 };
 
 } // namespace

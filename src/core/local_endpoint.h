@@ -27,6 +27,7 @@
 #include <string>
 
 #include "core/log.h"
+#include "core/module_boundary.h"
 
 namespace iotspot::core {
 
@@ -61,9 +62,18 @@ public:
     virtual LocalResponse handle(const LocalRequest& request) = 0;
 };
 
+/// Bumped whenever LocalRequest, LocalResponse, LocalRequestHandler or the entry point
+/// change shape.
+inline constexpr int local_endpoint_abi = 1;
+
 } // namespace iotspot::core
 
-/// The network module's server: serves `handler` on 127.0.0.1:`port` until SIGTERM or SIGINT.
-/// Returns 0 then; on failure returns an exit code and sets `error` to a message.
-extern "C" int iotspot_net_serve(int abi, int port, iotspot::core::LocalRequestHandler* handler,
-                                 const iotspot::core::Log* log, std::string* error);
+/// The module's local_endpoint_abi (core/module_boundary.h).
+IOTSPOT_MODULE_ENTRY const int iotspot_net_serve_abi;
+
+/// The network module's server entry point: serves `handler` on 127.0.0.1:`port` until
+/// SIGTERM or SIGINT. Returns 0 then; on failure returns an exit code and sets `error` to a
+/// message. `abi` must be the module's local_endpoint_abi. Never throws.
+IOTSPOT_MODULE_ENTRY int iotspot_net_serve(int abi, int port,
+                                           iotspot::core::LocalRequestHandler* handler,
+                                           const iotspot::core::Log* log, std::string* error);

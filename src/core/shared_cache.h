@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "core/environment.h"
+#include "core/module_boundary.h"
 
 namespace iotspot::core {
 
@@ -136,7 +137,10 @@ SharedOpen open_shared_token(const SharedKey& key, const SharedBinding& binding,
 
 } // namespace iotspot::core
 
+/// The module's shared_cache_abi (core/module_boundary.h).
+IOTSPOT_MODULE_ENTRY const int iotspot_net_shared_cache_abi;
+
 /// The network module's entry point for the shared cache: a new client (connecting on first
-/// use), or nullptr when `abi` differs from the module's shared_cache_abi.
-extern "C" iotspot::core::SharedCacheClient*
+/// use), or nullptr when `abi` differs from the module's shared_cache_abi. Never throws.
+IOTSPOT_MODULE_ENTRY iotspot::core::SharedCacheClient*
 iotspot_net_create_shared_cache(int abi, const iotspot::core::SharedCacheSettings* settings);

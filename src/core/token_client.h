@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/module_boundary.h"
 
 namespace iotspot::core {
 
@@ -44,11 +45,14 @@ public:
     virtual FetchResult fetch(const TokenRequest& request, const Log& log) = 0;
 };
 
-/// Bumped whenever TokenRequest, FetchResult or TokenClient change shape.
-inline constexpr int token_client_abi = 1;
+/// Bumped whenever TokenRequest, FetchResult, TokenClient or the entry point change shape.
+inline constexpr int token_client_abi = 2;
 
 } // namespace iotspot::core
 
-/// The network module's entry point (loaded with dlopen): a new client, or nullptr when
-/// `abi` differs from the module's own token_client_abi.
-extern "C" iotspot::core::TokenClient* iotspot_net_create_client(int abi);
+/// The module's token_client_abi (core/module_boundary.h).
+IOTSPOT_MODULE_ENTRY const int iotspot_net_token_client_abi;
+
+/// The network module's token-client entry point: a new client, or nullptr when `abi`
+/// differs from the module's own token_client_abi or no client can be made. Never throws.
+IOTSPOT_MODULE_ENTRY iotspot::core::TokenClient* iotspot_net_create_client(int abi);

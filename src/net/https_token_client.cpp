@@ -1,10 +1,12 @@
 #include "net/https_token_client.h"
 
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <ctime>
 #include <istream>
 #include <memory>
+#include <pthread.h>
 #include <sstream>
 #include <unistd.h>
 
@@ -56,6 +58,36 @@ FetchResult network_failure(std::string message, bool retryable) {
     result.retryable = retryable;
     return result;
 }
+
+// Blocks SIGPIPE on this thread while it lives and discards one raised meanwhile (as libpq
+// does): a write to a socket that the server or the watchdog has shut down must fail with
+// EPIPE, not end the process. Ignoring SIGPIPE process-wide would pass on to exec's child.
+class SigpipeBlocked {
+public:
+    SigpipeBlocked() {
+        sigemptyset(&pipe_);
+        sigaddset(&pipe_, SIGPIPE);
+        sigset_t pending;
+        sigpending(&pending);
+        was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+        pthread_sigmask(SIG_BLOCK, &pipe_, &previous_);
+    }
+    ~SigpipeBlocked() {
+        if (!was_pending_) {
+            const timespec none{0, 0};
+            while (sigtimedwait(&pipe_, nullptr, &none) > 0) {
+            }
+        }
+        pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+    }
+    SigpipeBlocked(const SigpipeBlocked&) = delete;
+    SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+
+private:
+    sigset_t pipe_{};
+    sigset_t previous_{};
+    bool was_pending_ = false;
+};
 
 // How far a fetch got, for the message when it fails or runs out of time.
 enum class Phase { connecting, tunnelling, handshaking, awaiting_answer, reading_answer };
@@ -531,6 +563,7 @@ Outcome exchange(HttpsTokenClient::Connection& connection, const core::TokenRequ
 
 FetchResult HttpsTokenClient::fetch(const core::TokenRequest& request, const core::Log& log) {
     const Deadline deadline(std::max(1, request.timeout_seconds));
+    const SigpipeBlocked no_sigpipe;
     Poco::URI uri;
     try {
         uri = Poco::URI(request.token_url);

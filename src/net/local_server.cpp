@@ -1,129 +1,459 @@
-// `iotspot-helper serve`: the local token endpoint over HTTP on 127.0.0.1, with Poco's
-// HTTPServer. The policy (keys, Host, Origin, what to answer) is core::answer_local_request,
-// reached through the executable's LocalRequestHandler.
+// `iotspot-helper serve`: the local token endpoint over HTTP on 127.0.0.1. The policy (keys,
+// Host, Origin, what to answer) is core::answer_local_request, reached through the
+// executable's LocalRequestHandler.
+//
+// Any local process can connect, without the key, so the server is built not to be stalled:
+// one poll() loop reads request heads (each must be complete within 2 s and fit in 8 KiB),
+// and only a complete, well-formed head is handed to a pool of workers. Idle connections and
+// slowloris clients therefore cost a descriptor and a buffer, never a worker; when the
+// connection limits are reached, the oldest connection still sending its head makes room.
+// Poco's HTTPServer was not used: its workers read the head themselves, with a timeout per
+// read, so four slow clients held all of them (docs/architecture.md).
 
+#include <arpa/inet.h>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <cstring>
+#include <deque>
+#include <list>
+#include <map>
+#include <mutex>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/ThreadPool.h>
-
+#include "core/error.h"
 #include "core/local_endpoint.h"
-#include "core/token_client.h"
-#include "util/strings.h"
+#include "net/http_head.h"
+
+namespace iotspot::net {
 
 namespace {
 
-using iotspot::core::LocalRequest;
-using iotspot::core::LocalRequestHandler;
-using iotspot::core::LocalResponse;
+using Clock = std::chrono::steady_clock;
+using core::LocalRequest;
+using core::LocalResponse;
 
-class Handler : public Poco::Net::HTTPRequestHandler {
+constexpr std::size_t max_connections = 256;         ///< open at once, from everyone
+constexpr std::size_t max_per_peer = 64;             ///< open at once, from one address
+constexpr auto head_time = std::chrono::seconds(2);  ///< to send the whole request head
+constexpr auto write_time = std::chrono::seconds(2); ///< to take the whole answer
+constexpr int worker_count = 16;
+
+// A connection whose request head is still arriving.
+struct Reading {
+    int fd = -1;
+    std::string peer;
+    std::string received;
+    Clock::time_point deadline;
+};
+
+// A request with a complete head, waiting for a worker.
+struct Job {
+    int fd = -1;
+    std::string peer;
+    LocalRequest request;
+};
+
+const char* reason_phrase(int status) {
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Internal Server Error";
+    }
+}
+
+std::string json_text(std::string_view text) {
+    std::string out = "\"";
+    for (const char c : printable(text)) {
+        if (c == '"') {
+            out += "\\\"";
+        } else {
+            out.push_back(c == '\\' ? '/' : c);
+        }
+    }
+    return out + "\"";
+}
+
+LocalResponse refusal(int status, const std::string& problem) {
+    const char* error = status == 408 ? "timeout" : status == 503 ? "busy" : "bad_request";
+    return LocalResponse{status,
+                         "{\"error\":\"" + std::string(error) +
+                             "\",\"message\":" + json_text(problem) + "}\n",
+                         problem};
+}
+
+std::string http_answer(const LocalResponse& answer) {
+    std::string text = "HTTP/1.1 " + std::to_string(answer.status) + " " +
+                       reason_phrase(answer.status) +
+                       "\r\nContent-Type: application/json\r\n"
+                       "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+                       "Content-Length: " +
+                       std::to_string(answer.body.size()) + "\r\nConnection: close\r\n";
+    if (answer.status == 405) {
+        text += "Allow: GET\r\n";
+    }
+    return text + "\r\n" + answer.body;
+}
+
+// Writes `data` to the non-blocking socket `fd`, giving up at `deadline`.
+void send_within(int fd, std::string_view data, Clock::time_point deadline) {
+    while (!data.empty()) {
+        const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+        if (n > 0) {
+            data.remove_prefix(static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            if (left.count() <= 0) {
+                return;
+            }
+            pollfd wait{fd, POLLOUT, 0};
+            ::poll(&wait, 1, static_cast<int>(left.count()));
+            continue;
+        }
+        return;
+    }
+}
+
+std::string peer_of(const sockaddr_in& address) {
+    char text[INET_ADDRSTRLEN] = "?";
+    ::inet_ntop(AF_INET, &address.sin_addr, text, sizeof text);
+    return text;
+}
+
+class Server {
 public:
-    Handler(LocalRequestHandler& handler, const iotspot::core::Log& log)
-        : handler_(handler), log_(log) {}
+    Server(int listener, int signals, core::LocalRequestHandler& handler, const core::Log& log)
+        : listener_(listener), signals_(signals), handler_(handler), log_(log) {}
 
-    void handleRequest(Poco::Net::HTTPServerRequest& request,
-                       Poco::Net::HTTPServerResponse& response) override {
-        LocalRequest local;
-        local.method = request.getMethod();
-        local.target = request.getURI();
-        for (const auto& [name, value] : request) {
-            local.headers[iotspot::util::ascii_lower(name)] = value;
+    /// Serves until SIGTERM or SIGINT arrives on `signals`; then lets the workers finish.
+    void run() {
+        std::vector<std::thread> workers;
+        for (int i = 0; i < worker_count; ++i) {
+            workers.emplace_back([this] { work(); });
         }
-        // The request body is never used; drain what was announced, a little at most.
-        request.stream().ignore(64 * 1024);
-
-        const LocalResponse answer = handler_.handle(local);
-        const std::string path = local.target.substr(0, local.target.find('?'));
-        log_.info("serve: " + request.clientAddress().host().toString() + " " + local.method + " " +
-                  path + " -> " + std::to_string(answer.status) +
-                  (answer.note.empty() ? "" : " (" + answer.note + ")"));
-
-        response.setStatusAndReason(
-            static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.status));
-        response.setContentType("application/json");
-        response.set("Cache-Control", "no-store");
-        response.set("X-Content-Type-Options", "nosniff");
-        if (answer.status == 405) {
-            response.set("Allow", "GET");
+        while (serve_once()) {
         }
-        response.setContentLength(static_cast<std::streamsize>(answer.body.size()));
-        response.send() << answer.body;
+        for (const auto& connection : reading_) {
+            forget(connection.fd, connection.peer);
+        }
+        reading_.clear();
+        {
+            std::lock_guard<std::mutex> guard(mutex_);
+            stopping_ = true;
+        }
+        jobs_ready_.notify_all();
+        for (auto& worker : workers) {
+            worker.join();
+        }
     }
 
 private:
-    LocalRequestHandler& handler_;
-    const iotspot::core::Log& log_;
-};
-
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
-public:
-    Factory(LocalRequestHandler& handler, const iotspot::core::Log& log)
-        : handler_(handler), log_(log) {}
-    Poco::Net::HTTPRequestHandler*
-    createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-        return new Handler(handler_, log_);
+    // One round of the loop: waits for a connection, a signal, bytes or a deadline. False
+    // when a stop signal arrived.
+    bool serve_once() {
+        std::vector<pollfd> watched{{listener_, POLLIN, 0}, {signals_, POLLIN, 0}};
+        std::vector<std::list<Reading>::iterator> owners;
+        auto next_deadline = Clock::time_point::max();
+        for (auto it = reading_.begin(); it != reading_.end(); ++it) {
+            watched.push_back({it->fd, POLLIN, 0});
+            owners.push_back(it);
+            next_deadline = std::min(next_deadline, it->deadline);
+        }
+        int timeout = -1;
+        if (next_deadline != Clock::time_point::max()) {
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline - Clock::now());
+            timeout = static_cast<int>(std::max<std::int64_t>(0, left.count() + 1));
+        }
+        if (::poll(watched.data(), watched.size(), timeout) < 0) {
+            return errno == EINTR;
+        }
+        if (watched[1].revents != 0) {
+            signalfd_siginfo info{};
+            [[maybe_unused]] const auto n = ::read(signals_, &info, sizeof info);
+            return false;
+        }
+        for (std::size_t i = 0; i < owners.size(); ++i) {
+            if (watched[i + 2].revents != 0 && read_head(*owners[i])) {
+                reading_.erase(owners[i]);
+            }
+        }
+        const auto now = Clock::now();
+        for (auto it = reading_.begin(); it != reading_.end();) {
+            if (it->deadline <= now) {
+                answer_and_close(it->fd, it->peer, refusal(408, "the request head took too long"),
+                                 false);
+                it = reading_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        if (watched[0].revents != 0) {
+            accept_connections();
+        }
+        return true;
     }
 
-private:
-    LocalRequestHandler& handler_;
-    const iotspot::core::Log& log_;
+    void accept_connections() {
+        for (;;) {
+            sockaddr_in address{};
+            socklen_t size = sizeof address;
+            const int fd = ::accept4(listener_, reinterpret_cast<sockaddr*>(&address), &size,
+                                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0) {
+                return; // EAGAIN: none left; anything else: try again next round
+            }
+            const std::string peer = peer_of(address);
+            if (!make_room(peer)) {
+                send_within(fd, http_answer(refusal(503, "too many connections")), Clock::now());
+                ::close(fd);
+                continue;
+            }
+            {
+                std::lock_guard<std::mutex> guard(mutex_);
+                ++open_;
+                ++per_peer_[peer];
+            }
+            reading_.push_back(Reading{fd, peer, {}, Clock::now() + head_time});
+        }
+    }
+
+    // Below the limits for one more connection from `peer`, closing the oldest connection
+    // that is still sending its head (of `peer`, when it is that peer's limit) if need be.
+    bool make_room(const std::string& peer) {
+        bool peer_full = false;
+        bool all_full = false;
+        {
+            std::lock_guard<std::mutex> guard(mutex_);
+            peer_full = per_peer_[peer] >= max_per_peer;
+            all_full = open_ >= max_connections;
+        }
+        if (!peer_full && !all_full) {
+            return true;
+        }
+        for (auto it = reading_.begin(); it != reading_.end(); ++it) {
+            if (!peer_full || it->peer == peer) {
+                log_.note("serve: " + it->peer + ": closing a connection that sent no request");
+                forget(it->fd, it->peer);
+                reading_.erase(it);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // Reads what has arrived on `connection`. True when done with it: the head was complete
+    // (and handed to a worker or refused), or the client closed the connection.
+    bool read_head(Reading& connection) {
+        char buffer[4096];
+        for (;;) {
+            const ssize_t n = ::recv(connection.fd, buffer, sizeof buffer, 0);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                forget(connection.fd, connection.peer);
+                return true;
+            }
+            if (n < 0) {
+                break;
+            }
+            connection.received.append(buffer, static_cast<std::size_t>(n));
+            if (connection.received.size() > max_request_head_bytes + 1) {
+                break;
+            }
+        }
+        const auto end = request_head_end(connection.received);
+        if (!end || *end > max_request_head_bytes) {
+            if (connection.received.size() > max_request_head_bytes) {
+                answer_and_close(connection.fd, connection.peer,
+                                 refusal(431, "the request head is larger than 8 KiB"), true);
+                return true;
+            }
+            return false;
+        }
+        if (*end != connection.received.size()) {
+            answer_and_close(connection.fd, connection.peer,
+                             refusal(400, "a request body is not accepted"), true);
+            return true;
+        }
+        ParsedHead parsed =
+            parse_request_head(std::string_view(connection.received).substr(0, *end));
+        if (!parsed.request) {
+            answer_and_close(connection.fd, connection.peer, refusal(parsed.status, parsed.problem),
+                             true);
+            return true;
+        }
+        {
+            std::lock_guard<std::mutex> guard(mutex_);
+            jobs_.push_back(Job{connection.fd, connection.peer, std::move(*parsed.request)});
+        }
+        jobs_ready_.notify_one();
+        return true;
+    }
+
+    void work() {
+        for (;;) {
+            Job job;
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                jobs_ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+                if (jobs_.empty()) {
+                    return;
+                }
+                job = std::move(jobs_.front());
+                jobs_.pop_front();
+            }
+            LocalResponse answer;
+            try {
+                answer = handler_.handle(job.request);
+            } catch (...) {
+                answer = LocalResponse{500, "{\"error\":\"internal\"}\n", "internal error"};
+            }
+            const std::string path = job.request.target.substr(0, job.request.target.find('?'));
+            log_.info("serve: " + job.peer + " " + printable(job.request.method) + " " +
+                      printable(path) + " -> " + std::to_string(answer.status) +
+                      (answer.note.empty() ? "" : " (" + printable(answer.note) + ")"));
+            answer_and_close(job.fd, job.peer, answer, false);
+        }
+    }
+
+    // Sends `answer` (within write_time) and closes the connection.
+    void answer_and_close(int fd, const std::string& peer, const LocalResponse& answer,
+                          bool log_it) {
+        if (log_it) {
+            log_.info("serve: " + peer + " -> " + std::to_string(answer.status) + " (" +
+                      printable(answer.note) + ")");
+        }
+        send_within(fd, http_answer(answer), Clock::now() + write_time);
+        ::shutdown(fd, SHUT_WR);
+        forget(fd, peer);
+    }
+
+    // Closes `fd` and stops counting it.
+    void forget(int fd, const std::string& peer) {
+        ::close(fd);
+        std::lock_guard<std::mutex> guard(mutex_);
+        --open_;
+        if (--per_peer_[peer] == 0) {
+            per_peer_.erase(peer);
+        }
+    }
+
+    const int listener_;
+    const int signals_;
+    core::LocalRequestHandler& handler_;
+    const core::Log& log_;
+    std::list<Reading> reading_; ///< the loop's alone; oldest first
+
+    std::mutex mutex_; ///< guards what follows
+    std::condition_variable jobs_ready_;
+    std::deque<Job> jobs_;
+    std::map<std::string, std::size_t> per_peer_;
+    std::size_t open_ = 0;
+    bool stopping_ = false;
 };
+
+// A non-blocking listening socket on 127.0.0.1:`port`, or -1 with `error` set.
+int listen_on(int port, std::string& error) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        error = std::strerror(errno);
+        return -1;
+    }
+    const int on = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(fd, 128) != 0) {
+        error = std::strerror(errno);
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
 
 } // namespace
 
-extern "C" __attribute__((visibility("default"))) int
-iotspot_net_serve(int abi, int port, LocalRequestHandler* handler, const iotspot::core::Log* log,
-                  std::string* error) {
-    if (abi != iotspot::core::token_client_abi) {
+} // namespace iotspot::net
+
+const int iotspot_net_serve_abi = iotspot::core::local_endpoint_abi;
+
+int iotspot_net_serve(int abi, int port, iotspot::core::LocalRequestHandler* handler,
+                      const iotspot::core::Log* log, std::string* error) {
+    const int network = static_cast<int>(iotspot::core::Exit::network);
+    if (abi != iotspot::core::local_endpoint_abi) {
         *error = "the network module is from another version of iotspot-helper; reinstall it";
-        return static_cast<int>(iotspot::core::Exit::network);
+        return network;
     }
-    // Block SIGTERM and SIGINT in every thread the server starts, then wait for them here.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     try {
-        Poco::Net::ServerSocket socket;
-        socket.bind(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)), true,
-                    false);
-        socket.listen(64);
-        auto* params = new Poco::Net::HTTPServerParams;
-        params->setMaxThreads(4);
-        params->setMaxQueued(64);
-        params->setKeepAlive(true);
-        params->setTimeout(Poco::Timespan(10, 0));
-        params->setServerName("iotspot-helper");
-        // A pool of our own, joined before returning, so that the worker threads end (and
-        // OpenSSL frees their per-thread state) before the process exits.
-        Poco::ThreadPool pool(1, 4);
-        Poco::Net::HTTPServer server(new Factory(*handler, *log), pool, socket, params);
-        server.start();
+        std::string reason;
+        const int listener = iotspot::net::listen_on(port, reason);
+        if (listener < 0) {
+            *error = "cannot listen on 127.0.0.1:" + std::to_string(port) + " (" + reason +
+                     "); is another iotspot-helper serve running? Choose another port with "
+                     "--port";
+            return network;
+        }
+        // SIGTERM and SIGINT are blocked in this thread and every thread it starts, and
+        // read from a signalfd by the loop.
+        sigset_t stop_signals;
+        sigset_t previous;
+        sigemptyset(&stop_signals);
+        sigaddset(&stop_signals, SIGTERM);
+        sigaddset(&stop_signals, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
+        const int signals = ::signalfd(-1, &stop_signals, SFD_CLOEXEC);
+        if (signals < 0) {
+            *error = std::string("cannot serve: signalfd: ") + std::strerror(errno);
+            ::close(listener);
+            pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+            return network;
+        }
         log->info("serving tokens on http://127.0.0.1:" + std::to_string(port) +
                   "/v1/token (stop with Ctrl-C)");
-        int received = 0;
-        sigwait(&stop_signals, &received);
-        server.stopAll(true);
-        pool.joinAll();
+        iotspot::net::Server(listener, signals, *handler, *log).run();
+        ::close(signals);
+        ::close(listener);
+        pthread_sigmask(SIG_SETMASK, &previous, nullptr);
         log->info("stopped");
         return 0;
-    } catch (const Poco::Net::NetException& e) {
-        *error = "cannot listen on 127.0.0.1:" + std::to_string(port) + " (" + e.displayText() +
-                 "); is another iotspot-helper serve running? Choose another port with --port";
-    } catch (const Poco::Exception& e) {
-        *error = "cannot serve on 127.0.0.1:" + std::to_string(port) + ": " + e.displayText();
     } catch (const std::exception& e) {
         *error = std::string("cannot serve: ") + e.what();
+    } catch (...) {
+        *error = "cannot serve: unexpected failure";
     }
-    return static_cast<int>(iotspot::core::Exit::network);
+    return network;
 }

@@ -1,10 +1,12 @@
-// The network module's entry point, looked up with dlsym by the executable.
+// The network module's token-client and shared-cache entry points (core/module_boundary.h);
+// serve's is in net/local_server.cpp.
 
 #include "net/https_token_client.h"
 #include "net/redis_shared_cache.h"
 
-extern "C" __attribute__((visibility("default"))) iotspot::core::TokenClient*
-iotspot_net_create_client(int abi) {
+const int iotspot_net_token_client_abi = iotspot::core::token_client_abi;
+
+iotspot::core::TokenClient* iotspot_net_create_client(int abi) {
     if (abi != iotspot::core::token_client_abi) {
         return nullptr;
     }
@@ -15,8 +17,10 @@ iotspot_net_create_client(int abi) {
     }
 }
 
+const int iotspot_net_shared_cache_abi = iotspot::core::shared_cache_abi;
+
 // The shared cache's client (core/shared_cache.h), on Poco::Redis.
-extern "C" __attribute__((visibility("default"))) iotspot::core::SharedCacheClient*
+iotspot::core::SharedCacheClient*
 iotspot_net_create_shared_cache(int abi, const iotspot::core::SharedCacheSettings* settings) {
     if (abi != iotspot::core::shared_cache_abi || settings == nullptr) {
         return nullptr;

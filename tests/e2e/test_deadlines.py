@@ -131,5 +131,26 @@ class TlsFailurePerClientTest(DeadlineTestCase):
                 self.assertIn("token cached", blocks[name], name)
 
 
+class ModuleLoadingTest(HelperTestCase):
+    def test_a_network_module_that_cannot_be_loaded_is_named_with_its_reason(self):
+        self.configure()
+        bindir = os.path.join(self.home, "bin")
+        os.mkdir(bindir)
+        helper = os.path.join(bindir, "iotspot-helper")
+        shutil.copy(self.bin, helper)
+        broken = os.path.join(bindir, "iotspot-helper-net.so")
+        with open(broken, "w") as f:
+            f.write("not a shared object\n")
+        proc = subprocess.run([helper, "token"], env=self.env(), cwd=self.home,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=60)
+        self.assertEqual(proc.returncode, NETWORK, proc.stderr)
+        self.assertIn(broken + ": ", proc.stderr)
+        self.assertIn("lib/iotspot-helper/iotspot-helper-net.so: not found", proc.stderr)
+        self.assertIn("reinstall iotspot-helper", proc.stderr)
+        self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
+        self.assertEqual(self.server.token_requests, 0)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -8,6 +8,7 @@ import signal
 import socket
 import stat
 import subprocess
+import threading
 import time
 import unittest
 
@@ -140,6 +141,171 @@ class ServeTest(HelperTestCase):
 
     def test_bad_port_is_a_usage_error(self):
         self.run_helper("serve", "--port", "99999", check=2)
+
+    # -- hostile local clients and concurrency -------------------------------------------
+
+    def raw(self, data, wait=5.0):
+        """Sends raw bytes; returns everything the server sends until it closes (or `wait`)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=wait) as conn:
+            conn.sendall(data)
+            received = b""
+            try:
+                while True:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return received
+                    received += chunk
+            except socket.timeout:
+                self.fail("serve kept the connection open after %r" % data[:60])
+
+    def good_request_time(self):
+        started = time.monotonic()
+        response, body = self.request()
+        self.assertEqual(response.status, 200, body)
+        return time.monotonic() - started
+
+    def open_idle(self, count, first_bytes=b""):
+        sockets = []
+        for _ in range(count):
+            conn = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+            if first_bytes:
+                conn.sendall(first_bytes)
+            sockets.append(conn)
+            self.addCleanup(conn.close)
+        return sockets
+
+    def test_good_requests_are_answered_within_a_second_beside_50_idle_and_50_slowloris(self):
+        self.request()  # the token is cached
+        idle = self.open_idle(50)
+        slow = self.open_idle(50, b"GET /v1/token HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        stop = threading.Event()
+
+        def drip():
+            while not stop.wait(0.3):
+                for conn in slow:
+                    try:
+                        conn.sendall(b"X")
+                    except OSError:
+                        pass
+        dripper = threading.Thread(target=drip)
+        dripper.start()
+        try:
+            for _ in range(5):
+                self.assertLess(self.good_request_time(), 1.0)
+        finally:
+            stop.set()
+            dripper.join()
+        self.assertEqual(len(idle), 50)
+
+    def test_a_slowloris_connection_is_cut_after_the_head_deadline(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as conn:
+            started = time.monotonic()
+            conn.sendall(b"GET /v1/token HTTP/1.1\r\n")
+            conn.settimeout(0.3)
+            while time.monotonic() - started < 8:
+                try:
+                    conn.sendall(b"X-A: b\r\n")
+                    answer = conn.recv(4096)  # the 408 answer, or the end of the connection
+                    break
+                except socket.timeout:
+                    continue
+                except OSError:
+                    answer = b""
+                    break
+            else:
+                self.fail("serve was still reading the head after 8 s")
+            self.assertLess(time.monotonic() - started, 5, "the head deadline is 2 s")
+            self.assertTrue(answer == b"" or answer.startswith(b"HTTP/1.1 408 "), answer)
+
+    def test_connections_per_client_are_bounded_and_good_requests_still_get_in(self):
+        self.request()
+        idle = self.open_idle(100)
+        self.assertLess(self.good_request_time(), 1.0)
+        closed = 0
+        for conn in idle:
+            conn.settimeout(0.05)
+            try:
+                if conn.recv(1) == b"":
+                    closed += 1
+            except socket.timeout:
+                pass
+            except OSError:
+                closed += 1
+        self.assertGreaterEqual(closed, 100 - 64, "no bound on connections from one client")
+
+    def test_a_body_is_refused_and_the_connection_closed(self):
+        head = "GET /v1/token HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Iotspot-Key: %s\r\n" % (
+            self.port, self.key)
+        for extra in ("Content-Length: 5\r\n\r\nhello", "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"):
+            with self.subTest(extra=extra.split(":")[0]):
+                answer = self.raw((head + extra).encode())
+                self.assertTrue(answer.startswith(b"HTTP/1.1 400 "), answer)
+                self.assertNotIn(b"access_token", answer)
+
+    def test_a_post_without_content_length_is_answered_at_once(self):
+        started = time.monotonic()
+        answer = self.raw(b"POST /v1/token HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % self.port)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 405 "), answer)
+        self.assertLess(time.monotonic() - started, 1.0)
+
+    def test_malformed_requests_are_refused_and_closed(self):
+        for data in (b"GARBAGE\r\n\r\n", b"GET /v1/token HTTP/9.9\r\n\r\n",
+                     b"GET /v1/token HTTP/1.1\r\nno colon here\r\n\r\n",
+                     b"GET /v1/token HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                     b"GET /v1/token HTTP/1.1\r\n folded: x\r\n\r\n",
+                     b"GET http://evil/ HTTP/1.1\r\n\r\n",
+                     b"GET /v1/token HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n"):
+            with self.subTest(data=data[:40]):
+                answer = self.raw(data)
+                self.assertRegex(answer, rb"^HTTP/1.1 (400|431|505) ")
+
+    def test_control_characters_from_a_request_never_reach_the_log_raw(self):
+        self.raw(b"GET /v1/\x1b[31mred\x07 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        self.raw(b"GET /v1/tok\x1b]0;owned\x07en HTTP/1.1\r\n\r\n")
+        self.raw(b"GET /v1/%1b%07 HTTP/1.1\r\nHost: 127.0.0.1:" + str(self.port).encode() +
+                 b"\r\n\r\n")
+        self.proc.send_signal(signal.SIGTERM)
+        _, err = self.proc.communicate(timeout=10)
+        self.assertEqual(self.proc.returncode, 0)
+        self.assertNotIn("\x1b", err)
+        self.assertNotIn("\x07", err)
+        self.assertIn("-> 400", err)
+
+    def test_a_hanging_fetch_for_one_profile_does_not_delay_another_profile(self):
+        self.request()  # default's token is cached
+        hanging = self.start_server()
+        hanging.set(stall_handshake=True)
+        self.configure(profile="hanging", server=hanging)
+        results = {}
+
+        def fetch_hanging():
+            results["hanging"] = self.request("/v1/token?profile=hanging")[0].status
+        thread = threading.Thread(target=fetch_hanging)
+        thread.start()
+        time.sleep(0.5)  # the fetch is under way
+        try:
+            for _ in range(3):
+                self.assertLess(self.good_request_time(), 1.0)
+            self.assertTrue(thread.is_alive(), "the hanging fetch ended early")
+        finally:
+            hanging.stop()
+            thread.join(30)
+        self.assertEqual(results.get("hanging"), 502)
+
+    def test_a_profile_configured_while_serve_runs_is_served_without_a_restart(self):
+        self.assertEqual(self.request("/v1/token?profile=later")[0].status, 404)
+        self.configure(profile="later")
+        response, body = self.request("/v1/token?profile=later")
+        self.assertEqual(response.status, 200, body)
+
+    def test_a_reconfigured_profile_is_used_as_configured_now(self):
+        self.request()
+        other = self.start_server()
+        self.configure(server=other)  # default now points at another token server
+        self.run_helper("logout", check=True)
+        response, body = self.request()
+        self.assertEqual(response.status, 200, body)
+        self.assertEqual(json.loads(body)["access_token"], other.issued_tokens[-1])
 
 
 if __name__ == "__main__":
