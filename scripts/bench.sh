@@ -1,17 +1,30 @@
 #!/bin/bash
 # Benchmarks the cache-hit path against git's own credential helper, side by side in one run,
-# and against a fresh token fetch with curl, all against the bundled local token server.
-# Prints wall-time ratios (hyperfine, medians) and peak resident memory (/usr/bin/time).
+# and against a fresh token fetch with curl, all against the bundled local token server; then
+# a cache miss (logout, then token) against that curl fetch, side by side in a second run.
+# Prints wall-time ratios (hyperfine, medians), CPU-time ratios (user + system, means) and
+# peak resident memory (/usr/bin/time).
 # Then the shared tier (docs/fleet.md): a local miss answered by a local Redis against one
 # fetched from the token server, side by side, and the token requests of K hosts x N callers
 # with and without it.
 # Figures go to docs/performance.md; nothing here is a test.
-#   scripts/bench.sh [--runs N]
+#   scripts/bench.sh [--runs N] [--miss-runs M]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=200
-[ "${1:-}" = --runs ] && runs=$2
+miss_runs=60
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --miss-runs) miss_runs=$2; shift 2 ;;
+    *) echo "usage: scripts/bench.sh [--runs N] [--miss-runs M]" >&2; exit 2 ;;
+  esac
+done
 
+# Measured as on a stock Debian machine: no SSL_CERT_FILE, SSL_CERT_DIR or CURL_CA_BUNDLE
+# (some CI and container images point them at the whole system bundle, which OpenSSL then
+# parses in full; the helper honours SSL_CERT_FILE and SSL_CERT_DIR like OpenSSL does).
+unset SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE
 scripts/bootstrap.sh
 scripts/build.sh >/dev/null
 helper=$PWD/build/iotspot-helper
@@ -91,6 +104,27 @@ print()
 print("cache hit / git credential-store get: %.2fx (goal: at most 1.3x)" % (hit / git))
 print("cache hit / fresh curl fetch:         %.3fx (%.0f times faster)" % (hit / curl, curl / hit))
 print("cache hit peak RSS: %.1f MiB (goal: at most 6 MiB)" % rss[1])
+PY
+
+# A cache miss: --prepare empties the cache before each run of `token` (and runs a no-op
+# before each curl run, so both pay for a preparation step outside the measurement). Both
+# fetch a token from the same local server over TLS, trusting the same CA.
+hyperfine --warmup 5 --runs "$miss_runs" --export-json "$work/miss.json" \
+  --prepare "$helper logout >/dev/null" -n "iotspot-helper token (cache miss)" "$hit" \
+  --prepare "true" -n "curl fetch from the token server" "$fetch" >&2
+
+/usr/bin/python3 - "$work/miss.json" <<'PY'
+import json, sys
+miss, curl = json.load(open(sys.argv[1]))["results"]
+cpu = lambda r: (r["user"] + r["system"]) * 1000
+print()
+print("| command | median wall time | mean CPU time (user + system) |")
+print("| --- | --- | --- |")
+for r in (miss, curl):
+    print("| %s | %.1f ms | %.1f ms |" % (r["command"], r["median"] * 1000, cpu(r)))
+print()
+print("cache miss / curl fetch, wall: %.2fx (goal: at most 1.15x)" % (miss["median"] / curl["median"]))
+print("cache miss / curl fetch, CPU:  %.2fx" % (cpu(miss) / cpu(curl)))
 PY
 
 # Instructions of a cache hit, with and without a shared cache configured: independent of

@@ -43,7 +43,10 @@ Module load() {
     for (const auto& path : candidates) {
         std::string reason = "not found";
         if (::access(path.c_str(), R_OK) == 0) {
-            if (void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+            // Lazy binding: of Poco's thousands of functions a fetch calls few, and binding
+            // them all at load cost 2-3 ms of CPU per cache miss (docs/performance.md). The
+            // module is linked with --no-undefined, so every symbol it needs exists.
+            if (void* handle = ::dlopen(path.c_str(), RTLD_LAZY | RTLD_LOCAL)) {
                 return Module{handle, path}; // loaded until the process exits
             }
             const char* error = ::dlerror();

@@ -247,7 +247,8 @@ std::optional<Proxy> proxy_for(const std::string& host) {
 struct HttpsTokenClient::Connection {
     Route route;
     std::string ca_file;
-    Poco::Net::SecureStreamSocket socket;
+    /// Never default-constructed: that would build Poco's default context (the CA bundle).
+    std::optional<Poco::Net::SecureStreamSocket> socket;
     std::unique_ptr<Poco::Net::SocketStream> stream; ///< reads and writes `socket`
 
     bool serves(const Route& wanted, const std::string& ca) const {
@@ -264,14 +265,14 @@ struct HttpsTokenClient::Connection {
                same_proxy();
     }
 
-    int fd() const { return socket.impl()->sockfd(); }
+    int fd() const { return socket->impl()->sockfd(); }
 
     // An idle kept-alive connection has nothing to read; if it has, the server closed it
     // (or sent something unasked for) and it must not be used.
     bool still_open() const {
         try {
             return stream->rdbuf()->in_avail() == 0 &&
-                   !socket.poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ);
+                   !socket->poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ);
         } catch (const Poco::Exception&) {
             return false;
         }
@@ -296,7 +297,7 @@ struct Outcome {
 // `socket` or returns why not.
 std::optional<FetchResult> open_session(const Route& route, const std::string& ca_file,
                                         const Deadline& deadline, Watchdog& watchdog,
-                                        Poco::Net::SecureStreamSocket& socket) {
+                                        std::optional<Poco::Net::SecureStreamSocket>& socket) {
     Poco::Net::Context::Ptr context;
     try {
         context = client_context(ca_file);
@@ -320,6 +321,9 @@ std::optional<FetchResult> open_session(const Route& route, const std::string& c
         Poco::Net::StreamSocket tcp;
         tcp.connect(*address, deadline.remaining());
         watchdog.arm(tcp.impl()->sockfd());
+        // The request follows the handshake's last flight at once; with Nagle's algorithm it
+        // would wait for the server's delayed ACK (up to 40 ms), as curl knows.
+        tcp.setNoDelay(true);
         tcp.setReceiveTimeout(deadline.remaining());
         tcp.setSendTimeout(deadline.remaining());
         if (route.proxy) {
@@ -330,7 +334,7 @@ std::optional<FetchResult> open_session(const Route& route, const std::string& c
         }
         phase = Phase::handshaking;
         forget_verify_failure();
-        socket = Poco::Net::SecureStreamSocket::attach(tcp, route.host, context);
+        socket.emplace(Poco::Net::SecureStreamSocket::attach(tcp, route.host, context));
         return std::nullopt;
     } catch (const Poco::Exception& failure) {
         if (watchdog.fired() || dynamic_cast<const Poco::TimeoutException*>(&failure)) {
@@ -488,8 +492,8 @@ Outcome exchange(HttpsTokenClient::Connection& connection, const core::TokenRequ
                                true);
     };
     try {
-        connection.socket.setReceiveTimeout(deadline.remaining());
-        connection.socket.setSendTimeout(deadline.remaining());
+        connection.socket->setReceiveTimeout(deadline.remaining());
+        connection.socket->setSendTimeout(deadline.remaining());
 
         Poco::Net::HTTPRequest http(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathEtc(),
                                     Poco::Net::HTTPMessage::HTTP_1_1);
@@ -605,7 +609,7 @@ FetchResult HttpsTokenClient::fetch(const core::TokenRequest& request, const cor
         watchdog.stop();
         return *failure;
     }
-    connection->stream = std::make_unique<Poco::Net::SocketStream>(connection->socket);
+    connection->stream = std::make_unique<Poco::Net::SocketStream>(*connection->socket);
     // Errors of the socket reach the catch blocks of exchange() as they were thrown.
     connection->stream->exceptions(std::ios::badbit);
     Outcome outcome = exchange(*connection, request, uri, route, deadline, watchdog, log);
