@@ -8,6 +8,11 @@
 namespace iotspot::core {
 
 inline constexpr int max_attempts = 5;
+inline constexpr double max_backoff_seconds = 4.0;
+
+/// The backoff before attempt number `attempt + 1` without Retry-After, before jitter:
+/// 0.5 s * 2^(attempt-1), at most max_backoff_seconds, for any `attempt`.
+double backoff_seconds(int attempt);
 
 /// How long to wait before attempt number `attempt + 1` (attempts count from 1), or nullopt
 /// to give up: after max_attempts, or when the wait would end past the budget. `retry_after`

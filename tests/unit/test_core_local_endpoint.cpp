@@ -1,3 +1,5 @@
+#include <optional>
+
 #include "catch.h"
 #include "core/error.h"
 #include "core/local_endpoint.h"
@@ -57,15 +59,31 @@ TEST_CASE("local endpoint: the key is required and compared exactly") {
 }
 
 TEST_CASE("local endpoint: DNS rebinding and browsers are refused before the key is checked") {
-    for (const char* host : {"evil.example:47381", "127.0.0.1:80", "127.0.0.1", "[::1]:47381"}) {
+    // With a wrong key and with none: a key check that came first would answer 401.
+    for (const auto& wrong_key :
+         {std::optional<std::string>(std::string(64, 'b')), std::optional<std::string>()}) {
+        const auto with_key = [&wrong_key](LocalRequest r) {
+            r.headers.erase("x-iotspot-key");
+            if (wrong_key) {
+                r.headers["x-iotspot-key"] = *wrong_key;
+            }
+            return r;
+        };
+        for (const char* host :
+             {"evil.example:47381", "127.0.0.1:80", "127.0.0.1", "[::1]:47381"}) {
+            auto r = request();
+            r.headers["host"] = host;
+            const auto refused = answer(with_key(r));
+            CHECK(refused.status == 403);
+            CHECK_THAT(refused.body, iotspot::test::Contains("forbidden"));
+        }
         auto r = request();
-        r.headers["host"] = host;
-        CHECK(answer(r).status == 403);
+        r.headers["origin"] = "null";
+        const auto refused = answer(with_key(r));
+        CHECK(refused.status == 403);
+        CHECK_THAT(refused.body, iotspot::test::Contains("forbidden"));
     }
     auto r = request();
-    r.headers["origin"] = "null";
-    CHECK(answer(r).status == 403);
-    r = request();
     r.headers["host"] = "LOCALHOST:47381";
     CHECK(answer(r).status == 200);
 }
