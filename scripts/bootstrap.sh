@@ -12,6 +12,7 @@ packages="
   dpkg-dev lintian
   httpie
   systemd
+  clang libclang-rt-dev clang-tidy shellcheck pyflakes3
 "
 # The shared-tier tests (tests/e2e/test_fleet.py) run a real Redis or Valkey: Debian 12 ships
 # redis-server, Debian 13 valkey-server (its redis-server is a different licence's line).
@@ -56,6 +57,7 @@ if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0
   echo "bootstrap: node $(node --version) is too old for the API-client tests; 18 or newer is needed" >&2
   exit 1
 fi
+# shellcheck disable=SC3013 # -nt: in dash (Debian's sh), bash and busybox sh alike
 if [ ! -f "$node_dir/node_modules/.package-lock.json" ] ||
    [ "$root/tests/node/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; then
   echo "bootstrap: installing newman and bru (npm ci in build-node)"
