@@ -41,6 +41,7 @@ echo "(first call ${first} ms, cache hit ${second} ms)"
 say "iotspot-helper header"
 "$helper" header | short
 
+# shellcheck disable=SC2016 # the command is shown as typed, not expanded
 say 'eval "$(iotspot-helper env)"; echo "${#IOTSPOT_ACCESS_TOKEN} characters, expires at $IOTSPOT_TOKEN_EXPIRES_AT"'
 eval "$("$helper" env)"
 echo "${#IOTSPOT_ACCESS_TOKEN} characters, expires at $IOTSPOT_TOKEN_EXPIRES_AT"

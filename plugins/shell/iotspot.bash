@@ -114,6 +114,7 @@ if [[ ${PROMPT_COMMAND[*]-} != *_iotspot_hook* ]]; then
     if [[ $(declare -p PROMPT_COMMAND 2>/dev/null) == "declare -a"* ]]; then
         PROMPT_COMMAND=(_iotspot_hook "${PROMPT_COMMAND[@]}")
     else
+        # shellcheck disable=SC2128,SC2178 # the string form; the array form is the branch above
         PROMPT_COMMAND="_iotspot_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
     fi
 fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/demo.sh and scripts/bench.sh (bash): starts the bundled test token
 # server, a stand-in for Cognito over TLS with a CA made for this run, in directory $1, and
 # configures profile "default" of the helper $2 against it. Uses XDG_* below $1, so the

@@ -38,8 +38,9 @@ Key Key::load_or_create(const std::string& path) {
         throw Error(Exit::store, "key file " + path + " is damaged (wrong size); remove it " +
                                      "and run iotspot-helper configure again");
     }
-    std::copy(content->begin(), content->end(), key.bytes_.begin());
-    sodium_memzero(content->data(), content->size());
+    std::string& bytes = *content; // one name for the buffer that is wiped
+    std::copy(bytes.begin(), bytes.end(), key.bytes_.begin());
+    sodium_memzero(bytes.data(), bytes.size());
     return key;
 }
 

@@ -1,7 +1,7 @@
+#include <limits>
+
 #include "catch.h"
 #include "core/expiry.h"
-
-#include <limits>
 
 using namespace iotspot::core;
 

@@ -105,7 +105,7 @@ TEST_CASE("files: read_file returns the content, or nothing for a missing file")
         FAIL("no error");
     } catch (const Error& error) {
         CHECK(error.code() == Exit::store);
-        CHECK_THAT(error.what(), Contains("cannot read key file " + temp.path()));
+        CHECK_THAT(error.what(), Contains("key file " + temp.path()));
     }
 }
 

@@ -25,7 +25,7 @@ function headerIndex(headers, name) {
 }
 
 // The request context of Insomnia's plugin API, over a plain object.
-function requestContext(spec, state) {
+function requestContext(spec) {
   let url = spec.url;
   let method = spec.method || 'GET';
   const headers = Object.entries(spec.headers || {}).map(([name, value]) => ({ name, value }));
@@ -145,7 +145,7 @@ async function runStep(plugin, step, ca) {
   let final;
   try {
     if (step.hook) {
-      const request = requestContext(step.hook, state);
+      const request = requestContext(step.hook);
       const context = Object.assign(commonContext(state), { request });
       for (const hook of plugin.requestHooks || []) {
         await hook(context);
