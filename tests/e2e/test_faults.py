@@ -935,9 +935,12 @@ class SecretsAtRestTest(FaultTestCase):
 
     def test_execs_command_gets_the_users_core_limit_back(self):
         self.configure()
+        env = self.env()
+        # AddressSanitizer sets the core limit to 0 itself unless told not to.
+        env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":disable_coredump=0").lstrip(":")
         proc = subprocess.run(["sh", "-c", 'ulimit -c 1024 && exec "$0" exec -- sh -c "ulimit -c"',
                                self.bin], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=self.env(), cwd=self.home,
+                              stderr=subprocess.PIPE, text=True, env=env, cwd=self.home,
                               timeout=60)
         self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
         self.assertEqual(proc.stdout.strip(), "1024")
