@@ -6,7 +6,7 @@
 # In a fresh root (scripts/lib/fresh_root.sh): `apt-get install ./DEB` must pull runtime
 # packages only (no compiler, no Node.js); then scripts/package/check-installed.sh checks
 # --version, the man pages, bash completion through bash-completion's loader, `git credential
-# fill`, systemd-analyze verify of the units and `http --auth-type=iotspot`, against the test
+# fill`, zsh's and fish's own lookup of the completions, systemd-analyze verify of the units and `http --auth-type=iotspot`, against the test
 # token server; finally `apt-get purge` must leave no file of the package behind, and the
 # user's own files in HOME in place. Needs root (debootstrap, chroot).
 set -euo pipefail
@@ -51,7 +51,7 @@ done
 say "ok: no compiler, no Node.js"
 
 # -- use it --------------------------------------------------------------------------------------------
-apt_install --no-install-recommends man-db systemd httpie openssl bash-completion
+apt_install --no-install-recommends man-db systemd httpie openssl bash-completion zsh fish
 mkdir -p "$dir/tmp/iotspot-test"
 cp -r tests/e2e/support "$dir/tmp/iotspot-test/support"
 cp scripts/package/check-installed.sh "$dir/tmp/iotspot-test/"

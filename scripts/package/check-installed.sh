@@ -6,7 +6,7 @@
 #
 # VERSION is the upstream version `iotspot-helper --version` must print; SUPPORT_DIR holds a
 # copy of tests/e2e/support (the test token server and its PKI). Needs the test tools
-# test-package.sh installs after the package: man-db, systemd, httpie, openssl. Leaves the
+# test-package.sh installs after the package: man-db, systemd, httpie, openssl, zsh, fish. Leaves the
 # user's files in HOME for the purge check that follows.
 set -euo pipefail
 
@@ -74,6 +74,13 @@ complete_line() {
 profiles=$(complete_line --profile "" | sort | tr '\n' ' ')
 [[ $profiles == "default staging " ]] || fail "bash: --profile <TAB> gave: $profiles"
 ok "bash: iotspot-helper to<TAB> -> token; --profile <TAB> -> $profiles"
+
+# -- zsh and fish find theirs with nothing configured ----------------------------------------------
+found=$(zsh -fc 'autoload -Uz compinit; compinit -u -D; print -r -- ${_comps[iotspot-helper]-}')
+[[ $found == _iotspot-helper ]] || fail "zsh: compinit did not find _iotspot-helper on its default fpath"
+offered=$(HOME=$(mktemp -d) fish -c 'complete -C "iotspot-helper to"' | cut -f1)
+[[ $offered == token ]] || fail "fish: iotspot-helper to<TAB> gave: $offered"
+ok "zsh: compinit registers _iotspot-helper; fish: iotspot-helper to<TAB> -> token"
 
 # -- git finds the credential helper on PATH ----------------------------------------------------
 git config --global "credential.$api.helper" iotspot
