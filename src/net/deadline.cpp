@@ -7,6 +7,7 @@
 
 #include <Poco/Exception.h>
 #include <Poco/Net/DNS.h>
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/NetException.h>
 
 namespace iotspot::net {
@@ -88,6 +89,10 @@ std::optional<Poco::Net::SocketAddress> resolve_within(const std::string& host, 
                                                        const Deadline& deadline, std::string& error,
                                                        bool& timed_out) {
     timed_out = false;
+    // A numeric address needs no lookup, and no thread.
+    if (Poco::Net::IPAddress numeric; Poco::Net::IPAddress::tryParse(host, numeric)) {
+        return Poco::Net::SocketAddress(numeric, port);
+    }
     auto shared = std::make_shared<Resolution>();
     std::thread([shared, host, port] {
         std::optional<Poco::Net::SocketAddress> address;
