@@ -1,0 +1,69 @@
+#!/bin/bash
+# The README's two commands, as a new user runs them, on a fresh Debian root:
+#   scripts/test-fresh.sh bookworm|trixie
+# Makes the root (scripts/lib/fresh_root.sh), clones this repository's HEAD (its committed
+# state, not the work tree) into /src there, and runs scripts/demo.sh, then scripts/test.sh,
+# as root with a clean environment and no stdin. Each phase logs to
+# build-fresh/RELEASE/PHASE.log and prints its elapsed time; a failing phase prints the tail of
+# its log and the script exits non-zero. The root is always removed, on failure and on
+# interrupt too. FRESH_ROOT_CACHE= (empty) makes the root without the base-root cache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+release=${1:-}
+case "$release" in
+  bookworm | trixie) ;;
+  *) echo "usage: scripts/test-fresh.sh bookworm|trixie" >&2; exit 2 ;;
+esac
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test-fresh: making a root needs root; run it with sudo" >&2
+  exit 2
+fi
+if ! command -v debootstrap >/dev/null; then
+  echo "test-fresh: installing debootstrap"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+fi
+
+# shellcheck source=scripts/lib/fresh_root.sh
+. scripts/lib/fresh_root.sh
+
+logs=$root/build-fresh/$release
+mkdir -p "$logs"
+rm -f "$logs"/*.log
+commit=$(git rev-parse HEAD)
+dir=$(fresh_root_tmpdir)
+total_start=$SECONDS
+
+# Runs phase $1 (the rest: a command) with its output in $logs/$1.log, prints its elapsed
+# time, or fails with its tail. Commands inside the root run in the background, so that an
+# interrupt reaches the traps at once; making the root runs here, as it sets those traps.
+phase() {
+  local name=$1 start=$SECONDS status=0
+  shift
+  if [ "$name" = root ]; then
+    "$@" >"$logs/$name.log" 2>&1 </dev/null || status=$?
+  else
+    "$@" >"$logs/$name.log" 2>&1 </dev/null &
+    wait $! || status=$?
+  fi
+  if [ "$status" -ne 0 ]; then
+    echo "test-fresh $release: $name FAILED (exit $status) after $((SECONDS - start)) s; the end of $logs/$name.log:" >&2
+    tail -n 60 "$logs/$name.log" >&2
+    exit 1
+  fi
+  echo "test-fresh $release: $name passed in $((SECONDS - start)) s"
+}
+
+clone() {
+  git clone -q --no-hardlinks "$root" "$dir/src"
+  git -C "$dir/src" checkout -q --detach "$commit"
+}
+
+echo "test-fresh $release: commit $commit, root $dir"
+phase root fresh_root_make "$release" "$dir"
+phase clone clone
+phase demo fresh_root_run "$dir" sh -c 'cd /src && scripts/demo.sh'
+phase test fresh_root_run "$dir" sh -c 'cd /src && CI=true scripts/test.sh'
+fresh_root_cleanup_all
+echo "test-fresh $release: all passed in $((SECONDS - total_start)) s"
