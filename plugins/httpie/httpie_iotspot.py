@@ -1,6 +1,6 @@
 """iotspot-helper for HTTPie: the auth type ``iotspot``.
 
-    http --auth-type=iotspot https://openapi.prod.iotspot.co/v1/...
+    http --auth-type=iotspot https://api.iotspot.co/v1/...
     http --auth-type=iotspot -a staging https://...      # the helper profile "staging"
 
 Sends ``Authorization: Bearer <token>`` with a token from ``iotspot-helper token --json``

@@ -101,4 +101,4 @@ assert 'iotspot' in plugin_manager.get_auth_plugin_mapping()
     exit 1
 fi
 echo "install.sh: installed the iotspot HTTPie plugin into $target"
-echo "  try: http --auth-type=iotspot https://openapi.prod.iotspot.co/..."
+echo "  try: http --auth-type=iotspot https://api.iotspot.co/..."

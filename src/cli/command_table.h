@@ -59,7 +59,7 @@ inline constexpr OptionSpec option_specs[] = {
      "the token endpoint (default: iotspot's production endpoint)", ""},
     {"scope", '\0', Value::other, "S", "configure", "the scope to ask for (iotspot/openapi)", ""},
     {"api-url", '\0', Value::other, "URL", "configure",
-     "the API the tokens are for (https://openapi.prod.iotspot.co)", ""},
+     "the API the tokens are for (https://*.iotspot.co)", ""},
     {"ca-file", '\0', Value::file, "FILE", "configure", "PEM file of extra CA certificates", ""},
     {"refresh-margin", '\0', Value::other, "SECONDS", "configure",
      "refresh a cached token this long before it expires (300)", ""},

@@ -34,8 +34,9 @@ standard input and reads the answer on standard output.
   erase   drops the cached token of the matching profile (git erases after a
           401), so the next get fetches a new one.
 
-Set it up with:
-  git config --global credential.https://openapi.prod.iotspot.co.helper iotspot
+Set it up for iotspot.co and every host under it with:
+  git config --global credential.https://iotspot.co.helper iotspot
+  git config --global credential.https://*.iotspot.co.helper iotspot
 )~";
 
 struct Description {
@@ -50,7 +51,8 @@ from the first line of standard input; never from the command line.
 Reconfiguring an existing profile keeps the settings you do not pass, and keeps
 its stored secret when none is given and the client id is unchanged.
 --api-url names the API this profile's tokens are for: git and the plugins match
-requests against it.
+requests against it. iotspot's API specs give its base URL. The default,
+https://*.iotspot.co, matches https on iotspot.co and every host under it.
 --shared-cache shares one token between hosts through Redis or Valkey (the URL
 holds no password; "none" removes it). Its password comes from
 IOTSPOT_REDIS_PASSWORD, or is stored encrypted: asked on the terminal, or with

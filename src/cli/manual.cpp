@@ -33,14 +33,15 @@ Configure from a secret store, without a terminal:
   printf '%s\n' "$SECRET" | iotspot-helper configure --client-id ID --client-secret-stdin
 
 Call the API with curl, the token never on a command line:
-  iotspot-helper header | curl -H @- https://openapi.prod.iotspot.co/...
+  iotspot-helper header | curl -H @- https://api.iotspot.co/...
 
 Set the token in the shell, or for one command:
   eval "$(iotspot-helper env)"
   iotspot-helper --profile staging exec -- ./my-script.sh
 
-Let git use the helper for the API's host:
-  git config --global credential.https://openapi.prod.iotspot.co.helper iotspot
+Let git use the helper for iotspot.co and the hosts under it:
+  git config --global credential.https://iotspot.co.helper iotspot
+  git config --global credential.https://*.iotspot.co.helper iotspot
 
 In CI, with no file at all:
   IOTSPOT_CLIENT_ID=... IOTSPOT_CLIENT_SECRET=... iotspot-helper token

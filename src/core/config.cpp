@@ -16,6 +16,17 @@ bool is_http_url(std::string_view url, bool https_only) {
     return https || (!https_only && http);
 }
 
+// True when `url` holds no '*' but, perhaps, one right after "://" followed by '.'.
+bool wildcard_only_leading(std::string_view url) {
+    const auto star = url.find('*');
+    if (star == std::string_view::npos) {
+        return true;
+    }
+    const auto host = url.find("://");
+    return host != std::string_view::npos && star == host + 3 && url.compare(star, 2, "*.") == 0 &&
+           url.size() > star + 2 && url.find('*', star + 1) == std::string_view::npos;
+}
+
 // Why `value` cannot be used for `key`, or empty when it can.
 std::string problem_with(const std::string& key, const std::string& value) {
     if (value.empty()) {
@@ -35,6 +46,9 @@ std::string problem_with(const std::string& key, const std::string& value) {
     }
     if (key == "api_url" && !is_http_url(value, false)) {
         return "api_url must be an https:// or http:// URL";
+    }
+    if (key == "api_url" && !wildcard_only_leading(value)) {
+        return "api_url may hold '*' only as the start of its host, as in https://*.iotspot.co";
     }
     if (key == "client_id") {
         for (const char c : value) {

@@ -8,7 +8,7 @@
 //   client_id = 4d3c2b1a0example
 //   token_url = https://iotspot-m2mauth-prod.auth.eu-central-1.amazoncognito.com/oauth2/token
 //   scope = iotspot/openapi
-//   api_url = https://openapi.prod.iotspot.co
+//   api_url = https://api.iotspot.co
 //   ca_file = /etc/ssl/certs/corporate-proxy.pem
 //   refresh_margin = 300
 //   shared_cache = rediss://helper@redis.internal:6380/0   (docs/fleet.md)
@@ -30,7 +30,8 @@ namespace iotspot::core {
 inline constexpr const char* default_token_url =
     "https://iotspot-m2mauth-prod.auth.eu-central-1.amazoncognito.com/oauth2/token";
 inline constexpr const char* default_scope = "iotspot/openapi";
-inline constexpr const char* default_api_url = "https://openapi.prod.iotspot.co";
+/// iotspot.co and every host under it (see api_url_matches in core/credential_protocol.h).
+inline constexpr const char* default_api_url = "https://*.iotspot.co";
 inline constexpr std::int64_t default_refresh_margin = 300;
 
 /// What one `[profile "NAME"]` section sets; unset keys fall back to the environment and the

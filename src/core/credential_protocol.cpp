@@ -113,6 +113,19 @@ std::string normalize_host(const std::string& host, const std::string& scheme) {
     return lower;
 }
 
+// True when the normalized `host` is `pattern`, or, for a pattern "*.DOMAIN", DOMAIN itself or
+// any host whose name ends in ".DOMAIN".
+bool host_matches(const std::string& host, const std::string& pattern) {
+    if (pattern.rfind("*.", 0) != 0) {
+        return host == pattern;
+    }
+    const std::string domain = pattern.substr(2);
+    const std::string suffix = "." + domain;
+    return host == domain ||
+           (host.size() > suffix.size() &&
+            host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0);
+}
+
 // The non-empty '/'-separated segments of `path`, which ends at '?' or '#'.
 std::vector<std::string_view> path_segments(std::string_view path) {
     path = path.substr(0, std::min(path.find_first_of("?#"), path.size()));
@@ -249,7 +262,7 @@ bool api_url_matches(const CredentialRequest& request, const std::string& api_ur
     }
     const std::string scheme = util::ascii_lower(api->scheme);
     if (util::ascii_lower(request.protocol) != scheme ||
-        normalize_host(request.host, scheme) != normalize_host(api->host, scheme)) {
+        !host_matches(normalize_host(request.host, scheme), normalize_host(api->host, scheme))) {
         return false;
     }
     if (request.path.empty()) {

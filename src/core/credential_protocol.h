@@ -4,7 +4,7 @@
 // and closes it:
 //
 //   protocol=https
-//   host=openapi.prod.iotspot.co
+//   host=api.iotspot.co
 //   capability[]=authtype            (git 2.46+)
 //
 // and reads the answer from its standard output:
@@ -40,7 +40,7 @@ inline constexpr std::size_t credential_max_input = 1024 * 1024; ///< bytes read
 /// One request as git sends it. An empty string means the attribute was not given.
 struct CredentialRequest {
     std::string protocol; ///< "https"
-    std::string host;     ///< "openapi.prod.iotspot.co", with ":port" when not the default
+    std::string host;     ///< "api.iotspot.co", with ":port" when not the default
     std::string path;     ///< without leading '/'; sent only with credential.useHttpPath
     std::string username;
     std::string password;                  ///< sent by git with store and erase; never logged
@@ -65,8 +65,10 @@ void write_credential(std::ostream& out,
 
 /// True when the request is for the API at `api_url`: same scheme and host (letter case
 /// ignored, default ports 443 and 80 implied) and, when the request has a path, the path of
-/// `api_url` is a prefix of it on '/' boundaries ("v1" matches "v1/x", not "v10"). A request
-/// without protocol or host matches nothing.
+/// `api_url` is a prefix of it on '/' boundaries ("v1" matches "v1/x", not "v10"). A host
+/// "*.DOMAIN" in `api_url` stands for DOMAIN and every host under it, at any depth
+/// ("https://*.iotspot.co" matches iotspot.co, api.iotspot.co and a.b.iotspot.co, not
+/// evil-iotspot.co). A request without protocol or host matches nothing.
 bool api_url_matches(const CredentialRequest& request, const std::string& api_url);
 
 } // namespace iotspot::core

@@ -249,7 +249,7 @@ class TranscriptTest(CredentialTestCase):
                 stream.close()
 
     def test_requests_for_others_get_no_answer(self):
-        for stdin in (self.request("openapi.prod.iotspot.co"),
+        for stdin in (self.request("api.iotspot.co"),
                       "protocol=http\nhost=%s\n" % self.host,
                       "host=%s\n" % self.host,
                       "protocol=https\n",
@@ -269,7 +269,7 @@ class TranscriptTest(CredentialTestCase):
         self.assertEqual(self.server.token_requests, 0)
 
     def test_a_named_profile_that_is_not_configured(self):
-        proc = self.helper("get", self.request("openapi.prod.iotspot.co"), "--profile", "nope")
+        proc = self.helper("get", self.request("api.iotspot.co"), "--profile", "nope")
         self.assertEqual(proc.returncode, NOT_CONFIGURED)
         self.assertEqual(proc.stdout, "")
         self.assertEqual(len(proc.stderr.splitlines()), 1)
@@ -320,18 +320,38 @@ class TranscriptTest(CredentialTestCase):
 
 
 class EnvironmentOnlyTest(CredentialTestCase):
-    """No config file: IOTSPOT_CLIENT_ID and friends, matched against the default api_url."""
+    """No config file: IOTSPOT_CLIENT_ID and friends, matched against the default api_url,
+    which is https on iotspot.co and every host under it, and nothing else (docs/usage.md)."""
 
-    def test_env_configuration_answers_for_the_default_api_url(self):
-        env = self.env(IOTSPOT_CLIENT_ID=self.client_id, IOTSPOT_CLIENT_SECRET=self.client_secret,
-                       IOTSPOT_TOKEN_URL=self.server.token_url, IOTSPOT_CA_FILE=self.pki.ca_cert)
-        proc = self.helper("get", self.request(), env=env)
-        self.assertEqual((proc.returncode, proc.stdout, proc.stderr), (0, "", ""))
-        proc = self.helper("get", self.request("OpenAPI.prod.iotspot.co:443"), env=env)
-        self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
-        answer = parse(proc.stdout)
-        self.assertEqual(answer["username"], self.client_id)
-        self.assertEqual(answer["password"], self.server.issued_tokens[-1])
+    def setUp(self):
+        super().setUp()
+        self.env_only = self.env(
+            IOTSPOT_CLIENT_ID=self.client_id, IOTSPOT_CLIENT_SECRET=self.client_secret,
+            IOTSPOT_TOKEN_URL=self.server.token_url, IOTSPOT_CA_FILE=self.pki.ca_cert)
+
+    def test_env_configuration_answers_for_iotspot_co_and_every_host_under_it(self):
+        for host in ("api.iotspot.co", "API.IotSpot.co:443", "iotspot.co", "app.iotspot.co",
+                     "a.b.iotspot.co"):
+            with self.subTest(host=host):
+                proc = self.helper("get", self.request(host), env=self.env_only)
+                self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+                answer = parse(proc.stdout)
+                self.assertEqual(answer["username"], self.client_id)
+                self.assertEqual(answer["password"], self.server.issued_tokens[-1])
+        self.assertEqual(self.server.token_requests, 1)
+
+    def test_the_default_api_url_matches_nothing_else(self):
+        for stdin in (self.request(),
+                      "protocol=http\nhost=api.iotspot.co\n",
+                      self.request("evil-iotspot.co"),
+                      self.request("iotspot.co.evil.example"),
+                      self.request("api.iotspot.com"),
+                      self.request("api.iotspot.co:8443"),
+                      "url=https://evil.example/?x=.iotspot.co\n"):
+            with self.subTest(stdin=stdin):
+                proc = self.helper("get", stdin, env=self.env_only)
+                self.assertEqual((proc.returncode, proc.stdout, proc.stderr), (0, "", ""))
+        self.assertEqual(self.server.token_requests, 0)
 
 
 class BadInputTest(CredentialTestCase):
@@ -361,7 +381,7 @@ class BadInputTest(CredentialTestCase):
              "protocol=https and host=..., see git-credential(1)"),
             ("stdin closed in a line", "protocol=https\nhos",
              "credential input line 2 has no '='; " + FORMAT_HINT),
-            ("url= not a URL", "url=openapi.prod.iotspot.co\n",
+            ("url= not a URL", "url=api.iotspot.co\n",
              "credential input line 1 has a url= that is not scheme://host/path; "
              + FORMAT_HINT),
         ]

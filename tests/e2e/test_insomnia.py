@@ -103,11 +103,11 @@ class InsomniaTest(ApiClientTestCase):
         self.configure()
         _plugin, results = self.drive(
             hook("http://api.example.invalid/v1/ping", iotspot_profile="default"),
-            hook("http://openapi.prod.iotspot.co/v1/ping"))
+            hook("http://api.iotspot.co/v1/ping"))
         self.assertEqual([r["error"] for r in results],
                          ["iotspot: refusing to send the token over plain http to %s; use "
                           "https://" % host
-                          for host in ("api.example.invalid", "openapi.prod.iotspot.co")])
+                          for host in ("api.example.invalid", "api.iotspot.co")])
         self.assertEqual(self.helper_calls(), [])
 
     def test_a_request_with_its_own_authorization_is_left_alone(self):
@@ -139,7 +139,7 @@ class InsomniaTest(ApiClientTestCase):
         missing = os.path.join(self.home, "no-such-helper")
         _plugin, results = self.drive(
             hook(self.ping, iotspot_helper_path=missing),
-            hook("https://openapi.prod.iotspot.co/v1/ping", iotspot_helper_path=missing),
+            hook("https://api.iotspot.co/v1/ping", iotspot_helper_path=missing),
             hook(self.ping, iotspot_helper_path=missing, iotspot_profile="default"))
         self.assertIsNone(results[0]["error"])
         self.assertEqual((results[0]["authorization"], results[0]["status"]), ("absent", 401))
@@ -153,7 +153,7 @@ class InsomniaTest(ApiClientTestCase):
                                  path=node_dir + ":/usr/local/bin:/usr/bin:/bin")
         if installed:
             self.skipTest("this machine has an iotspot-helper installed: %s" % installed)
-        _plugin, results = self.drive(hook("https://openapi.prod.iotspot.co/v1/ping"),
+        _plugin, results = self.drive(hook("https://api.iotspot.co/v1/ping"),
                                       hook(self.ping),
                                       env=self.env(PATH=node_dir + ":/usr/bin:/bin"))
         self.assertIn("iotspot: iotspot-helper is not installed", results[0]["error"])
@@ -163,12 +163,12 @@ class InsomniaTest(ApiClientTestCase):
 
     def test_the_helpers_messages_reach_the_user(self):
         _plugin, results = self.drive(
-            hook("https://openapi.prod.iotspot.co/v1/ping"),
+            hook("https://api.iotspot.co/v1/ping"),
             hook(self.ping, iotspot_profile="nope"))
         self.assertEqual(results[0]["error"],
                          "iotspot: no iotspot-helper profile has an api_url matching "
-                         "https://openapi.prod.iotspot.co; run `iotspot-helper configure "
-                         "--api-url https://openapi.prod.iotspot.co ...`, or set "
+                         "https://api.iotspot.co; run `iotspot-helper configure "
+                         "--api-url https://api.iotspot.co ...`, or set "
                          "iotspot_profile in the environment")
         self.assertIn('iotspot: iotspot-helper: profile "nope" is not configured; run: '
                       "iotspot-helper configure", results[1]["error"])

@@ -47,6 +47,25 @@ TEST_CASE("config: errors name the line") {
     CHECK(line_of("[profile \"a\"]\njust words\n") == 2);
 }
 
+TEST_CASE("config: api_url takes '*' only as the start of its host") {
+    const auto accepted = [](const std::string& url) {
+        try {
+            parse_config("[profile \"a\"]\napi_url = " + url + "\n");
+            return true;
+        } catch (const ConfigSyntaxError&) {
+            return false;
+        }
+    };
+    CHECK(accepted("https://api.iotspot.co"));
+    CHECK(accepted("https://*.iotspot.co"));
+    CHECK(accepted("https://*.iotspot.co/v1"));
+    CHECK_FALSE(accepted("https://api.*.co"));
+    CHECK_FALSE(accepted("https://*iotspot.co"));
+    CHECK_FALSE(accepted("https://*.*.iotspot.co"));
+    CHECK_FALSE(accepted("https://*."));
+    CHECK_FALSE(accepted("https://api.iotspot.co/*"));
+}
+
 TEST_CASE("config: render and parse round-trip") {
     ConfigFile config;
     config.profiles["default"].client_id = "abc";

@@ -1,6 +1,7 @@
 #include <sstream>
 
 #include "catch.h"
+#include "core/config.h"
 #include "core/credential_protocol.h"
 #include "core/error.h"
 
@@ -37,10 +38,10 @@ CredentialRequest request(const std::string& protocol, const std::string& host,
 } // namespace
 
 TEST_CASE("credential protocol: reads what git sends") {
-    const auto r = read("protocol=https\nhost=openapi.prod.iotspot.co\npath=v1/ping\n"
+    const auto r = read("protocol=https\nhost=api.iotspot.co\npath=v1/ping\n"
                         "username=someone\npassword=pw\n");
     CHECK(r.protocol == "https");
-    CHECK(r.host == "openapi.prod.iotspot.co");
+    CHECK(r.host == "api.iotspot.co");
     CHECK(r.path == "v1/ping");
     CHECK(r.username == "someone");
     CHECK(r.password == "pw");
@@ -159,14 +160,44 @@ TEST_CASE("credential protocol: write_credential refuses line breaks and NUL, wr
 }
 
 TEST_CASE("credential protocol: api_url matches scheme and host, letter case ignored") {
-    const std::string api = "https://openapi.prod.iotspot.co";
-    CHECK(api_url_matches(request("https", "openapi.prod.iotspot.co"), api));
-    CHECK(api_url_matches(request("HTTPS", "OpenAPI.Prod.IOTSPOT.co"), api));
-    CHECK(api_url_matches(request("https", "openapi.prod.iotspot.co"), api + "/"));
-    CHECK_FALSE(api_url_matches(request("http", "openapi.prod.iotspot.co"), api));
-    CHECK_FALSE(api_url_matches(request("https", "openapi.test.iotspot.co"), api));
-    CHECK_FALSE(api_url_matches(request("https", "openapi.prod.iotspot.co.evil.example"), api));
+    const std::string api = "https://api.iotspot.co";
+    CHECK(api_url_matches(request("https", "api.iotspot.co"), api));
+    CHECK(api_url_matches(request("HTTPS", "API.IotSpot.CO"), api));
+    CHECK(api_url_matches(request("https", "api.iotspot.co"), api + "/"));
+    CHECK_FALSE(api_url_matches(request("http", "api.iotspot.co"), api));
+    CHECK_FALSE(api_url_matches(request("https", "app.iotspot.co"), api));
+    CHECK_FALSE(api_url_matches(request("https", "iotspot.co"), api));
+    CHECK_FALSE(api_url_matches(request("https", "api.iotspot.co.evil.example"), api));
     CHECK_FALSE(api_url_matches(request("https", "evil.example"), api));
+}
+
+TEST_CASE("credential protocol: the default api_url is https on iotspot.co and every host under "
+          "it") {
+    const std::string api = default_api_url;
+    CHECK(api == "https://*.iotspot.co");
+    for (const char* host : {"iotspot.co", "api.iotspot.co", "app.iotspot.co", "API.IOTSPOT.CO",
+                             "a.b.iotspot.co", "api.iotspot.co:443", "iotspot.co:443"}) {
+        INFO(host);
+        CHECK(api_url_matches(request("https", host), api));
+        CHECK(api_url_matches(request("https", host, "v1/ping"), api));
+    }
+    for (const char* host : {"evil-iotspot.co", "apiiotspot.co", "iotspot.co.evil.example",
+                             "api.iotspot.co.evil.example", "api.iotspot.com", "iotspot.com", "co",
+                             ".iotspot.co.", "api.iotspot.co:8443", "evil.example"}) {
+        INFO(host);
+        CHECK_FALSE(api_url_matches(request("https", host), api));
+    }
+    CHECK_FALSE(api_url_matches(request("http", "api.iotspot.co"), api));
+    CHECK_FALSE(api_url_matches(request("http", "iotspot.co"), api));
+}
+
+TEST_CASE("credential protocol: a '*.' host keeps the port and path rules") {
+    CHECK(api_url_matches(request("https", "a.example:8443", "v1/x"), "https://*.example:8443/v1"));
+    CHECK_FALSE(
+        api_url_matches(request("https", "a.example", "v1/x"), "https://*.example:8443/v1"));
+    CHECK_FALSE(
+        api_url_matches(request("https", "a.example:8443", "v2"), "https://*.example:8443/v1"));
+    CHECK_FALSE(api_url_matches(request("https", "xexample"), "https://*.example"));
 }
 
 TEST_CASE("credential protocol: default ports are implied, other ports must be equal") {
