@@ -5,7 +5,8 @@
 # state, not the work tree) into /src there, and runs scripts/demo.sh, then scripts/test.sh,
 # as root with a clean environment and no stdin. Each phase logs to
 # build-fresh/RELEASE/PHASE.log and prints its elapsed time; a failing phase prints the tail of
-# its log and the script exits non-zero. The root is always removed, on failure and on
+# its log and the script exits non-zero. ctest's full logs are kept as
+# build-fresh/RELEASE/ctest-*.log, and the git bearer tests' lines are printed. The root is always removed, on failure and on
 # interrupt too. FRESH_ROOT_CACHE= (empty) makes the root without the base-root cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,14 @@ commit=$(git rev-parse HEAD)
 dir=$(fresh_root_tmpdir)
 total_start=$SECONDS
 
+# ctest's logs, kept when the root is removed.
+save_ctest_logs() {
+  local kind
+  for kind in build build-asan; do
+    cp "$dir/src/$kind/Testing/Temporary/LastTest.log" "$logs/ctest-$kind.log" 2>/dev/null || true
+  done
+}
+
 # Runs phase $1 (the rest: a command) with its output in $logs/$1.log, prints its elapsed
 # time, or fails with its tail. Commands inside the root run in the background, so that an
 # interrupt reaches the traps at once; making the root runs here, as it sets those traps.
@@ -50,6 +59,7 @@ phase() {
   if [ "$status" -ne 0 ]; then
     echo "test-fresh $release: $name FAILED (exit $status) after $((SECONDS - start)) s; the end of $logs/$name.log:" >&2
     tail -n 60 "$logs/$name.log" >&2
+    save_ctest_logs
     exit 1
   fi
   echo "test-fresh $release: $name passed in $((SECONDS - start)) s"
@@ -64,6 +74,10 @@ echo "test-fresh $release: commit $commit, root $dir"
 phase root fresh_root_make "$release" "$dir"
 phase clone clone
 phase demo fresh_root_run "$dir" sh -c 'cd /src && scripts/demo.sh'
+phase demo-installed-no-node fresh_root_run "$dir" sh -c '! dpkg -s nodejs npm 2>/dev/null | grep -q "^Status: install ok"'
 phase test fresh_root_run "$dir" sh -c 'cd /src && CI=true scripts/test.sh'
+save_ctest_logs
+echo "test-fresh $release: the git 2.46+ bearer tests (tests/e2e/test_git_credential.py):"
+grep -h 'BearerGitTest' "$logs/ctest-build.log" | sed 's/^/  /' || echo "  (not found in the log)"
 fresh_root_cleanup_all
 echo "test-fresh $release: all passed in $((SECONDS - total_start)) s"
