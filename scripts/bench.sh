@@ -25,7 +25,7 @@ done
 # (some CI and container images point them at the whole system bundle, which OpenSSL then
 # parses in full; the helper honours SSL_CERT_FILE and SSL_CERT_DIR like OpenSSL does).
 unset SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE
-scripts/bootstrap.sh
+scripts/bootstrap.sh --test
 scripts/build.sh >/dev/null
 helper=$PWD/build/iotspot-helper
 work=$(mktemp -d /tmp/iotspot-bench.XXXXXX)

@@ -1,32 +1,59 @@
 #!/bin/sh
-# Installs what a fresh Debian 12 machine lacks to build, test, demo and benchmark
-# iotspot-helper. Idempotent: installs nothing when everything is there.
+# Installs the Debian packages a fresh Debian 12 or 13 machine lacks. Idempotent: installs
+# nothing when everything is there.
+#   scripts/bootstrap.sh          what building and running iotspot-helper needs (demo.sh)
+#   scripts/bootstrap.sh --test   that, plus the tests' toolchain (test.sh): Node.js, npm,
+#                                 newman and bru (npm ci into build-node/), zsh, fish, ...
 set -eu
 
+with_tests=false
+case "${1:-}" in
+  "") ;;
+  --test) with_tests=true ;;
+  *) echo "usage: scripts/bootstrap.sh [--test]" >&2; exit 2 ;;
+esac
+
+# Package names that differ between releases.
+# shellcheck disable=SC1091
+release=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+case "$release" in
+  bullseye | bookworm) catch2=catch2 ;; # Catch2 2.13
+  *) catch2=libcatch2-dev ;;             # Catch2 3.x (Debian 13 and later)
+esac
+# The shared-tier tests (tests/e2e/test_fleet.py) run a real Redis or Valkey: Debian 12 ships
+# redis-server, Debian 13 valkey-server (its redis-server is a different licence's line).
+case "$release" in
+  bullseye | bookworm) redis="redis-server" ;;
+  *) redis="valkey-server" ;;
+esac
+
+# Build and runtime: compiler, libraries, the unit tests' Catch2 (the build compiles them),
+# and what demo.sh runs (python3 and openssl for the local token server, curl).
 packages="
-  build-essential cmake ninja-build pkg-config clang-format
-  libpoco-dev libsqlite3-dev libsodium-dev catch2
+  build-essential cmake ninja-build pkg-config
+  libpoco-dev libsqlite3-dev libsodium-dev $catch2
   python3 openssl ca-certificates curl git
-  bash dash zsh fish strace util-linux bash-completion mandoc man-db
+"
+
+# The tests' toolchain, one package or group per line.
+test_packages="
+  clang-format
+  bash dash zsh fish strace util-linux
+  bash-completion mandoc man-db
   hyperfine time
   dpkg-dev lintian
+  $redis
   httpie
   systemd
   clang libclang-rt-dev clang-tidy shellcheck pyflakes3
 "
-# The shared-tier tests (tests/e2e/test_fleet.py) run a real Redis or Valkey: Debian 12 ships
-# redis-server, Debian 13 valkey-server (its redis-server is a different licence's line).
-# shellcheck source=/dev/null
-. /etc/os-release
-if [ "${VERSION_CODENAME:-}" = "bookworm" ]; then
-  packages="$packages redis-server"
-else
-  packages="$packages valkey-server"
-fi
-# Node.js and npm for the API-client tests (tests/node): Debian's, unless a node and npm of
-# another origin (NodeSource, nvm) are already on PATH, whose packages would conflict.
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  packages="$packages nodejs npm"
+if $with_tests; then
+  packages="$packages $test_packages"
+  # Node.js and npm for the API-client tests (tests/node): Debian's, unless a node and npm of
+  # another origin (NodeSource, nvm) are already on PATH, whose packages would conflict.
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    packages="$packages nodejs npm"
+  fi
 fi
 
 missing=""
@@ -45,6 +72,8 @@ if [ -n "$missing" ]; then
   # shellcheck disable=SC2086
   $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+
+$with_tests || exit 0
 
 # newman and bru, pinned by tests/node/package-lock.json, installed into build-node/ (ignored by
 # git, and outside the source folders, whose files the project's own checks read), when
