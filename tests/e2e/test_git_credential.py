@@ -1,8 +1,10 @@
 """The git credential-helper protocol (get, store, erase): real git as the client, with
-the helper configured each of the three ways git allows, and protocol transcripts (stdin,
-expected stdout, expected stderr) run directly against the helper for what the installed
-git cannot send (capability[]=authtype needs git 2.46) and for bad input."""
+the helper configured each of the three ways git allows; with git 2.46 or later, bearer
+credentials (capability[]=authtype) through `git credential fill` and a real git HTTPS
+exchange against a local git server; and protocol transcripts (stdin, expected stdout,
+expected stderr) run directly against the helper, for every git and for bad input."""
 
+import json
 import os
 import re
 import shlex
@@ -10,6 +12,7 @@ import shutil
 import subprocess
 import unittest
 
+from support.git_server import GitServer
 from support.harness import HelperTestCase, random_client_id, random_client_secret
 
 USAGE, NOT_CONFIGURED, REJECTED = 2, 3, 4
@@ -54,9 +57,8 @@ class CredentialTestCase(HelperTestCase):
         return proc
 
 
-@unittest.skipUnless(GIT, "git is not installed")
-class RealGitTest(CredentialTestCase):
-    """`git credential fill` and `reject` with credential.helper set the three ways."""
+class GitTestCase(CredentialTestCase):
+    """Runs real git with its own global config file and no terminal prompt."""
 
     def git_env(self, path_with_build_dir=False):
         path = os.environ.get("PATH", "/usr/bin:/bin")
@@ -85,6 +87,11 @@ class RealGitTest(CredentialTestCase):
         self.assertEqual(answer["username"], self.client_id)
         self.assertEqual(answer["password"], self.server.issued_tokens[-1])
         self.assertEqual(self.api_get(answer["password"])[0], 200)
+
+
+@unittest.skipUnless(GIT, "git is not installed")
+class RealGitTest(GitTestCase):
+    """`git credential fill` and `reject` with credential.helper set the three ways."""
 
     def test_helper_by_name_found_on_path(self):
         self.configure()
@@ -183,13 +190,104 @@ class RealGitTest(CredentialTestCase):
         self.assertEqual(len(lines), 1, proc.stderr)
         self.assertTrue(lines[0].startswith("iotspot-helper: "), proc.stderr)
 
-    @unittest.skipUnless(git_version() >= (2, 46), "capability[]=authtype needs git 2.46")
-    def test_authtype_with_git_2_46(self):
-        self.configure()
+
+
+@unittest.skipUnless(git_version() >= (2, 46),
+                     "bearer credentials (capability[]=authtype) need git 2.46 or later; this "
+                     "git is %d.%d" % git_version())
+class BearerGitTest(GitTestCase):
+    """git 2.46+: the helper's token as a bearer credential, in `git credential fill` and in
+    real git HTTPS requests to a git server that admits only a live bearer token."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        repos = os.path.join(cls.tmp, "repos")
+        work = os.path.join(cls.tmp, "work")
+        env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull,
+                   GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.invalid",
+                   GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.invalid")
+        for args in (["init", "-q", "-b", "main", work],
+                     ["-C", work, "commit", "-q", "--allow-empty", "-m", "first"],
+                     ["clone", "-q", "--bare", work, os.path.join(repos, "repo.git")]):
+            subprocess.run([GIT, *args], check=True, env=env, timeout=60)
+        cls.head = subprocess.run([GIT, "-C", work, "rev-parse", "HEAD"], check=True, env=env,
+                                  capture_output=True, text=True).stdout.strip()
+        cls.git_server = GitServer(cls.pki.server_cert, cls.pki.server_key, repos,
+                                   cls.server).start()
+        cls.addClassCleanup(cls.git_server.stop)
+
+    def setUp(self):
+        super().setUp()
+        self.configure(extra_args=["--api-url", self.git_server.base_url])
+        subprocess.run([GIT, "config", "--file", self.gitconfig, "http.sslCAInfo",
+                        self.pki.ca_cert], check=True)
+        self.git_server.reset()
+        self.remote = self.git_server.url("repo.git")
+
+    def ls_remote(self):
+        proc = subprocess.run([GIT, "ls-remote", self.remote], capture_output=True, text=True,
+                              env=self.git_env(), cwd=self.home, timeout=60)
+        self.assertNoSecrets(proc.stderr)
+        return proc
+
+    def cached(self):
+        out = self.run_helper("status", "--json", check=True).stdout
+        return json.loads(out)["profiles"][0]["token"]["cached"]
+
+    def test_fill_with_authtype_gets_a_bearer_credential_and_its_expiry(self):
         self.add_helper(self.git_helper)
-        _, answer = self.fill(extra="capability[]=authtype\n")
+        host = "127.0.0.1:%d" % self.git_server.port
+        _, answer = self.fill(host=host, extra="capability[]=authtype\n")
+        token = self.server.issued_tokens[-1]
         self.assertEqual(answer.get("authtype"), "Bearer")
-        self.assertEqual(answer.get("credential"), self.server.issued_tokens[-1])
+        self.assertEqual(answer.get("credential"), token)
+        self.assertEqual(int(answer.get("password_expiry_utc", 0)), self.expires_at())
+        self.assertEqual(self.api_get(token)[0], 200)
+
+        _, plain = self.fill(host=host)
+        self.assertEqual(plain["username"], self.client_id)
+        self.assertEqual(plain["password"], token)
+        for key in ("authtype", "credential", "capability[]", "ephemeral"):
+            self.assertNotIn(key, plain)
+        self.assertEqual(self.server.token_requests, 1)
+
+    def test_git_sends_the_helpers_token_as_a_bearer_header(self):
+        proc = self.ls_remote()  # no helper: the server lets nothing through
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertNotIn(self.head, proc.stdout)
+
+        self.add_helper(self.git_helper, scope="https://127.0.0.1:%d" % self.git_server.port)
+        proc = self.ls_remote()
+        self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+        self.assertIn("%s\trefs/heads/main" % self.head, proc.stdout)
+        self.assertEqual(self.server.token_requests, 1)
+        sent = self.git_server.bearer_tokens
+        self.assertTrue(sent, "git sent no Authorization: Bearer")
+        self.assertTrue(all(t == self.server.issued_tokens[-1] for t in sent),
+                        "git sent a bearer token that is not the helper's")
+        self.assertEqual(self.git_server.other_schemes, [])
+
+    def test_a_401_to_a_live_token_makes_git_erase_it_and_the_next_command_fetch_one(self):
+        self.add_helper(self.git_helper)
+        self.assertEqual(self.ls_remote().returncode, 0)
+        first = self.server.issued_tokens[-1]
+        self.assertTrue(self.cached())
+
+        self.git_server.refuse(first)  # still live at the token server, refused here
+        proc = self.ls_remote()
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertTrue(self.git_server.bearer_tokens[-1] == first, "git did not resend it")
+        self.assertFalse(self.cached(), "git did not run erase after the 401")
+        self.assertEqual(self.server.token_requests, 1)
+
+        proc = self.ls_remote()
+        self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+        self.assertEqual(self.server.token_requests, 2)
+        second = self.server.issued_tokens[-1]
+        self.assertTrue(second != first, "the token server issued the same token twice")
+        self.assertTrue(self.git_server.bearer_tokens[-1] == second,
+                        "git did not send the fresh token")
 
 
 class TranscriptTest(CredentialTestCase):
