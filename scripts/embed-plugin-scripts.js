@@ -2,7 +2,7 @@
 // Copies plugins/postman/pre-request.js and plugins/bruno/pre-request.js into the sample
 // collections that embed them (Postman's collection JSON, Bruno's collection.bru). Run it after
 // editing either script; tests/e2e/test_postman.py and test_bruno.py fail until the copies
-// match. Needs build-node/node_modules (scripts/bootstrap.sh) for Bruno's own .bru writer.
+// match. Needs build-node/node_modules (scripts/bootstrap.sh --test) for Bruno's own .bru writer.
 'use strict';
 
 const fs = require('fs');
