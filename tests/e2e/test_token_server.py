@@ -420,7 +420,9 @@ class FaultTest(TokenServerTestBase):
         config = 'user = "%s:%s"\n' % (self.client_id, self.client_secret)
         proc = self.curl("--data", "grant_type=client_credentials", self.server.token_url,
                          config=config)
-        self.assertEqual(proc.returncode, 18, proc.stderr)  # CURLE_PARTIAL_FILE
+        # The body is cut short: curl says CURLE_PARTIAL_FILE (18), or, with OpenSSL 3.5
+        # (Debian 13), CURLE_RECV_ERROR (56) for the TLS close without close_notify.
+        self.assertIn(proc.returncode, (18, 56), proc.stderr)
 
     def test_status_faults(self):
         date = email.utils.formatdate(time.time() + 30, usegmt=True)
@@ -732,7 +734,8 @@ class PkiTest(unittest.TestCase):
                 ["openssl", "x509", "-in", pki.server_cert, "-noout", "-ext",
                  "subjectAltName", "-subject"], capture_output=True, text=True)
             self.assertIn("IP Address:127.0.0.1, DNS:localhost", proc.stdout)
-            self.assertIn("CN = localhost", proc.stdout)
+            # "CN = localhost" (OpenSSL 3.0, Debian 12) or "CN=localhost" (3.5, Debian 13).
+            self.assertRegex(proc.stdout, r"CN ?= ?localhost")
 
     def test_custom_san(self):
         with tempfile.TemporaryDirectory() as tmp:
