@@ -243,7 +243,7 @@ TEST_CASE("shared tier: nothing shared -> the lock is taken, the token published
     tier->publish(sample_token());
     CHECK(shared.entries.count(shared_lock_key(binding)) == 0);
     const auto stored = shared.entries.at(shared_token_key(binding));
-    CHECK(stored.second == Approx(3590.0)); // PX: the token's remaining life
+    CHECK(stored.second == iotspot::test::Approx(3590.0)); // PX: the token's remaining life
 
     auto second = f.tier(shared);
     const auto token = second->obtain(always_fresh, 20, 20.0);
