@@ -11,7 +11,13 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 scripts/bootstrap.sh
-scripts/build.sh >/dev/null
+build_log=$(mktemp)
+if ! scripts/build.sh >"$build_log" 2>&1; then
+  tail -n 40 "$build_log" >&2
+  echo "demo: the build failed (its end is above); scripts/build.sh shows all of it" >&2
+  exit 1
+fi
+rm -f "$build_log"
 helper=$root/build/iotspot-helper
 
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
