@@ -43,7 +43,7 @@ gate_shell() {
 }
 
 gate_js() {
-  [ -x build-node/node_modules/.bin/eslint ] || scripts/bootstrap.sh
+  [ -x build-node/node_modules/.bin/eslint ] || scripts/bootstrap.sh --test
   NODE_PATH="$PWD/build-node/node_modules" build-node/node_modules/.bin/eslint \
     --config tests/node/eslint.config.cjs --max-warnings 0 \
     plugins/postman/pre-request.js plugins/bruno/pre-request.js plugins/insomnia/main.js \
