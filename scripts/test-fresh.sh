@@ -15,8 +15,19 @@ root=$PWD
 release=${1:-}
 case "$release" in
   bookworm | trixie) ;;
-  *) echo "usage: scripts/test-fresh.sh bookworm|trixie" >&2; exit 2 ;;
+  *) echo "usage: scripts/test-fresh.sh bookworm|trixie [--package OUTDIR]" >&2; exit 2 ;;
 esac
+# --package OUTDIR: after test.sh, scripts/package.sh in the same root, and the .deb copied to
+# OUTDIR (so CI builds each release's package on that release; docs/packaging.md).
+package_dir=
+if [ "${2:-}" = --package ]; then
+  package_dir=${3:?usage: scripts/test-fresh.sh bookworm|trixie [--package OUTDIR]}
+  mkdir -p "$package_dir"
+  package_dir=$(cd "$package_dir" && pwd)
+elif [ -n "${2:-}" ]; then
+  echo "usage: scripts/test-fresh.sh bookworm|trixie [--package OUTDIR]" >&2
+  exit 2
+fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "test-fresh: making a root needs root; run it with sudo" >&2
   exit 2
@@ -77,6 +88,10 @@ phase demo fresh_root_run "$dir" sh -c 'cd /src && scripts/demo.sh'
 phase demo-installed-no-node fresh_root_run "$dir" sh -c '! dpkg -s nodejs npm 2>/dev/null | grep -q "^Status: install ok"'
 phase test fresh_root_run "$dir" sh -c 'cd /src && CI=true scripts/test.sh'
 save_ctest_logs
+if [ -n "$package_dir" ]; then
+  phase package fresh_root_run "$dir" sh -c 'cd /src && rm -rf dist && scripts/package.sh dist'
+  cp "$dir"/src/dist/iotspot-helper_*.deb "$package_dir/"
+fi
 echo "test-fresh $release: the git 2.46+ bearer tests (tests/e2e/test_git_credential.py):"
 grep -h 'BearerGitTest' "$logs/ctest-build.log" | sed 's/^/  /' || echo "  (not found in the log)"
 fresh_root_cleanup_all
