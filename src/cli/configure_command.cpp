@@ -70,7 +70,13 @@ std::optional<std::string> redis_password(const Invocation& inv,
             throw Error(Exit::usage, "--redis-password-stdin needs a shared cache: add "
                                      "--shared-cache redis://[user@]host:port");
         }
-        return read_secret_line(standard_input());
+        try {
+            return read_secret_line(standard_input());
+        } catch (const Error&) {
+            throw Error(Exit::usage, "--redis-password-stdin found no usable password on the "
+                                     "line after the client secret's (empty, too long, or with "
+                                     "control characters)");
+        }
     }
     if (inv.value("shared-cache") && settings.shared_cache &&
         core::parse_shared_cache_url(*settings.shared_cache).user.size() > 0 && have_terminal()) {

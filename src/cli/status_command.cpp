@@ -211,6 +211,9 @@ int logout_command(Context& ctx) {
             if (store.erase(name)) {
                 out += "Deleted the stored client secret of profile \"" + name + "\".\n";
             }
+            if (store.erase(core::redis_password_slot(name))) {
+                out += "Deleted the stored Redis password of profile \"" + name + "\".\n";
+            }
         }
     }
     print(out);

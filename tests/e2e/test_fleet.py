@@ -139,6 +139,26 @@ class FleetShare(FleetBase):
             self.assertNoSecrets(key + b" " + value, extra=[self.redis.helper_password])
             self.assertNotIn(self.client_id.encode(), key + value)
 
+    def test_a_password_never_lands_in_argv_the_config_or_output(self):
+        proc = self.run_helper("configure", "--client-id", self.client_id,
+                               "--shared-cache", "redis://helper:hunter2-pw@127.0.0.1:6379",
+                               "--client-secret-stdin", input=self.client_secret + "\n")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("must not hold a password", proc.stderr)
+        self.assertNotIn("hunter2-pw", proc.stdout + proc.stderr)
+        self.assertEqual(len(proc.stderr.strip().splitlines()), 1)
+        home = self.host()
+        with open(os.path.join(home, ".config", "iotspot-helper", "config")) as config:
+            text = config.read()
+        self.assertIn("shared_cache = " + self.redis.url, text)
+        self.assertNotIn(self.redis.helper_password, text)
+        proc = self.run_helper("--verbose", "token", env=self.host_env(home), check=True)
+        self.assertNotIn(self.redis.helper_password, proc.stdout + proc.stderr)
+        proc = self.run_helper("status", "--json", env=self.host_env(home), check=True)
+        self.assertNotIn(self.redis.helper_password, proc.stdout + proc.stderr)
+        proc = self.run_helper("logout", "--forget-secret", env=self.host_env(home), check=True)
+        self.assertIn("Deleted the stored Redis password", proc.stdout)
+
     def test_a_local_hit_never_touches_redis(self):
         home = self.host()
         self.assertEqual(self.token(home).returncode, 0)

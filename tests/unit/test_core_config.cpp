@@ -1,3 +1,5 @@
+#include <map>
+
 #include "catch.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -129,4 +131,26 @@ TEST_CASE("config: profile selection: flag, then IOTSPOT_PROFILE, then default")
     CHECK(select_profile_name(std::nullopt, env) == "ci");
     CHECK(select_profile_name(std::nullopt, Environment{}) == "default");
     CHECK_THROWS_AS(select_profile_name(std::string("../etc"), env), Error);
+}
+
+TEST_CASE("config: shared_cache is read, written back, and refused with a password") {
+    const auto config = parse_config("[profile \"fleet\"]\nclient_id = abc\n"
+                                     "shared_cache = rediss://helper@cache.internal:6380/2\n");
+    CHECK(config.profiles.at("fleet").shared_cache == "rediss://helper@cache.internal:6380/2");
+    CHECK(parse_config(render_config(config)).profiles.at("fleet").shared_cache ==
+          config.profiles.at("fleet").shared_cache);
+    const auto profile = resolve_profile("fleet", config, Environment{});
+    CHECK(profile.shared_cache == "rediss://helper@cache.internal:6380/2");
+    const auto from_env = resolve_profile(
+        "fleet", config,
+        Environment(std::map<std::string, std::string>{{"IOTSPOT_SHARED_CACHE", "redis://h:1"}}));
+    CHECK(from_env.shared_cache == "redis://h:1");
+    try {
+        parse_config("[profile \"a\"]\nshared_cache = redis://u:secret@h:1\n");
+        FAIL("a password in shared_cache was accepted");
+    } catch (const ConfigSyntaxError& error) {
+        CHECK(error.line() == 2);
+        CHECK(std::string(error.what()).find("secret") == std::string::npos);
+    }
+    CHECK_THROWS_AS(validate_setting("shared_cache", "redis://u:pw@h"), Error);
 }
