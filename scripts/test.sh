@@ -15,5 +15,16 @@ for kind in normal asan; do
   dir=build
   [ "$kind" = asan ] && dir=build-asan
   echo "== $kind tests"
-  ctest --test-dir "$dir" --output-on-failure --timeout 900 -j2
+  if [ "$kind" = asan ]; then
+    # LeakSanitizer's tracer crashes now and then ("Tracer caught signal 11") while it stops
+    # the threads of a multi-threaded helper (prefetch, the fleet's waiters) at exit; seen on
+    # Debian 12's GCC 12. Leaks stay checked in the unit tests and the fuzz-corpus replays;
+    # the end-to-end suites run with ASan and UBSan but without the leak check until that is
+    # understood (docs/architecture.md, Tests).
+    ctest --test-dir "$dir" --output-on-failure --timeout 1500 -j2 -E '^e2e: '
+    ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:halt_on_error=1 \
+      ctest --test-dir "$dir" --output-on-failure --timeout 1500 -j2 -R '^e2e: '
+  else
+    ctest --test-dir "$dir" --output-on-failure --timeout 1500 -j2
+  fi
 done
