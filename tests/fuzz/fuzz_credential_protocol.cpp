@@ -90,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(same(request, reread));
 
     for (const char* api :
-         {"https://openapi.prod.iotspot.co", "https://127.0.0.1:8443/api/v1", "http://[::1]:80/"}) {
+         {"https://api.iotspot.co", "https://127.0.0.1:8443/api/v1", "http://[::1]:80/"}) {
         const bool matches = api_url_matches(request, api);
         FUZZ_CHECK(!matches || (!request.protocol.empty() && !request.host.empty()));
         FUZZ_CHECK(matches == api_url_matches(reread, api));
