@@ -68,15 +68,16 @@ find "$stage" -type d -exec chmod 0755 {} +
 find "$stage" -type f -perm /111 -exec chmod 0755 {} +
 find "$stage" -type f ! -perm /111 -exec chmod 0644 {} +
 
-# Depends: from the shared libraries the executable and the module link (the executable
-# carries SQLite, libsodium and libstdc++ itself; the module links Poco and OpenSSL), plus
+# Depends: from the shared libraries the executable and the modules link (the executable
+# carries SQLite, libsodium and libstdc++ itself; the modules link Poco and OpenSSL), plus
 # what the scripts run.
 mkdir -p "$stage/DEBIAN" "$build/shlibdeps/debian"
-module=$(find "$stage/usr/lib" -name iotspot-helper-net.so)
+net_module=$(find "$stage/usr/lib" -name iotspot-helper-net.so)
+redis_module=$(find "$stage/usr/lib" -name iotspot-helper-redis.so)
 printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$name" "$name" \
   >"$build/shlibdeps/debian/control"
 shlibs=$(cd "$build/shlibdeps" && dpkg-shlibdeps -O -e"$stage/usr/bin/iotspot-helper" \
-  -e"$module" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+  -e"$net_module" -e"$redis_module" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || { echo "package.sh: dpkg-shlibdeps found no libraries" >&2; exit 1; }
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 cat >"$stage/DEBIAN/control" <<EOF

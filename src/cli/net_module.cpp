@@ -16,8 +16,6 @@ namespace {
 #define IOTSPOT_MODULE_DIR_FROM_BIN "../lib/iotspot-helper"
 #endif
 
-constexpr const char* module_name = "iotspot-helper-net.so";
-
 std::string executable_dir() {
     std::vector<char> buffer(4096);
     const auto n = ::readlink("/proc/self/exe", buffer.data(), buffer.size() - 1);
@@ -33,12 +31,12 @@ struct Module {
     std::string path;
 };
 
-// dlopens the first module found beside the executable or in the installed layout. The
-// error names every path tried and what went wrong with each.
-Module load() {
+// dlopens the first module `name` found beside the executable or in the installed layout.
+// The error names every path tried and what went wrong with each.
+Module load(const std::string& name, const char* what) {
     const std::string dir = executable_dir();
-    const std::string candidates[] = {dir + "/" + module_name,
-                                      dir + "/" IOTSPOT_MODULE_DIR_FROM_BIN "/" + module_name};
+    const std::string candidates[] = {dir + "/" + name,
+                                      dir + "/" IOTSPOT_MODULE_DIR_FROM_BIN "/" + name};
     std::string failures;
     for (const auto& path : candidates) {
         std::string reason = "not found";
@@ -54,20 +52,27 @@ Module load() {
         }
         failures += (failures.empty() ? "" : "; ") + path + ": " + reason;
     }
-    throw core::Error(core::Exit::network, "cannot load the network module (" + failures +
-                                               "); reinstall iotspot-helper");
+    throw core::Error(core::Exit::network, "cannot load the " + std::string(what) + " module (" +
+                                               failures + "); reinstall iotspot-helper");
 }
 
-const Module& module() {
-    static const Module loaded = load();
+// The network module: the token client and serve, on OpenSSL and Poco JSON.
+const Module& net_module() {
+    static const Module loaded = load("iotspot-helper-net.so", "network");
     return loaded;
 }
 
-// The entry point `function` of the module, typed as its declaration in the core header,
+// The Redis module: the shared cache's client, on Poco::Redis and NetSSL.
+const Module& redis_module() {
+    static const Module loaded = load("iotspot-helper-redis.so", "shared-cache");
+    return loaded;
+}
+
+// The entry point `function` of `loaded`, typed as its declaration in the core header,
 // after checking that the module's `abi_variable` equals `abi`. Throws Error(network).
 template <typename Function>
-Function* entry_point(const char* function, const char* abi_variable, int abi) {
-    const Module& loaded = module();
+Function* entry_point(const Module& loaded, const char* function, const char* abi_variable,
+                      int abi) {
     const auto* version = static_cast<const int*>(::dlsym(loaded.handle, abi_variable));
     if (version == nullptr || *version != abi) {
         throw core::Error(core::Exit::network,
@@ -85,17 +90,18 @@ Function* entry_point(const char* function, const char* abi_variable, int abi) {
 }
 
 // entry_point for a function declared in a core header, named once.
-#define IOTSPOT_ENTRY_POINT(function, abi_variable, abi)                                           \
-    entry_point<decltype(function)>(#function, #abi_variable, abi)
+#define IOTSPOT_ENTRY_POINT(loaded, function, abi_variable, abi)                                   \
+    entry_point<decltype(function)>(loaded, #function, #abi_variable, abi)
 
 } // namespace
 
 std::unique_ptr<core::TokenClient> new_net_token_client() {
-    static auto* const create = IOTSPOT_ENTRY_POINT(
-        iotspot_net_create_client, iotspot_net_token_client_abi, core::token_client_abi);
+    static auto* const create =
+        IOTSPOT_ENTRY_POINT(net_module(), iotspot_net_create_client, iotspot_net_token_client_abi,
+                            core::token_client_abi);
     std::unique_ptr<core::TokenClient> client(create(core::token_client_abi));
     if (client == nullptr) {
-        throw core::Error(core::Exit::network, "the network module " + module().path +
+        throw core::Error(core::Exit::network, "the network module " + net_module().path +
                                                    " cannot create a token client; reinstall "
                                                    "iotspot-helper");
     }
@@ -104,12 +110,13 @@ std::unique_ptr<core::TokenClient> new_net_token_client() {
 
 std::unique_ptr<core::SharedCacheClient>
 new_net_shared_cache(const core::SharedCacheSettings& settings) {
-    static auto* const create = IOTSPOT_ENTRY_POINT(
-        iotspot_net_create_shared_cache, iotspot_net_shared_cache_abi, core::shared_cache_abi);
+    static auto* const create =
+        IOTSPOT_ENTRY_POINT(redis_module(), iotspot_net_create_shared_cache,
+                            iotspot_net_shared_cache_abi, core::shared_cache_abi);
     std::unique_ptr<core::SharedCacheClient> client(create(core::shared_cache_abi, &settings));
     if (client == nullptr) {
         throw core::Error(core::Exit::network,
-                          "the network module " + module().path +
+                          "the shared-cache module " + redis_module().path +
                               " cannot create a shared-cache client; reinstall iotspot-helper");
     }
     return client;
@@ -121,8 +128,8 @@ core::TokenClient& net_token_client() {
 }
 
 int net_serve(int port, core::LocalRequestHandler& handler, const core::Log& log) {
-    static auto* const serve =
-        IOTSPOT_ENTRY_POINT(iotspot_net_serve, iotspot_net_serve_abi, core::local_endpoint_abi);
+    static auto* const serve = IOTSPOT_ENTRY_POINT(net_module(), iotspot_net_serve,
+                                                   iotspot_net_serve_abi, core::local_endpoint_abi);
     std::string error;
     const int status = serve(core::local_endpoint_abi, port, &handler, &log, &error);
     if (status != 0) {

@@ -1,6 +1,7 @@
 #pragma once
-// Loads the network module (iotspot-helper-net.so, built on Poco NetSSL) on first use.
-// Only a cache miss pays for loading Poco and OpenSSL.
+// Loads the network module (iotspot-helper-net.so: OpenSSL, Poco JSON) on first use, and
+// the shared-cache module (iotspot-helper-redis.so: Poco Redis and NetSSL) only for a
+// profile with shared_cache. Only a cache miss pays for loading Poco and OpenSSL.
 
 #include <memory>
 
@@ -20,7 +21,7 @@ core::TokenClient& net_token_client();
 std::unique_ptr<core::TokenClient> new_net_token_client();
 
 /// A new client of the shared cache described by `settings` (it connects on first use), from
-/// the same module. Throws like net_token_client().
+/// the shared-cache module, loaded once. Throws like net_token_client().
 std::unique_ptr<core::SharedCacheClient>
 new_net_shared_cache(const core::SharedCacheSettings& settings);
 

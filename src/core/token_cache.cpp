@@ -24,7 +24,7 @@ std::string token_ad(const TokenBinding& b, const TokenTimes& t) {
 }
 
 std::unique_ptr<Database> open_database(const std::string& path) {
-    return std::make_unique<Database>(path, migrations, "token cache");
+    return std::make_unique<Database>(path, migrations, "token cache", Durability::rebuildable);
 }
 
 } // namespace
@@ -117,7 +117,6 @@ void TokenCache::save(const TokenBinding& binding, const Key& key, const CachedT
                 .bind(3, token.times.expires_at)
                 .bind_blob(4, seal(key, token.access_token, token_ad(binding, token.times)));
             stmt.step();
-            db.checkpoint();
             return true;
         },
         false, true);
@@ -131,7 +130,6 @@ bool TokenCache::erase(const std::string& profile) {
             const bool found = stmt.step();
             while (stmt.step()) {
             }
-            db.checkpoint();
             return found;
         },
         false, false);

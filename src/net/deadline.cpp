@@ -1,14 +1,11 @@
 #include "net/deadline.h"
 
+#include <cstring>
 #include <fcntl.h>
 #include <memory>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <Poco/Exception.h>
-#include <Poco/Net/DNS.h>
-#include <Poco/Net/IPAddress.h>
-#include <Poco/Net/NetException.h>
 
 namespace iotspot::net {
 
@@ -21,9 +18,9 @@ bool Deadline::passed() const {
     return Clock::now() >= at_;
 }
 
-Poco::Timespan Deadline::remaining() const {
-    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(at_ - Clock::now());
-    return Poco::Timespan(std::max<Poco::Timespan::TimeDiff>(1000, left.count()));
+std::chrono::milliseconds Deadline::remaining() const {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(at_ - Clock::now());
+    return std::max(std::chrono::milliseconds(1), left);
 }
 
 Watchdog::Watchdog(const Deadline& deadline) : deadline_(deadline) {}
@@ -79,37 +76,59 @@ struct Resolution {
     std::mutex mutex;
     std::condition_variable done_signal;
     bool done = false;
-    std::optional<Poco::Net::SocketAddress> address;
+    std::optional<Address> address;
     std::string error;
 };
 
+// getaddrinfo for `host`:`port`, TCP; `flags` may add AI_NUMERICHOST. One address, or
+// nullopt with `error` set.
+std::optional<Address> lookup(const std::string& host, unsigned short port, int flags,
+                              std::string& error) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | flags;
+    addrinfo* found = nullptr;
+    const int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
+    if (rc != 0 || found == nullptr) {
+        error = rc == EAI_NONAME || rc == EAI_NODATA || rc == EAI_AGAIN || found == nullptr
+                    ? "cannot resolve " + host + "; check token_url and your DNS"
+                    : "cannot resolve " + host + ": " + ::gai_strerror(rc);
+        return std::nullopt;
+    }
+    // An IPv4 address first, as Poco's resolver did: "localhost" is often ::1 first, while
+    // servers on a machine listen on 127.0.0.1.
+    const addrinfo* chosen = found;
+    for (const addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
+        if (entry->ai_family == AF_INET) {
+            chosen = entry;
+            break;
+        }
+    }
+    Address address;
+    address.length =
+        static_cast<socklen_t>(std::min<std::size_t>(chosen->ai_addrlen, sizeof address.storage));
+    std::memcpy(&address.storage, chosen->ai_addr, address.length);
+    ::freeaddrinfo(found);
+    return address;
+}
+
 } // namespace
 
-std::optional<Poco::Net::SocketAddress> resolve_within(const std::string& host, unsigned short port,
-                                                       const Deadline& deadline, std::string& error,
-                                                       bool& timed_out) {
+std::optional<Address> resolve_within(const std::string& host, unsigned short port,
+                                      const Deadline& deadline, std::string& error,
+                                      bool& timed_out) {
     timed_out = false;
     // A numeric address needs no lookup, and no thread.
-    if (Poco::Net::IPAddress numeric; Poco::Net::IPAddress::tryParse(host, numeric)) {
-        return Poco::Net::SocketAddress(numeric, port);
+    if (std::string ignored; auto numeric = lookup(host, port, AI_NUMERICHOST, ignored)) {
+        return numeric;
     }
     auto shared = std::make_shared<Resolution>();
     std::thread([shared, host, port] {
-        std::optional<Poco::Net::SocketAddress> address;
         std::string failure;
-        try {
-            address = Poco::Net::SocketAddress(host, port);
-        } catch (const Poco::Net::HostNotFoundException&) {
-            failure = "cannot resolve " + host + "; check token_url and your DNS";
-        } catch (const Poco::Net::NoAddressFoundException&) {
-            failure = "cannot resolve " + host + "; check token_url and your DNS";
-        } catch (const Poco::Exception& e) {
-            failure = "cannot resolve " + host + ": " + e.displayText();
-        } catch (const std::exception& e) {
-            failure = "cannot resolve " + host + ": " + e.what();
-        }
+        auto address = lookup(host, port, 0, failure);
         std::lock_guard<std::mutex> guard(shared->mutex);
-        shared->address = std::move(address);
+        shared->address = address;
         shared->error = std::move(failure);
         shared->done = true;
         shared->done_signal.notify_all();

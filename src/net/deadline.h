@@ -8,10 +8,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <sys/socket.h>
 #include <thread>
-
-#include <Poco/Net/SocketAddress.h>
-#include <Poco/Timespan.h>
 
 namespace iotspot::net {
 
@@ -24,8 +22,8 @@ public:
     int seconds() const { return seconds_; }
     std::chrono::steady_clock::time_point at() const { return at_; }
     bool passed() const;
-    /// The time left, at least one millisecond (Poco treats a zero timeout as "none").
-    Poco::Timespan remaining() const;
+    /// The time left, at least one millisecond (a zero socket timeout means "none").
+    std::chrono::milliseconds remaining() const;
 
 private:
     int seconds_;
@@ -59,11 +57,19 @@ private:
     std::thread thread_;
 };
 
-/// The first address of `host`:`port`, or nullopt with `error` set when the name does not
+/// A socket address, IPv4 or IPv6.
+struct Address {
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+
+    const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+/// An address of `host`:`port` (IPv4 preferred), or nullopt with `error` set when the name does not
 /// resolve or resolution has not finished by `deadline` (getaddrinfo cannot be interrupted,
 /// so it runs on a thread of its own that is left to finish alone).
-std::optional<Poco::Net::SocketAddress> resolve_within(const std::string& host, unsigned short port,
-                                                       const Deadline& deadline, std::string& error,
-                                                       bool& timed_out);
+std::optional<Address> resolve_within(const std::string& host, unsigned short port,
+                                      const Deadline& deadline, std::string& error,
+                                      bool& timed_out);
 
 } // namespace iotspot::net

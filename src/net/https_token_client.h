@@ -1,7 +1,9 @@
 #pragma once
-// The token client on Poco NetSSL: one POST to the token endpoint over TLS 1.2+, with
-// certificate and host-name verification always on (the system CA store plus the profile's
-// ca_file; net/tls_context.h), HTTPS_PROXY / NO_PROXY honoured (an HTTP CONNECT tunnel).
+// The token client on OpenSSL (net/tls_socket.h), with Poco's URI and JSON: one POST to the
+// token endpoint over TLS 1.2+, with certificate and host-name verification always on (the
+// system CA store plus the profile's ca_file; net/tls_context.h), HTTPS_PROXY / NO_PROXY
+// honoured (an HTTP CONNECT tunnel). Not on Poco NetSSL: loading it, with Net, Util, XML and
+// Crypto, made a cache miss slower than curl (docs/architecture.md).
 //
 // TokenRequest::timeout_seconds bounds the whole fetch on the wall clock: name resolution,
 // connecting, the proxy tunnel, the TLS handshake, the request and the whole answer. A

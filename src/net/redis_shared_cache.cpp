@@ -14,6 +14,7 @@
 #include <Poco/Redis/RedisStream.h>
 #include <Poco/Redis/Type.h>
 
+#include "net/poco_tls_context.h"
 #include "net/tls_context.h"
 
 namespace iotspot::net {
@@ -94,7 +95,7 @@ void RedisSharedCache::connect() {
     auto connection = std::make_unique<Connection>();
     if (settings_.url.tls) {
         auto secure =
-            std::make_unique<Poco::Net::SecureStreamSocket>(client_context(settings_.ca_file));
+            std::make_unique<Poco::Net::SecureStreamSocket>(poco_client_context(settings_.ca_file));
         forget_verify_failure();
         secure->setPeerHostName(settings_.url.host);
         secure->connect(address, timeout); // the handshake too, within `timeout`

@@ -5,16 +5,12 @@
 #include <cstring>
 #include <fcntl.h>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utility>
-
-#include <Poco/Net/NetSSL.h>
 
 namespace iotspot::net {
 
@@ -41,9 +37,13 @@ std::string openssl_reason() {
     return buffer;
 }
 
-// Refuses a ca_file that cannot be read, naming it, before OpenSSL sees it. Returns what
-// identifies this version of the file (a long-running serve picks up a replaced file).
-std::string check_readable(const std::string& ca_file) {
+} // namespace
+
+std::string ca_file_key(const std::string& ca_file) {
+    if (ca_file.empty()) {
+        return {};
+    }
+    // Refuses a ca_file that cannot be read, naming it, before OpenSSL sees it.
     const int fd = ::open(ca_file.c_str(), O_RDONLY | O_CLOEXEC);
     struct stat info {};
     if (fd < 0 || ::fstat(fd, &info) != 0) {
@@ -56,59 +56,57 @@ std::string check_readable(const std::string& ca_file) {
                             "configure --ca-file");
     }
     ::close(fd);
-    return std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino) + ":" +
+    return ca_file + "\n" + std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino) + ":" +
            std::to_string(info.st_size) + ":" + std::to_string(info.st_mtim.tv_sec) + "." +
            std::to_string(info.st_mtim.tv_nsec);
 }
 
-Poco::Net::Context::Ptr build(const std::string& ca_file) {
-    using Poco::Net::Context;
-    Context::Params params;
-    params.verificationMode = Context::VERIFY_STRICT;
-    params.loadDefaultCAs = false; // the bundle is not parsed: the hashed directory below
-    params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4";
-    Context::Ptr context = new Context(Context::TLS_CLIENT_USE, params);
-    context->requireMinimumProtocol(Context::PROTO_TLSV1_2);
-    context->enableExtendedCertificateVerification(true);
-
-    SSL_CTX* ssl = context->sslContext();
-    SSL_CTX_set_verify(ssl, SSL_CTX_get_verify_mode(ssl), remember_verify_failure);
+void apply_client_policy(SSL_CTX* context, const std::string& ca_file) {
+    SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
+    if (SSL_CTX_set_cipher_list(context, "HIGH:!aNULL:!eNULL:!MD5:!RC4") != 1) {
+        throw TlsSetupError("cannot set up TLS: " + openssl_reason());
+    }
+    SSL_CTX_set_verify(context, SSL_VERIFY_PEER, remember_verify_failure);
     const char* dir = std::getenv(X509_get_default_cert_dir_env());
     if (dir == nullptr || *dir == '\0') {
         dir = X509_get_default_cert_dir();
     }
-    if (SSL_CTX_load_verify_locations(ssl, nullptr, dir) != 1) {
+    if (SSL_CTX_load_verify_locations(context, nullptr, dir) != 1) {
         throw TlsSetupError(std::string("cannot use the system CA directory ") + dir + ": " +
                             openssl_reason());
     }
     if (const char* file = std::getenv(X509_get_default_cert_file_env()); file && *file) {
-        if (SSL_CTX_load_verify_locations(ssl, file, nullptr) != 1) {
+        if (SSL_CTX_load_verify_locations(context, file, nullptr) != 1) {
             throw TlsSetupError(std::string("cannot load the CA file ") + file +
                                 " named by SSL_CERT_FILE: " + openssl_reason());
         }
     }
-    if (!ca_file.empty() && SSL_CTX_load_verify_locations(ssl, ca_file.c_str(), nullptr) != 1) {
+    if (!ca_file.empty() && SSL_CTX_load_verify_locations(context, ca_file.c_str(), nullptr) != 1) {
         throw TlsSetupError("cannot load the CA file " + ca_file + " (" + openssl_reason() +
                             "); it must hold PEM certificates; fix it with iotspot-helper "
                             "configure --ca-file");
     }
-    return context;
 }
 
-} // namespace
-
-Poco::Net::Context::Ptr client_context(const std::string& ca_file) {
-    static std::once_flag initialised;
-    std::call_once(initialised, [] { Poco::Net::initializeSSL(); });
-    // Never destroyed: contexts live as long as the process, like the module.
-    static auto* const contexts = new std::map<std::string, Poco::Net::Context::Ptr>;
+SSL_CTX* client_context(const std::string& ca_file) {
+    // Never freed: contexts live as long as the process, like the module.
+    static auto* const contexts = new std::map<std::string, SSL_CTX*>;
     static std::mutex mutex;
-    const std::string key = ca_file.empty() ? "" : ca_file + "\n" + check_readable(ca_file);
+    const std::string key = ca_file_key(ca_file);
     std::lock_guard<std::mutex> guard(mutex);
     if (const auto found = contexts->find(key); found != contexts->end()) {
         return found->second;
     }
-    Poco::Net::Context::Ptr context = build(ca_file);
+    SSL_CTX* context = SSL_CTX_new(TLS_client_method());
+    if (context == nullptr) {
+        throw TlsSetupError("cannot set up TLS: " + openssl_reason());
+    }
+    try {
+        apply_client_policy(context, ca_file);
+    } catch (...) {
+        SSL_CTX_free(context);
+        throw;
+    }
     contexts->emplace(key, context);
     return context;
 }

@@ -1,18 +1,17 @@
 #pragma once
-// The client TLS contexts: one per process and CA file, built on first use and shared by
-// every client and thread (OpenSSL's SSL_CTX is safe to share once set up). Verification is
-// always strict: the peer's chain must lead to a trusted CA, and the certificate must name
-// the host (Poco's extended verification, also on loopback).
+// The client TLS policy, and the token client's contexts: one per process and CA file, built
+// on first use and shared by every client and thread (an SSL_CTX is safe to share once set
+// up). Verification is always strict: the peer's chain must lead to a trusted CA, and the
+// certificate must name the host (checked by OpenSSL during the handshake; tls_socket.h).
 //
 // The system trust store is OpenSSL's hashed directory (/etc/ssl/certs on Debian, or
 // $SSL_CERT_DIR), which OpenSSL reads lazily, one issuer at a time, instead of parsing the
 // whole bundle of some 140 certificates on every cache miss. $SSL_CERT_FILE, when set, and
 // the profile's ca_file are loaded in full.
 
+#include <openssl/ssl.h>
 #include <stdexcept>
 #include <string>
-
-#include <Poco/Net/Context.h>
 
 namespace iotspot::net {
 
@@ -22,9 +21,20 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-/// The context that trusts the system store plus `ca_file` (may be empty). Throws
+/// Applies the client policy to `context`: TLS 1.2 or later, strong ciphers, the peer
+/// verified (keeping the reason of a failure for take_verify_failure()), trusting the system
+/// store plus `ca_file` (may be empty). Throws TlsSetupError naming a file that cannot be
+/// used. Also used for the shared cache's Poco context (net/poco_tls_context.h).
+void apply_client_policy(SSL_CTX* context, const std::string& ca_file);
+
+/// What identifies the version of `ca_file` that a context was built from (a long-running
+/// serve or prefetch picks up a replaced file): empty for no file. Throws TlsSetupError
+/// naming the file when it cannot be read.
+std::string ca_file_key(const std::string& ca_file);
+
+/// The token client's context for `ca_file` (may be empty); never freed. Throws
 /// TlsSetupError naming the file when `ca_file` cannot be read or holds no certificate.
-Poco::Net::Context::Ptr client_context(const std::string& ca_file);
+SSL_CTX* client_context(const std::string& ca_file);
 
 /// Forgets why the last handshake on this thread failed verification; call before one.
 void forget_verify_failure();
