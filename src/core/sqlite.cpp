@@ -72,10 +72,9 @@ Database::Database(const std::string& path, const std::vector<const char*>& migr
         // Writers checkpoint after writing instead (checkpoint()).
         sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
         if (durability == Durability::rebuildable) {
-            // A cache miss then writes its token without an fdatasync (of five before).
-            exec("PRAGMA synchronous=NORMAL");
-            exec("PRAGMA journal_size_limit=262144");
-            sqlite3_wal_autocheckpoint(db_, 64);
+            // A cache miss then writes its token and checkpoints without an fdatasync (it
+            // called five).
+            exec("PRAGMA synchronous=OFF");
         }
         migrate(migrations);
     } catch (...) {

@@ -26,12 +26,14 @@ public:
 
 class Statement;
 
-/// How hard a commit works to survive a power cut (SQLite's `synchronous`, in WAL mode).
+/// How hard a commit works to survive a power cut (SQLite's `synchronous`).
 enum class Durability {
-    /// Every commit is on disk before it returns (FULL): what cannot be fetched again.
+    /// Every commit and checkpoint is on disk before it returns (FULL): for what cannot be
+    /// fetched again, the secret store.
     full,
-    /// Commits are not synced; the checkpoint is (NORMAL): always consistent, but a power cut
-    /// may lose the last commits. For what can be fetched again: the token cache.
+    /// Nothing is synced (OFF): a crash of the process loses nothing, but a power cut or an
+    /// OS crash may lose the last writes or damage the file, which the owner must detect and
+    /// rebuild (the token cache moves a damaged file aside and fetches again).
     rebuildable,
 };
 
@@ -40,8 +42,7 @@ public:
     /// Opens or creates the database at `path` in WAL mode with a busy timeout, and brings
     /// its schema to version migrations.size() (PRAGMA user_version) by running the missing
     /// migrations in one transaction. A schema newer than that is refused with Error(store).
-    /// `what` names the file in messages ("token cache"). A rebuildable database leaves
-    /// checkpoints to SQLite (every 64 pages of log, which is then cut back to 256 KiB).
+    /// `what` names the file in messages ("token cache").
     Database(const std::string& path, const std::vector<const char*>& migrations, const char* what,
              Durability durability = Durability::full);
     ~Database();

@@ -117,6 +117,10 @@ void TokenCache::save(const TokenBinding& binding, const Key& key, const CachedT
                 .bind(3, token.times.expires_at)
                 .bind_blob(4, seal(key, token.access_token, token_ad(binding, token.times)));
             stmt.step();
+            // An empty log for the next cache hit: the first process to open a database
+            // with a non-empty log rebuilds its index from the whole log (callgrind: a hit
+            // took 3.3 million instructions instead of 0.69 million).
+            db.checkpoint();
             return true;
         },
         false, true);
@@ -130,6 +134,7 @@ bool TokenCache::erase(const std::string& profile) {
             const bool found = stmt.step();
             while (stmt.step()) {
             }
+            db.checkpoint();
             return found;
         },
         false, false);
