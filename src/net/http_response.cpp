@@ -72,6 +72,13 @@ Body read_chunked(BufferedReader& in, std::string& body) {
 
 } // namespace
 
+std::size_t StringSource::read(char* buffer, std::size_t size) {
+    const std::size_t n = std::min({size, step_, data_.size()});
+    std::copy_n(data_.data(), n, buffer);
+    data_.remove_prefix(n);
+    return n;
+}
+
 bool BufferedReader::fill() {
     if (position_ == buffer_.size()) {
         buffer_.clear();

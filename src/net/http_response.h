@@ -22,6 +22,19 @@ public:
     virtual std::size_t read(char* buffer, std::size_t size) = 0;
 };
 
+/// The bytes of a string, in reads of at most `step` bytes (the reader's result must not
+/// depend on how reads split the bytes; the tests and the fuzz harness check that).
+class StringSource : public ByteSource {
+public:
+    explicit StringSource(std::string_view data, std::size_t step = 16384)
+        : data_(data), step_(step) {}
+    std::size_t read(char* buffer, std::size_t size) override;
+
+private:
+    std::string_view data_;
+    std::size_t step_;
+};
+
 /// A ByteSource read through a buffer, by lines and by counts.
 class BufferedReader {
 public:

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,24 +22,8 @@ namespace {
 
 constexpr std::int64_t now = 1764150000; // 2025-11-26T09:40:00Z
 
-// Hands out `data` in reads of at most `step` bytes.
-class Chunks : public net::ByteSource {
-public:
-    Chunks(std::string_view data, std::size_t step) : data_(data), step_(step) {}
-    std::size_t read(char* buffer, std::size_t size) override {
-        const std::size_t n = std::min({size, step_, data_.size()});
-        std::memcpy(buffer, data_.data(), n);
-        data_.remove_prefix(n);
-        return n;
-    }
-
-private:
-    std::string_view data_;
-    std::size_t step_;
-};
-
 std::optional<net::Response> read(std::string_view wire, std::size_t step) {
-    Chunks source(wire, step);
+    net::StringSource source(wire, step);
     net::BufferedReader in(source);
     return net::read_response(in, "POST");
 }

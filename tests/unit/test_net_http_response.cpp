@@ -1,4 +1,3 @@
-#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -10,24 +9,8 @@ using net::Body;
 
 namespace {
 
-// Hands out a string in reads of at most `step` bytes.
-class Chunks : public net::ByteSource {
-public:
-    explicit Chunks(std::string_view data, std::size_t step = 4096) : data_(data), step_(step) {}
-    std::size_t read(char* buffer, std::size_t size) override {
-        const std::size_t n = std::min({size, step_, data_.size()});
-        std::memcpy(buffer, data_.data(), n);
-        data_.remove_prefix(n);
-        return n;
-    }
-
-private:
-    std::string_view data_;
-    std::size_t step_;
-};
-
 std::optional<net::Response> read(std::string_view wire, std::size_t step = 4096) {
-    Chunks source(wire, step);
+    net::StringSource source(wire, step);
     net::BufferedReader in(source);
     return net::read_response(in, "POST");
 }
@@ -119,7 +102,7 @@ TEST_CASE("http response: what is not HTTP/1.x is refused, not guessed at") {
 }
 
 TEST_CASE("http response: reading lines keeps what follows for the next read") {
-    Chunks source("one\r\ntwo\nthree", 2);
+    net::StringSource source("one\r\ntwo\nthree", 2);
     net::BufferedReader in(source);
     CHECK(in.line(10) == "one");
     CHECK(in.line(10) == "two");
