@@ -182,8 +182,11 @@ std::optional<Response> read_response(BufferedReader& in, std::string_view metho
             ? connection == headers.end() || !has_element(connection->second, "close")
             : connection != headers.end() && has_element(connection->second, "keep-alive");
 
-    if (method == "HEAD" || response.head.status == 204 || response.head.status == 304) {
-        response.reusable = keep_alive;
+    // No body: after HEAD, 204 and 304; and 101, after which the connection is no longer
+    // HTTP (the token server has no business switching protocols).
+    const int status = response.head.status;
+    if (method == "HEAD" || status == 204 || status == 304 || status == 101) {
+        response.reusable = keep_alive && status != 101;
         return response;
     }
     if (const auto coding = headers.find("transfer-encoding"); coding != headers.end()) {
