@@ -1,5 +1,6 @@
 #include "net/deadline.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fcntl.h>
 #include <memory>

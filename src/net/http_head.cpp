@@ -1,5 +1,6 @@
 #include "net/http_head.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "util/strings.h"

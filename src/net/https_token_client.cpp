@@ -1,5 +1,6 @@
 #include "net/https_token_client.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <ctime>

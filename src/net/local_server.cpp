@@ -10,6 +10,7 @@
 // Poco's HTTPServer was not used: its workers read the head themselves, with a timeout per
 // read, so four slow clients held all of them (docs/architecture.md).
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <chrono>
