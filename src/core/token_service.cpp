@@ -351,8 +351,16 @@ std::unique_ptr<SharedTier> TokenService::shared_tier(const Profile& profile,
                                 .count();
                         },
                         deps_.sleep, deps_.jitter};
+    std::unique_ptr<SharedCacheClient> client;
+    try {
+        client = deps_.shared_cache(settings);
+    } catch (const Error& error) {
+        // An install without the shared-cache module is no worse than no shared cache.
+        log_.warning(std::string(error.what()) + "; fetching the token directly");
+        return nullptr;
+    }
     return std::make_unique<SharedTier>(
-        std::move(tier), deps_.shared_cache(settings), "Redis at " + settings.url.where(),
+        std::move(tier), std::move(client), "Redis at " + settings.url.where(),
         SharedBinding{profile.client_id, profile.token_url, profile.scope}, secret);
 }
 

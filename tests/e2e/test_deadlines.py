@@ -151,6 +151,26 @@ class ModuleLoadingTest(HelperTestCase):
         self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
         self.assertEqual(self.server.token_requests, 0)
 
+    def test_a_missing_shared_cache_module_falls_back_to_a_direct_fetch(self):
+        """A profile with shared_cache on an install without iotspot-helper-redis.so: the
+        token still comes, fetched directly, with one warning naming the module."""
+        self.configure(extra_args=["--shared-cache", "redis://127.0.0.1:%d" % closed_port()])
+        bindir = os.path.join(self.home, "bin")
+        os.mkdir(bindir)
+        helper = os.path.join(bindir, "iotspot-helper")
+        shutil.copy(self.bin, helper)
+        shutil.copy(os.path.join(os.path.dirname(self.bin), "iotspot-helper-net.so"), bindir)
+        proc = subprocess.run([helper, "token"], env=self.env(), cwd=self.home,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.strip(), self.server.issued_tokens[-1])
+        warnings = proc.stderr.splitlines()
+        self.assertEqual(len(warnings), 1, proc.stderr)
+        self.assertIn("iotspot-helper-redis.so: not found", warnings[0])
+        self.assertIn("fetching the token directly", warnings[0])
+        self.assertEqual(self.server.token_requests, 1)
+
 
 if __name__ == "__main__":
     unittest.main()
