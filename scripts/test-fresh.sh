@@ -1,6 +1,6 @@
 #!/bin/bash
 # The README's two commands, as a new user runs them, on a fresh Debian root:
-#   scripts/test-fresh.sh bookworm|trixie
+#   scripts/test-fresh.sh bookworm|trixie [--package OUTDIR] [--gates SECONDS]
 # Makes the root (scripts/lib/fresh_root.sh), clones this repository's HEAD (its committed
 # state, not the work tree) into /src there, and runs scripts/demo.sh, then scripts/test.sh,
 # as root with a clean environment and no stdin. Each phase logs to
@@ -12,21 +12,32 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
+usage="usage: scripts/test-fresh.sh bookworm|trixie [--package OUTDIR] [--gates SECONDS]"
 release=${1:-}
 case "$release" in
-  bookworm | trixie) ;;
-  *) echo "usage: scripts/test-fresh.sh bookworm|trixie [--package OUTDIR]" >&2; exit 2 ;;
+  bookworm | trixie) shift ;;
+  *) echo "$usage" >&2; exit 2 ;;
 esac
 # --package OUTDIR: after test.sh, scripts/package.sh in the same root, and the .deb copied to
 # OUTDIR (so CI builds each release's package on that release; docs/packaging.md).
+# --gates SECONDS: then the lint gates but clang-format (its output differs between
+# releases; the host's CI gate decides the format), and every fuzz target for SECONDS, so
+# that CI runs them on this release too.
 package_dir=
-if [ "${2:-}" = --package ]; then
-  package_dir=${3:?usage: scripts/test-fresh.sh bookworm|trixie [--package OUTDIR]}
+fuzz_seconds=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --package) package_dir=${2:?$usage}; shift 2 ;;
+    --gates) fuzz_seconds=${2:?$usage}; shift 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
+  esac
+done
+case "$fuzz_seconds" in
+  *[!0-9]*) echo "$usage" >&2; exit 2 ;;
+esac
+if [ -n "$package_dir" ]; then
   mkdir -p "$package_dir"
   package_dir=$(cd "$package_dir" && pwd)
-elif [ -n "${2:-}" ]; then
-  echo "usage: scripts/test-fresh.sh bookworm|trixie [--package OUTDIR]" >&2
-  exit 2
 fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "test-fresh: making a root needs root; run it with sudo" >&2
@@ -91,6 +102,10 @@ save_ctest_logs
 if [ -n "$package_dir" ]; then
   phase package fresh_root_run "$dir" sh -c 'cd /src && rm -rf dist && scripts/package.sh dist'
   cp "$dir"/src/dist/iotspot-helper_*.deb "$package_dir/"
+fi
+if [ -n "$fuzz_seconds" ]; then
+  phase lint fresh_root_run "$dir" sh -c 'cd /src && scripts/lint.sh shell js python tidy'
+  phase fuzz fresh_root_run "$dir" sh -c "cd /src && scripts/fuzz.sh $fuzz_seconds"
 fi
 echo "test-fresh $release: the git 2.46+ bearer tests (tests/e2e/test_git_credential.py):"
 grep -h 'BearerGitTest' "$logs/ctest-build.log" | sed 's/^/  /' || echo "  (not found in the log)"
