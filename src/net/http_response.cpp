@@ -210,6 +210,9 @@ std::optional<Response> read_response(BufferedReader& in, std::string_view metho
             }
             value = parsed;
         }
+        if (!value) {
+            return std::nullopt;
+        }
         if (static_cast<std::uint64_t>(*value) > max_body_bytes) {
             response.state = Body::too_large;
             return response;
