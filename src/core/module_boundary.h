@@ -1,6 +1,6 @@
 #pragma once
-// What crosses the dlopen boundary between the executable and the network module
-// (iotspot-helper-net.so), and how.
+// What crosses the dlopen boundary between the executable and its modules (the network
+// module iotspot-helper-net.so, the shared-cache module iotspot-helper-redis.so), and how.
 //
 // Each interface the module offers is one typed entry point and one ABI version, both
 // declared once, in the core header of that interface (token_client.h, local_endpoint.h):

@@ -34,7 +34,7 @@ std::string resolved_dir(const std::string& path) {
 } // namespace
 
 Database::Database(const std::string& path, const std::vector<const char*>& migrations,
-                   const char* what, Durability durability)
+                   const char* what)
     : path_(path), what_(what) {
     // Create the file 0600 whatever the umask; SQLite gives its -wal and -shm files the
     // database file's permissions. Only a new file is opened here: POSIX record locks belong
@@ -71,11 +71,6 @@ Database::Database(const std::string& path, const std::vector<const char*>& migr
         // Nor checkpoint at every close: that costs a cache hit three fdatasync calls.
         // Writers checkpoint after writing instead (checkpoint()).
         sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-        if (durability == Durability::rebuildable) {
-            // A cache miss then writes its token and checkpoints without an fdatasync (it
-            // called five).
-            exec("PRAGMA synchronous=OFF");
-        }
         migrate(migrations);
     } catch (...) {
         sqlite3_close_v2(db_); // the destructor does not run when a constructor throws

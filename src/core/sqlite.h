@@ -26,25 +26,13 @@ public:
 
 class Statement;
 
-/// How hard a commit works to survive a power cut (SQLite's `synchronous`).
-enum class Durability {
-    /// Every commit and checkpoint is on disk before it returns (FULL): for what cannot be
-    /// fetched again, the secret store.
-    full,
-    /// Nothing is synced (OFF): a crash of the process loses nothing, but a power cut or an
-    /// OS crash may lose the last writes or damage the file, which the owner must detect and
-    /// rebuild (the token cache moves a damaged file aside and fetches again).
-    rebuildable,
-};
-
 class Database {
 public:
     /// Opens or creates the database at `path` in WAL mode with a busy timeout, and brings
     /// its schema to version migrations.size() (PRAGMA user_version) by running the missing
     /// migrations in one transaction. A schema newer than that is refused with Error(store).
     /// `what` names the file in messages ("token cache").
-    Database(const std::string& path, const std::vector<const char*>& migrations, const char* what,
-             Durability durability = Durability::full);
+    Database(const std::string& path, const std::vector<const char*>& migrations, const char* what);
     ~Database();
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;

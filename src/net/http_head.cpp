@@ -9,8 +9,6 @@ namespace iotspot::net {
 
 namespace {
 
-constexpr std::size_t max_headers = 64;
-
 bool is_token_char(char c) {
     const auto u = static_cast<unsigned char>(c);
     if (u >= '0' && u <= '9') {
@@ -131,7 +129,7 @@ ParsedHead parse_request_head(std::string_view head) {
     if (version != "HTTP/1.1" && version != "HTTP/1.0") {
         return refused(version.substr(0, 5) == "HTTP/" ? 505 : 400, "unsupported HTTP version");
     }
-    if (lines.size() - 1 > max_headers) {
+    if (lines.size() - 1 > max_header_fields) {
         return refused(400, "too many header fields");
     }
 
@@ -169,7 +167,7 @@ ParsedHead parse_request_head(std::string_view head) {
 }
 
 std::optional<ResponseHead> parse_response_head(const std::vector<std::string>& lines) {
-    if (lines.empty() || lines.size() - 1 > max_headers) {
+    if (lines.empty() || lines.size() - 1 > max_header_fields) {
         return std::nullopt;
     }
     // HTTP/1.x SP 3DIGIT [SP reason-phrase]

@@ -15,6 +15,9 @@
 
 namespace iotspot::net {
 
+/// The most header fields a request or a response may have.
+inline constexpr std::size_t max_header_fields = 64;
+
 /// The largest request head serve reads; a longer one is refused with 431.
 inline constexpr std::size_t max_request_head_bytes = 8192;
 

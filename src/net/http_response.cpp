@@ -156,7 +156,7 @@ std::optional<ResponseHead> read_response_head(BufferedReader& in) {
                 break;
             }
             lines.push_back(std::move(*line));
-            if (lines.size() > 65) {
+            if (lines.size() > 1 + max_header_fields) { // the status line, then the fields
                 return std::nullopt;
             }
         }

@@ -39,11 +39,14 @@ Kind kind_of(int error) {
     }
 }
 
-[[noreturn]] void throw_errno(const char* doing, int error) {
-    if (error == 0) {
-        throw SocketError(Kind::closed, std::string(doing) + ": the connection was closed");
+// The error of a failed system call (or, for 0, of a stream that ended mid-TLS).
+SocketError errno_error(const char* doing, int error) {
+    if (error == EWOULDBLOCK) {
+        error = EAGAIN;
     }
-    throw SocketError(kind_of(error), std::string(doing) + ": " + std::strerror(error));
+    return SocketError(kind_of(error),
+                       std::string(doing) + ": " +
+                           (error == 0 ? "the connection was closed" : std::strerror(error)));
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -75,12 +78,12 @@ SigpipeBlocked::~SigpipeBlocked() {
 TlsSocket::TlsSocket(const Address& address, const Deadline& deadline) {
     fd_ = ::socket(address.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd_ < 0) {
-        throw_errno("socket", errno);
+        throw errno_error("socket", errno);
     }
     try {
         if (::connect(fd_, address.get(), address.length) != 0) {
             if (errno != EINPROGRESS) {
-                throw_errno("connect", errno);
+                throw errno_error("connect", errno);
             }
             pollfd wanted{fd_, POLLOUT, 0};
             int ready;
@@ -91,13 +94,13 @@ TlsSocket::TlsSocket(const Address& address, const Deadline& deadline) {
                 throw SocketError(Kind::timed_out, "connect: no answer in time");
             }
             if (ready < 0) {
-                throw_errno("connect", errno);
+                throw errno_error("connect", errno);
             }
             int error = 0;
             socklen_t length = sizeof error;
             ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
             if (error != 0) {
-                throw_errno("connect", error);
+                throw errno_error("connect", error);
             }
         }
         const int flags = ::fcntl(fd_, F_GETFL);
@@ -141,15 +144,12 @@ SocketError TlsSocket::error_of(const char* doing, int result) {
     ERR_clear_error();
     if (error == SSL_ERROR_SYSCALL || error == SSL_ERROR_WANT_READ ||
         error == SSL_ERROR_WANT_WRITE) {
-        const int cause = saved_errno == EWOULDBLOCK ? EAGAIN : saved_errno;
-        return SocketError(cause == 0 ? Kind::closed : kind_of(cause),
-                           std::string(doing) + ": " +
-                               (cause == 0 ? "the connection was closed" : std::strerror(cause)));
+        return errno_error(doing, saved_errno);
     }
     if (error == SSL_ERROR_ZERO_RETURN ||
         (ERR_GET_LIB(code) == ERR_LIB_SSL &&
          ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
-        return SocketError(Kind::closed, std::string(doing) + ": the connection was closed");
+        return errno_error(doing, 0);
     }
     const char* reason = code != 0 ? ERR_reason_error_string(code) : nullptr;
     return SocketError(Kind::tls, reason != nullptr ? reason : "TLS failed");
@@ -192,7 +192,7 @@ void TlsSocket::send(std::string_view data) {
             }
             if (n <= 0) {
                 healthy_ = false;
-                throw_errno("send", n < 0 ? errno : ECONNRESET);
+                throw errno_error("send", n < 0 ? errno : ECONNRESET);
             }
             data.remove_prefix(static_cast<std::size_t>(n));
             continue;
@@ -218,11 +218,11 @@ std::size_t TlsSocket::read(char* buffer, std::size_t size) {
                 continue;
             }
             healthy_ = false;
-            const int cause = errno == EWOULDBLOCK ? EAGAIN : errno;
-            if (kind_of(cause) == Kind::closed) {
+            SocketError error = errno_error("receive", errno);
+            if (error.kind() == Kind::closed) {
                 return 0;
             }
-            throw_errno("receive", cause);
+            throw error;
         }
     }
     ERR_clear_error();
