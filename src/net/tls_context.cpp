@@ -4,8 +4,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <map>
-#include <mutex>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <sys/stat.h>
@@ -89,26 +87,19 @@ void apply_client_policy(SSL_CTX* context, const std::string& ca_file) {
 }
 
 SSL_CTX* client_context(const std::string& ca_file) {
-    // Never freed: contexts live as long as the process, like the module.
-    static auto* const contexts = new std::map<std::string, SSL_CTX*>;
-    static std::mutex mutex;
-    const std::string key = ca_file_key(ca_file);
-    std::lock_guard<std::mutex> guard(mutex);
-    if (const auto found = contexts->find(key); found != contexts->end()) {
-        return found->second;
-    }
-    SSL_CTX* context = SSL_CTX_new(TLS_client_method());
-    if (context == nullptr) {
-        throw TlsSetupError("cannot set up TLS: " + openssl_reason());
-    }
-    try {
-        apply_client_policy(context, ca_file);
-    } catch (...) {
-        SSL_CTX_free(context);
-        throw;
-    }
-    contexts->emplace(key, context);
-    return context;
+    return cached_context<SSL_CTX*>(ca_file, [](const std::string& file) {
+        SSL_CTX* context = SSL_CTX_new(TLS_client_method());
+        if (context == nullptr) {
+            throw TlsSetupError("cannot set up TLS: " + openssl_reason());
+        }
+        try {
+            apply_client_policy(context, file);
+        } catch (...) {
+            SSL_CTX_free(context);
+            throw;
+        }
+        return context;
+    });
 }
 
 void forget_verify_failure() {

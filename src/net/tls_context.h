@@ -9,6 +9,8 @@
 // whole bundle of some 140 certificates on every cache miss. $SSL_CERT_FILE, when set, and
 // the profile's ca_file are loaded in full.
 
+#include <map>
+#include <mutex>
 #include <openssl/ssl.h>
 #include <stdexcept>
 #include <string>
@@ -31,6 +33,23 @@ void apply_client_policy(SSL_CTX* context, const std::string& ca_file);
 /// serve or prefetch picks up a replaced file): empty for no file. Throws TlsSetupError
 /// naming the file when it cannot be read.
 std::string ca_file_key(const std::string& ca_file);
+
+/// The context for `ca_file` (may be empty) that `make(ca_file)` built on the first call for
+/// this version of the file (ca_file_key), one per process for each kind of Context; never
+/// freed: contexts live as long as the process, like the module.
+template <typename Context, typename Make>
+Context cached_context(const std::string& ca_file, Make make) {
+    static auto* const contexts = new std::map<std::string, Context>;
+    static std::mutex mutex;
+    const std::string key = ca_file_key(ca_file);
+    std::lock_guard<std::mutex> guard(mutex);
+    if (const auto found = contexts->find(key); found != contexts->end()) {
+        return found->second;
+    }
+    Context context = make(ca_file);
+    contexts->emplace(key, context);
+    return context;
+}
 
 /// The token client's context for `ca_file` (may be empty); never freed. Throws
 /// TlsSetupError naming the file when `ca_file` cannot be read or holds no certificate.
