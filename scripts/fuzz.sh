@@ -12,7 +12,9 @@ seconds=${1:-60}
 case "$seconds" in
   '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS]" >&2; exit 2 ;;
 esac
-targets="credential_protocol config token_reply http_response local_endpoint output"
+# The targets: the one list, in tests/fuzz/CMakeLists.txt.
+targets=$(sed -n 's/^set(fuzz_targets \(.*\))$/\1/p' tests/fuzz/CMakeLists.txt)
+[ -n "$targets" ] || { echo "fuzz.sh: no fuzz_targets in tests/fuzz/CMakeLists.txt" >&2; exit 1; }
 dir=build-fuzz
 
 CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DIOTSPOT_FUZZ=ON -DIOTSPOT_TESTS=OFF \

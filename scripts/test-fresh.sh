@@ -24,15 +24,15 @@ esac
 # releases; the host's CI gate decides the format), and every fuzz target for SECONDS, so
 # that CI runs them on this release too.
 package_dir=
-fuzz_seconds=
+gates_seconds=
 while [ $# -gt 0 ]; do
   case "$1" in
     --package) package_dir=${2:?$usage}; shift 2 ;;
-    --gates) fuzz_seconds=${2:?$usage}; shift 2 ;;
+    --gates) gates_seconds=${2:?$usage}; shift 2 ;;
     *) echo "$usage" >&2; exit 2 ;;
   esac
 done
-case "$fuzz_seconds" in
+case "$gates_seconds" in
   *[!0-9]*) echo "$usage" >&2; exit 2 ;;
 esac
 if [ -n "$package_dir" ]; then
@@ -103,9 +103,9 @@ if [ -n "$package_dir" ]; then
   phase package fresh_root_run "$dir" sh -c 'cd /src && rm -rf dist && scripts/package.sh dist'
   cp "$dir"/src/dist/iotspot-helper_*.deb "$package_dir/"
 fi
-if [ -n "$fuzz_seconds" ]; then
+if [ -n "$gates_seconds" ]; then
   phase lint fresh_root_run "$dir" sh -c 'cd /src && scripts/lint.sh shell js python tidy'
-  phase fuzz fresh_root_run "$dir" sh -c "cd /src && scripts/fuzz.sh $fuzz_seconds"
+  phase fuzz fresh_root_run "$dir" sh -c "cd /src && scripts/fuzz.sh $gates_seconds"
 fi
 echo "test-fresh $release: the git 2.46+ bearer tests (tests/e2e/test_git_credential.py):"
 grep -h 'BearerGitTest' "$logs/ctest-build.log" | sed 's/^/  /' || echo "  (not found in the log)"
