@@ -45,5 +45,25 @@ class UsageErrorsTest(HelperTestCase):
                 self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
 
 
+class TimeoutVariableTest(HelperTestCase):
+    def setUp(self):
+        super().setUp()
+        self.configure()
+
+    def test_an_invalid_timeout_is_a_usage_error_naming_the_variable_and_range(self):
+        for value in ("0", "-1", "301", "abc", "1.5", " 5"):
+            with self.subTest(value=value):
+                proc = self.run_helper("token", env=self.env(IOTSPOT_TIMEOUT=value), check=USAGE)
+                self.assertEqual(proc.stdout, "")
+                self.assertIn("IOTSPOT_TIMEOUT", proc.stderr)
+                self.assertIn("1 to 300", proc.stderr)
+        self.assertEqual(self.server.token_requests, 0)
+
+    def test_a_valid_timeout_is_taken(self):
+        for value in ("1", "300"):
+            with self.subTest(value=value):
+                self.run_helper("token", env=self.env(IOTSPOT_TIMEOUT=value), check=True)
+
+
 if __name__ == "__main__":
     unittest.main()
