@@ -65,5 +65,29 @@ class TimeoutVariableTest(HelperTestCase):
                 self.run_helper("token", env=self.env(IOTSPOT_TIMEOUT=value), check=True)
 
 
+@unittest.skipUnless(LIBFAKETIME, "needs Debian's faketime package (scripts/bootstrap.sh --test)")
+class ClockSetBackTest(HelperTestCase):
+    def setUp(self):
+        super().setUp()
+        self.configure()
+
+    def test_status_says_the_clock_moved_back_not_that_the_token_expired(self):
+        # The token is fetched while the clock reads three hours ahead; then it is "set back".
+        ahead = self.env(LD_PRELOAD=LIBFAKETIME[0], FAKETIME="+3h", FAKETIME_DONT_FAKE_MONOTONIC="1",
+                         ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
+        self.run_helper("token", env=ahead, check=True)
+        proc = self.run_helper("status", check=True)
+        self.assertNotIn("expired", proc.stdout)
+        self.assertIn("clock", proc.stdout)
+        self.assertIn("not usable", proc.stdout)
+        token = json.loads(self.run_helper("status", "--json", check=True).stdout)["profiles"][0]["token"]
+        self.assertFalse(token["valid"])
+        self.assertTrue(token["obtained_in_the_future"])
+        # And it is not handed out: the next call fetches a new one.
+        self.run_helper("token", check=True)
+        self.assertEqual(self.server.token_requests, 2)
+        self.assertIn("token cached, expires", self.run_helper("status", check=True).stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
