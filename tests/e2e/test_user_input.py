@@ -65,6 +65,63 @@ class TimeoutVariableTest(HelperTestCase):
                 self.run_helper("token", env=self.env(IOTSPOT_TIMEOUT=value), check=True)
 
 
+class ConfigFileTest(HelperTestCase):
+    def config_path(self):
+        return os.path.join(self.home, ".config/iotspot-helper/config")
+
+    def write_config(self, text):
+        os.makedirs(os.path.dirname(self.config_path()), mode=0o700, exist_ok=True)
+        with open(self.config_path(), "w", encoding="utf-8") as f:
+            f.write(text)
+
+    def profile_text(self, token_url=None):
+        return ('[profile "default"]\nclient_id = %s\ntoken_url = %s\nca_file = %s\n'
+                % (self.client_id, token_url or self.server.token_url, self.pki.ca_cert))
+
+    def secret_env(self):
+        return self.env(IOTSPOT_CLIENT_SECRET=self.client_secret)
+
+    def test_a_byte_order_mark_at_the_start_is_accepted(self):
+        self.write_config("\ufeff" + self.profile_text())
+        self.run_helper("token", env=self.secret_env(), check=True)
+
+    def test_a_profile_given_twice_is_an_error_naming_both_lines(self):
+        self.write_config(self.profile_text() + '\n[profile "default"]\nscope = other\n')
+        proc = self.run_helper("token", env=self.secret_env(), check=NOT_CONFIGURED)
+        self.assertIn("line 6", proc.stderr)
+        self.assertIn("line 1", proc.stderr)
+        self.assertIn('"default"', proc.stderr)
+        self.assertEqual(self.server.token_requests, 0)
+
+    def test_the_scheme_is_case_insensitive(self):
+        upper = re.sub("^https://", "HTTPS://", self.server.token_url)
+        self.write_config(self.profile_text(upper) + "api_url = HTTPS://API.example\n")
+        self.run_helper("token", env=self.secret_env(), check=True)
+        status = json.loads(self.run_helper("status", "--json", env=self.secret_env(),
+                                            check=True).stdout)
+        self.assertEqual(status["profiles"][0]["token_url"], self.server.token_url)
+        # configure and the environment take it too
+        self.run_helper("configure", "--client-id", self.client_id, "--token-url", upper,
+                        "--client-secret-stdin", input=self.client_secret + "\n", check=True)
+        env = self.env(IOTSPOT_TOKEN_URL=upper, IOTSPOT_CLIENT_SECRET=self.client_secret)
+        self.run_helper("token", "--min-ttl", "604800", env=env, check=True)
+
+
+class Ipv6HostTest(HelperTestCase):
+    def test_an_ipv6_token_server_is_named_in_brackets(self):
+        # A port on ::1 that is bound but not listening refuses connections.
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as closed:
+            closed.bind(("::1", 0))
+            port = closed.getsockname()[1]
+            env = self.env(IOTSPOT_CLIENT_ID=self.client_id,
+                           IOTSPOT_CLIENT_SECRET=self.client_secret,
+                           IOTSPOT_TOKEN_URL="https://[::1]:%d/oauth2/token" % port,
+                           IOTSPOT_TIMEOUT="2")
+            proc = self.run_helper("token", env=env, check=5)
+        self.assertIn("[::1]:%d" % port, proc.stderr)
+        self.assertNotIn(" ::1:%d" % port, proc.stderr)
+
+
 @unittest.skipUnless(LIBFAKETIME, "needs Debian's faketime package (scripts/bootstrap.sh --test)")
 class ClockSetBackTest(HelperTestCase):
     def setUp(self):
