@@ -39,6 +39,7 @@ packages="
 test_packages="
   clang-format
   bash dash zsh fish strace util-linux
+  faketime
   bash-completion mandoc man-db
   hyperfine time
   dpkg-dev lintian

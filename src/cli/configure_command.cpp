@@ -32,8 +32,7 @@ std::string absolute(const std::string& path) {
 void apply_flags(const Invocation& inv, core::ProfileSettings& settings) {
     const auto take = [&](const char* flag, const char* key, std::optional<std::string>& slot) {
         if (auto value = inv.value(flag)) {
-            core::validate_setting(key, *value);
-            slot = *value;
+            slot = core::validate_setting(key, *value);
         }
     };
     take("client-id", "client_id", settings.client_id);
@@ -55,8 +54,7 @@ void apply_flags(const Invocation& inv, core::ProfileSettings& settings) {
         if (*url == "none") {
             settings.shared_cache.reset();
         } else {
-            core::validate_setting("shared_cache", *url);
-            settings.shared_cache = *url;
+            settings.shared_cache = core::validate_setting("shared_cache", *url);
         }
     }
 }

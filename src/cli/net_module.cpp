@@ -56,7 +56,7 @@ Module load(const std::string& name, const char* what) {
                                                failures + "); reinstall iotspot-helper");
 }
 
-// The network module: the token client and serve, on OpenSSL and Poco JSON.
+// The network module: the token client, on OpenSSL and Poco JSON.
 const Module& net_module() {
     static const Module loaded = load("iotspot-helper-net.so", "network");
     return loaded;
@@ -125,17 +125,6 @@ new_net_shared_cache(const core::SharedCacheSettings& settings) {
 core::TokenClient& net_token_client() {
     static const std::unique_ptr<core::TokenClient> client = new_net_token_client();
     return *client;
-}
-
-int net_serve(int port, core::LocalRequestHandler& handler, const core::Log& log) {
-    static auto* const serve = IOTSPOT_ENTRY_POINT(net_module(), iotspot_net_serve,
-                                                   iotspot_net_serve_abi, core::local_endpoint_abi);
-    std::string error;
-    const int status = serve(core::local_endpoint_abi, port, &handler, &log, &error);
-    if (status != 0) {
-        throw core::Error(static_cast<core::Exit>(status), error);
-    }
-    return 0;
 }
 
 } // namespace iotspot::cli

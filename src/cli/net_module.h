@@ -5,7 +5,6 @@
 
 #include <memory>
 
-#include "core/local_endpoint.h"
 #include "core/shared_cache.h"
 #include "core/token_client.h"
 
@@ -24,9 +23,5 @@ std::unique_ptr<core::TokenClient> new_net_token_client();
 /// the shared-cache module, loaded once. Throws like net_token_client().
 std::unique_ptr<core::SharedCacheClient>
 new_net_shared_cache(const core::SharedCacheSettings& settings);
-
-/// Serves the local token endpoint on 127.0.0.1:`port` through the module's HTTP server until
-/// SIGTERM or SIGINT; returns 0 then. Throws Error when the port cannot be used.
-int net_serve(int port, core::LocalRequestHandler& handler, const core::Log& log);
 
 } // namespace iotspot::cli

@@ -176,7 +176,7 @@ int prefetch_command(Context& ctx) {
     for (const auto& outcome : outcomes) {
         if (outcome.code != Exit::ok) {
             std::fprintf(stderr, "iotspot-helper: prefetch: profile \"%s\": %s\n",
-                         outcome.name.c_str(), outcome.message.c_str());
+                         outcome.name.c_str(), util::escape_control(outcome.message).c_str());
         } else {
             out += "profile \"" + outcome.name + "\": " +
                    (outcome.from_shared ? "taken from the shared cache"

@@ -13,6 +13,7 @@
 #include "cli/context.h"
 #include "cli/help.h"
 #include "core/error.h"
+#include "util/strings.h"
 
 namespace iotspot::cli {
 
@@ -122,11 +123,13 @@ int run(int argc, char** argv) {
     try {
         return git_helper ? dispatch_git_helper(args) : dispatch(parse_arguments(args));
     } catch (const core::Error& error) {
-        std::fprintf(stderr, "iotspot-helper: %s\n", error.what());
+        // Messages quote what the user typed and what files and servers said: control
+        // characters in any of it are shown escaped, never sent to the terminal.
+        std::fprintf(stderr, "iotspot-helper: %s\n", util::escape_control(error.what()).c_str());
         return static_cast<int>(error.code());
     } catch (const std::exception& error) {
         std::fprintf(stderr, "iotspot-helper: internal error: %s; please report it\n",
-                     error.what());
+                     util::escape_control(error.what()).c_str());
         return static_cast<int>(core::Exit::failure);
     }
 }

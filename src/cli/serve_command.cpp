@@ -1,12 +1,12 @@
 // serve: the local token endpoint for Postman-like tools (core/local_endpoint.h).
 
 #include "cli/context.h"
-#include "cli/net_module.h"
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/local_endpoint.h"
 #include "core/output.h"
+#include "server/local_server.h"
 #include "util/strings.h"
 
 namespace iotspot::cli {
@@ -31,7 +31,7 @@ std::string serve_key(const core::Paths& paths) {
     return key;
 }
 
-// Answers requests in parallel (the module calls it from several worker threads), each with
+// Answers requests in parallel (the server calls it from several worker threads), each with
 // a context of its own: the config file is read afresh for every request, so serve follows
 // `configure` without a restart, and each request has its own token service, SQLite
 // connections, token client and deadline (IOTSPOT_TIMEOUT). A hanging fetch for one profile
@@ -85,7 +85,8 @@ int serve_command(Context& ctx) {
         port = static_cast<int>(*number);
     }
     Handler handler(ctx, key, port);
-    return net_serve(port, handler, ctx.log);
+    server::serve(port, handler, ctx.log);
+    return 0;
 }
 
 } // namespace iotspot::cli

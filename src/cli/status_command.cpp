@@ -7,6 +7,7 @@
 #include "cli/context.h"
 #include "core/crypto.h"
 #include "core/error.h"
+#include "core/expiry.h"
 #include "core/files.h"
 #include "core/output.h"
 #include "core/secret_store.h"
@@ -91,8 +92,19 @@ std::string token_text(const Row& row, std::int64_t now) {
     if (!row.token) {
         return "no token cached";
     }
-    if (!core::is_unexpired(*row.token, now)) {
+    switch (core::cached_state(*row.token, now)) {
+    case core::CachedState::expired:
         return "cached token expired " + util::format_rfc3339(row.token->expires_at);
+    case core::CachedState::from_the_future:
+        return "cached token not usable: obtained at " +
+               util::format_rfc3339(row.token->obtained_at) +
+               ", later than the clock now reads (the clock was set back); the next request "
+               "fetches a new one";
+    case core::CachedState::implausible:
+        return "cached token not usable: its lifetime is not plausible; the next request "
+               "fetches a new one";
+    case core::CachedState::unexpired:
+        break;
     }
     return "token cached, expires " + util::format_rfc3339(row.token->expires_at) + " (in " +
            util::format_duration(util::saturating_sub(row.token->expires_at, now)) + ")" +
@@ -139,6 +151,10 @@ std::string status_json(const std::vector<Row>& rows, std::int64_t now) {
                    std::to_string(std::max<std::int64_t>(
                        0, util::saturating_sub(row.token->expires_at, now))) +
                    ",\"valid\":" + (core::is_unexpired(*row.token, now) ? "true" : "false") +
+                   ",\"obtained_in_the_future\":" +
+                   (core::cached_state(*row.token, now) == core::CachedState::from_the_future
+                        ? "true"
+                        : "false") +
                    ",\"from_shared_cache\":" + (row.from_shared ? "true" : "false") + "}";
         } else {
             out += "{\"cached\":false}";

@@ -1,5 +1,7 @@
 #include "core/config.h"
 
+#include <map>
+
 #include "core/error.h"
 #include "core/shared_cache.h"
 #include "util/strings.h"
@@ -10,10 +12,27 @@ namespace {
 
 using util::trim;
 
+// A UTF-8 byte-order mark, which some Windows editors write at the start of a text file.
+constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
+
+// `url` (with its scheme already in lower case) is https://, or http:// too.
 bool is_http_url(std::string_view url, bool https_only) {
     const bool https = url.rfind("https://", 0) == 0 && url.size() > 8;
     const bool http = url.rfind("http://", 0) == 0 && url.size() > 7;
     return https || (!https_only && http);
+}
+
+// `value` with its URL scheme in lower case, for the keys that hold a URL: schemes are
+// case-insensitive (RFC 3986, section 3.1), and the helper compares them in lower case.
+std::string normalized(std::string_view key, std::string value) {
+    if (key != "token_url" && key != "api_url" && key != "shared_cache") {
+        return value;
+    }
+    const auto end = value.find("://");
+    if (end != std::string::npos) {
+        value = util::ascii_lower(std::string_view(value).substr(0, end)) + value.substr(end);
+    }
+    return value;
 }
 
 // True when `url` holds no '*' but, perhaps, one right after "://" followed by '.'.
@@ -115,7 +134,11 @@ std::string parse_section(std::string_view line, int number) {
 } // namespace
 
 ConfigFile parse_config(std::string_view text) {
+    if (text.substr(0, byte_order_mark.size()) == byte_order_mark) {
+        text.remove_prefix(byte_order_mark.size());
+    }
     ConfigFile config;
+    std::map<std::string, int> section_lines; // profile -> the line of its section header
     ProfileSettings* current = nullptr;
     int number = 0;
     for (const auto raw : util::split(text, '\n')) {
@@ -125,7 +148,13 @@ ConfigFile parse_config(std::string_view text) {
             continue;
         }
         if (line.front() == '[') {
-            current = &config.profiles[parse_section(line, number)];
+            const std::string name = parse_section(line, number);
+            if (const auto [first, added] = section_lines.emplace(name, number); !added) {
+                throw ConfigSyntaxError(
+                    number, "profile \"" + name + "\" is already defined on line " +
+                                std::to_string(first->second) + "; merge the two sections");
+            }
+            current = &config.profiles[name];
             continue;
         }
         const auto equals = line.find('=');
@@ -133,7 +162,7 @@ ConfigFile parse_config(std::string_view text) {
             throw ConfigSyntaxError(number, "expected key = value");
         }
         const std::string key(trim(line.substr(0, equals)));
-        const std::string value(trim(line.substr(equals + 1)));
+        const std::string value = normalized(key, std::string(trim(line.substr(equals + 1))));
         if (current == nullptr) {
             throw ConfigSyntaxError(number, "\"" + util::escape_control(key) +
                                                 "\" is outside a [profile \"NAME\"] section");
@@ -195,12 +224,14 @@ Profile resolve_profile(const std::string& name, const ConfigFile& file, const E
     const auto env_client_id = env.get("IOTSPOT_CLIENT_ID");
     profile.client_id_from_environment = env_client_id.has_value();
     profile.client_id = env_client_id.value_or(settings.client_id.value_or(""));
-    profile.token_url = pick("IOTSPOT_TOKEN_URL", settings.token_url, default_token_url);
+    profile.token_url =
+        normalized("token_url", pick("IOTSPOT_TOKEN_URL", settings.token_url, default_token_url));
     profile.scope = pick("IOTSPOT_SCOPE", settings.scope, default_scope);
     profile.api_url = settings.api_url.value_or(default_api_url);
     profile.ca_file = pick("IOTSPOT_CA_FILE", settings.ca_file, "");
     profile.refresh_margin = settings.refresh_margin.value_or(default_refresh_margin);
-    profile.shared_cache = pick("IOTSPOT_SHARED_CACHE", settings.shared_cache, "");
+    profile.shared_cache =
+        normalized("shared_cache", pick("IOTSPOT_SHARED_CACHE", settings.shared_cache, ""));
 
     if (profile.client_id.empty()) {
         throw Error(Exit::not_configured,
@@ -225,10 +256,12 @@ Profile resolve_profile(const std::string& name, const ConfigFile& file, const E
     return profile;
 }
 
-void validate_setting(const std::string& key, const std::string& value) {
-    if (const auto problem = problem_with(key, value); !problem.empty()) {
+std::string validate_setting(const std::string& key, const std::string& value) {
+    std::string setting = normalized(key, value);
+    if (const auto problem = problem_with(key, setting); !problem.empty()) {
         throw Error(Exit::usage, problem);
     }
+    return setting;
 }
 
 } // namespace iotspot::core

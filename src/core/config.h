@@ -13,8 +13,9 @@
 //   refresh_margin = 300
 //   shared_cache = rediss://helper@redis.internal:6380/0   (docs/fleet.md)
 //
-// Blank lines and lines starting with '#' or ';' are ignored. The client secret is never in
-// this file: it is stored encrypted in the secret store.
+// Blank lines and lines starting with '#' or ';' are ignored, and so is a UTF-8 byte-order
+// mark at the start. A profile's section appears once. URL schemes are case-insensitive.
+// The client secret is never in this file: it is stored encrypted in the secret store.
 
 #include <cstdint>
 #include <map>
@@ -63,7 +64,7 @@ private:
 };
 
 /// Parses configuration text. Throws ConfigSyntaxError on unknown keys, bad values, keys
-/// outside a section, or a malformed section header.
+/// outside a section, a malformed section header, or a profile's section given twice.
 ConfigFile parse_config(std::string_view text);
 
 /// Writes `config` back as text that parse_config reads to the same value.
@@ -93,6 +94,7 @@ std::string select_profile_name(const std::optional<std::string>& flag, const En
 Profile resolve_profile(const std::string& name, const ConfigFile& file, const Environment& env);
 
 /// Checks a value that `configure` is about to write; throws Error(usage) with the reason.
-void validate_setting(const std::string& key, const std::string& value);
+/// Returns the value to write: a URL's scheme in lower case.
+std::string validate_setting(const std::string& key, const std::string& value);
 
 } // namespace iotspot::core

@@ -36,9 +36,18 @@ bool is_fresh(const TokenTimes& token, std::int64_t now, std::int64_t configured
 }
 
 bool is_unexpired(const TokenTimes& token, std::int64_t now) {
-    return token.obtained_at <= util::saturating_add(now, clock_tolerance) &&
-           token.lifetime() > 0 && token.lifetime() <= longest_lifetime &&
-           util::saturating_sub(token.expires_at, now) > last_seconds;
+    return cached_state(token, now) == CachedState::unexpired;
+}
+
+CachedState cached_state(const TokenTimes& token, std::int64_t now) {
+    if (token.obtained_at > util::saturating_add(now, clock_tolerance)) {
+        return CachedState::from_the_future;
+    }
+    if (token.lifetime() <= 0 || token.lifetime() > longest_lifetime) {
+        return CachedState::implausible;
+    }
+    return util::saturating_sub(token.expires_at, now) > last_seconds ? CachedState::unexpired
+                                                                      : CachedState::expired;
 }
 
 } // namespace iotspot::core

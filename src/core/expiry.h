@@ -47,4 +47,10 @@ bool is_fresh(const TokenTimes& token, std::int64_t now, std::int64_t configured
 /// with the same distrust of implausible times as is_fresh.
 bool is_unexpired(const TokenTimes& token, std::int64_t now);
 
+/// What a cached token is at `now`, for `status`: still unexpired (is_unexpired), expired,
+/// obtained later than `now` (the clock was set back since: not usable until a new token is
+/// fetched), or of a lifetime outside (0, longest_lifetime].
+enum class CachedState { unexpired, expired, from_the_future, implausible };
+CachedState cached_state(const TokenTimes& token, std::int64_t now);
+
 } // namespace iotspot::core

@@ -18,8 +18,9 @@
 // right port (DNS rebinding) or that carries an Origin header (a browser) is refused with 403.
 // No CORS headers are ever sent, so no preflight can succeed.
 //
-// This file is the policy, as a pure function; src/net serves it over HTTP with Poco, through
-// the LocalRequestHandler interface, so the network module never sees the token service.
+// This file is the policy, as a pure function; src/server serves it over HTTP through the
+// LocalRequestHandler interface (server/local_server.h), so the server never sees the token
+// service.
 
 #include <cstdint>
 #include <functional>
@@ -27,7 +28,6 @@
 #include <string>
 
 #include "core/log.h"
-#include "core/module_boundary.h"
 
 namespace iotspot::core {
 
@@ -54,26 +54,12 @@ using TokenLookup = std::function<std::string(const std::string& profile)>;
 LocalResponse answer_local_request(const LocalRequest& request, const std::string& key, int port,
                                    const std::string& default_profile, const TokenLookup& lookup);
 
-/// Implemented by the executable, called by the network module's HTTP server (from several
-/// threads; implementations serialise as they need).
+/// Implemented by serve (cli/serve_command.cpp), called by its HTTP server from several
+/// threads at once; implementations serialise as they need.
 class LocalRequestHandler {
 public:
     virtual ~LocalRequestHandler() = default;
     virtual LocalResponse handle(const LocalRequest& request) = 0;
 };
 
-/// Bumped whenever LocalRequest, LocalResponse, LocalRequestHandler or the entry point
-/// change shape.
-inline constexpr int local_endpoint_abi = 1;
-
 } // namespace iotspot::core
-
-/// The module's local_endpoint_abi (core/module_boundary.h).
-IOTSPOT_MODULE_ENTRY const int iotspot_net_serve_abi;
-
-/// The network module's server entry point: serves `handler` on 127.0.0.1:`port` until
-/// SIGTERM or SIGINT. Returns 0 then; on failure returns an exit code and sets `error` to a
-/// message. `abi` must be the module's local_endpoint_abi. Never throws.
-IOTSPOT_MODULE_ENTRY int iotspot_net_serve(int abi, int port,
-                                           iotspot::core::LocalRequestHandler* handler,
-                                           const iotspot::core::Log* log, std::string* error);

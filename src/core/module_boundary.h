@@ -3,7 +3,7 @@
 // module iotspot-helper-net.so, the shared-cache module iotspot-helper-redis.so), and how.
 //
 // Each interface the module offers is one typed entry point and one ABI version, both
-// declared once, in the core header of that interface (token_client.h, local_endpoint.h):
+// declared once, in the core header of that interface (token_client.h, shared_cache.h):
 //
 //   inline constexpr int token_client_abi = 2;           // bumped when the interface changes
 //   IOTSPOT_MODULE_ENTRY const int iotspot_net_token_client_abi;

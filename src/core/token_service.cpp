@@ -57,8 +57,17 @@ TokenService::~TokenService() = default;
 
 int TokenService::time_budget() const {
     const auto value = deps_.env.get("IOTSPOT_TIMEOUT");
-    const auto seconds = value ? util::parse_int(*value) : std::nullopt;
-    return seconds && *seconds >= 1 && *seconds <= 300 ? static_cast<int>(*seconds) : 20;
+    if (!value) {
+        return default_time_budget;
+    }
+    const auto seconds = util::parse_int(*value);
+    if (!seconds || *seconds < 1 || *seconds > max_time_budget) {
+        throw Error(Exit::usage, "IOTSPOT_TIMEOUT must be a whole number of seconds from 1 to " +
+                                     std::to_string(max_time_budget) + ", not \"" + *value +
+                                     "\"; unset it for the default of " +
+                                     std::to_string(default_time_budget));
+    }
+    return static_cast<int>(*seconds);
 }
 
 TokenCache* TokenService::cache() {

@@ -40,6 +40,10 @@ namespace iotspot::core {
 
 class SharedTier;
 
+/// IOTSPOT_TIMEOUT's default and largest value, in seconds.
+inline constexpr int default_time_budget = 20;
+inline constexpr int max_time_budget = 300;
+
 struct ServiceDeps {
     Paths paths;
     Environment env;
@@ -87,6 +91,7 @@ public:
     SharedReply ping_shared_cache(const Profile& profile);
 
     /// The total time a token request may take, retries included (IOTSPOT_TIMEOUT, default 20 s).
+    /// Throws Error(usage) when IOTSPOT_TIMEOUT is set to anything but 1 to 300.
     int time_budget() const;
 
 private:

@@ -9,6 +9,51 @@ namespace iotspot::net {
 
 namespace {
 
+// The syntax of a response head (RFC 9110 and 9112).
+bool is_token_char(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= '0' && u <= '9') {
+        return true;
+    }
+    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z')) {
+        return true;
+    }
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool is_token(std::string_view text) {
+    if (text.empty()) {
+        return false;
+    }
+    for (const char c : text) {
+        if (!is_token_char(c)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// A field value: visible ASCII, spaces and tabs, and (as RFC 9110 allows) bytes >= 0x80.
+bool is_field_value(std::string_view text) {
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && u != '\t') || u == 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string_view trim_spaces(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
 constexpr std::size_t max_line_bytes = 8192;
 constexpr int max_interim_answers = 8;
 
@@ -142,6 +187,49 @@ bool BufferedReader::to_end(std::size_t limit, std::string& out) {
             return true;
         }
     }
+}
+
+std::optional<ResponseHead> parse_response_head(const std::vector<std::string>& lines) {
+    if (lines.empty() || lines.size() - 1 > max_header_fields) {
+        return std::nullopt;
+    }
+    // HTTP/1.x SP 3DIGIT [SP reason-phrase]
+    const std::string_view line = lines.front();
+    if (line.size() < 12 || line.compare(0, 7, "HTTP/1.") != 0 || line[7] < '0' || line[7] > '9' ||
+        line[8] != ' ' || (line.size() > 12 && line[12] != ' ')) {
+        return std::nullopt;
+    }
+    ResponseHead head;
+    head.minor_version = line[7] - '0';
+    for (std::size_t i = 9; i < 12; ++i) {
+        if (line[i] < '0' || line[i] > '9') {
+            return std::nullopt;
+        }
+        head.status = head.status * 10 + (line[i] - '0');
+    }
+    if (head.status < 100 || !is_field_value(line.substr(std::min<std::size_t>(12, line.size())))) {
+        return std::nullopt;
+    }
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+        const std::string_view field = lines[i];
+        if (field.empty() || field.front() == ' ' || field.front() == '\t') {
+            return std::nullopt;
+        }
+        const auto colon = field.find(':');
+        if (colon == std::string_view::npos || !is_token(field.substr(0, colon))) {
+            return std::nullopt;
+        }
+        const std::string_view value = trim_spaces(field.substr(colon + 1));
+        if (!is_field_value(value)) {
+            return std::nullopt;
+        }
+        auto [entry, added] =
+            head.headers.emplace(util::ascii_lower(field.substr(0, colon)), std::string(value));
+        if (!added) {
+            entry->second.append(", ").append(value);
+        }
+    }
+    return head;
 }
 
 std::optional<ResponseHead> read_response_head(BufferedReader& in) {

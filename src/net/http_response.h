@@ -6,13 +6,29 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "net/http_head.h"
+#include <vector>
 
 namespace iotspot::net {
+
+/// The most header fields a response may have.
+inline constexpr std::size_t max_header_fields = 64;
+
+/// The status line and fields of a response.
+struct ResponseHead {
+    int status = 0;
+    int minor_version = 1;                      ///< HTTP/1.x
+    std::map<std::string, std::string> headers; ///< names lower-cased; repeats joined by ", "
+};
+
+/// Parses the status line and field lines of a response (`lines`, without line ends or the
+/// blank line). nullopt when it is not HTTP/1.x: a status line other than
+/// `HTTP/1.x SP 3DIGIT [SP reason]`, a field name that is not a token, a value with control
+/// characters, a folded line, or more than 64 fields.
+std::optional<ResponseHead> parse_response_head(const std::vector<std::string>& lines);
 
 /// Where the bytes come from. read() returns how many bytes it put in `buffer` (at least
 /// one), or 0 at the end of the stream; it throws on errors of its own.
@@ -80,7 +96,7 @@ struct Response {
 inline constexpr std::size_t max_body_bytes = 1 << 20;
 
 /// Reads a response head (skipping interim 1xx answers); nullopt when what arrives is not
-/// HTTP/1.x (net/http_head.h) or the stream ends before the blank line.
+/// HTTP/1.x (parse_response_head) or the stream ends before the blank line.
 std::optional<ResponseHead> read_response_head(BufferedReader& in);
 
 /// Reads a whole response to a request with method `method`: the head, then the body as

@@ -72,15 +72,21 @@ FetchResult network_failure(std::string message, bool retryable) {
 // How far a fetch got, for the message when it fails or runs out of time.
 enum class Phase { connecting, tunnelling, handshaking, awaiting_answer, reading_answer };
 
+// host:port for messages, an IPv6 address in brackets ([::1]:443).
+std::string host_and_port(const std::string& host, unsigned short port) {
+    const bool ipv6 = host.find(':') != std::string::npos;
+    return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 // Where a fetch goes: the token server, and the proxy on the way when there is one.
 struct Route {
     std::string host;
     unsigned short port = 0;
     std::optional<Proxy> proxy;
 
-    std::string server() const { return host + ":" + std::to_string(port); }
+    std::string server() const { return host_and_port(host, port); }
     std::string via() const {
-        return proxy ? proxy->host + ":" + std::to_string(proxy->port) : std::string();
+        return proxy ? host_and_port(proxy->host, proxy->port) : std::string();
     }
 };
 

@@ -1,5 +1,5 @@
-// The network module's token-client entry point (core/module_boundary.h); serve's is in
-// net/local_server.cpp. The shared cache's is in the Redis module (net/redis_module.cpp).
+// The network module's entry point: the token client (core/module_boundary.h). The shared
+// cache's is in the Redis module (net/redis_module.cpp).
 
 #include "net/https_token_client.h"
 

@@ -154,3 +154,39 @@ TEST_CASE("config: shared_cache is read, written back, and refused with a passwo
     }
     CHECK_THROWS_AS(validate_setting("shared_cache", "redis://u:pw@h"), Error);
 }
+
+TEST_CASE("config: a UTF-8 byte-order mark at the start is skipped") {
+    const auto config = parse_config("\xEF\xBB\xBF[profile \"default\"]\nclient_id = abc\n");
+    CHECK(config.profiles.at("default").client_id == "abc");
+    // Anywhere else it is text like any other, so not a section header.
+    CHECK_THROWS_AS(parse_config("\n\xEF\xBB\xBF[profile \"default\"]\n"), ConfigSyntaxError);
+}
+
+TEST_CASE("config: a profile given twice is an error naming both lines") {
+    const char* text = "[profile \"a\"]\nclient_id = x\n\n[profile \"b\"]\n[profile \"a\"]\n";
+    try {
+        parse_config(text);
+        FAIL("a duplicate section was accepted");
+    } catch (const ConfigSyntaxError& error) {
+        CHECK(error.line() == 5);
+        CHECK(std::string(error.what()) ==
+              "line 5: profile \"a\" is already defined on line 1; merge the two sections");
+    }
+}
+
+TEST_CASE("config: URL schemes are case-insensitive and kept in lower case") {
+    const auto config = parse_config("[profile \"default\"]\nclient_id = abc\n"
+                                     "token_url = HTTPS://Auth.Example/oauth2/Token\n"
+                                     "api_url = Https://*.Example\n"
+                                     "shared_cache = REDISS://cache.example:6380\n");
+    const auto& settings = config.profiles.at("default");
+    CHECK(settings.token_url == "https://Auth.Example/oauth2/Token");
+    CHECK(settings.api_url == "https://*.Example");
+    CHECK(settings.shared_cache == "rediss://cache.example:6380");
+    CHECK_THROWS_AS(parse_config("[profile \"x\"]\ntoken_url = HTTP://auth.example/t\n"),
+                    ConfigSyntaxError);
+
+    const Environment env(
+        std::map<std::string, std::string>{{"IOTSPOT_TOKEN_URL", "HtTpS://auth.example/t"}});
+    CHECK(resolve_profile("default", config, env).token_url == "https://auth.example/t");
+}

@@ -59,3 +59,16 @@ TEST_CASE("expiry: plausible server times are 2000 to 2100") {
     CHECK_FALSE(is_plausible_time(253402300799)); // 9999-12-31
     CHECK_FALSE(is_plausible_time(std::numeric_limits<std::int64_t>::min()));
 }
+
+TEST_CASE("expiry: status tells a token from the future from an expired one") {
+    const TokenTimes later{10000, 13600};
+    CHECK(cached_state(later, 5000) == CachedState::from_the_future);
+    CHECK(cached_state(later, 9990) == CachedState::unexpired); // within the tolerance
+    CHECK(cached_state(later, 13000) == CachedState::unexpired);
+    CHECK(cached_state(later, 13600) == CachedState::expired);
+    const TokenTimes wild{10000, 10000 + 2 * longest_lifetime};
+    CHECK(cached_state(wild, 10000) == CachedState::implausible);
+    for (const std::int64_t now : {5000, 9990, 13000, 13600}) {
+        CHECK(is_unexpired(later, now) == (cached_state(later, now) == CachedState::unexpired));
+    }
+}

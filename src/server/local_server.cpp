@@ -1,14 +1,16 @@
 // `iotspot-helper serve`: the local token endpoint over HTTP on 127.0.0.1. The policy (keys,
 // Host, Origin, what to answer) is core::answer_local_request, reached through the
-// executable's LocalRequestHandler.
+// LocalRequestHandler that cli/serve_command.cpp passes in.
 //
 // Any local process can connect, without the key, so the server is built not to be stalled:
 // one poll() loop reads request heads (each must be complete within 2 s and fit in 8 KiB),
 // and only a complete, well-formed head is handed to a pool of workers. Idle connections and
 // slowloris clients therefore cost a descriptor and a buffer, never a worker; when the
-// connection limits are reached, the oldest connection still sending its head makes room.
+// connection limit is reached, the oldest connection still sending its head makes room.
 // Poco's HTTPServer was not used: its workers read the head themselves, with a timeout per
 // read, so four slow clients held all of them (docs/architecture.md).
+
+#include "server/local_server.h"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -16,25 +18,26 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <deque>
 #include <list>
-#include <map>
 #include <mutex>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <string>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
-#include "core/local_endpoint.h"
-#include "net/http_head.h"
+#include "server/http_request.h"
 
-namespace iotspot::net {
+namespace iotspot::server {
 
 namespace {
 
@@ -42,8 +45,9 @@ using Clock = std::chrono::steady_clock;
 using core::LocalRequest;
 using core::LocalResponse;
 
-constexpr std::size_t max_connections = 256;         ///< open at once, from everyone
-constexpr std::size_t max_per_peer = 64;             ///< open at once, from one address
+// Open at once. One limit for all: on a loopback listener every client is 127.0.0.1, so a
+// limit per address would be the same limit.
+constexpr std::size_t max_connections = 256;
 constexpr auto head_time = std::chrono::seconds(2);  ///< to send the whole request head
 constexpr auto write_time = std::chrono::seconds(2); ///< to take the whole answer
 constexpr int worker_count = 16;
@@ -167,7 +171,7 @@ public:
         while (serve_once()) {
         }
         for (const auto& connection : reading_) {
-            forget(connection.fd, connection.peer);
+            forget(connection.fd);
         }
         reading_.clear();
         {
@@ -237,7 +241,7 @@ private:
                 return; // EAGAIN: none left; anything else: try again next round
             }
             const std::string peer = peer_of(address);
-            if (!make_room(peer)) {
+            if (!make_room()) {
                 send_within(fd, http_answer(refusal(503, "too many connections")), Clock::now());
                 ::close(fd);
                 continue;
@@ -245,34 +249,28 @@ private:
             {
                 std::lock_guard<std::mutex> guard(mutex_);
                 ++open_;
-                ++per_peer_[peer];
             }
             reading_.push_back(Reading{fd, peer, {}, Clock::now() + head_time});
         }
     }
 
-    // Below the limits for one more connection from `peer`, closing the oldest connection
-    // that is still sending its head (of `peer`, when it is that peer's limit) if need be.
-    bool make_room(const std::string& peer) {
-        bool peer_full = false;
-        bool all_full = false;
+    // Below the limit for one more connection, closing the oldest connection that is still
+    // sending its head if need be. False when every open connection has sent its request.
+    bool make_room() {
         {
             std::lock_guard<std::mutex> guard(mutex_);
-            peer_full = per_peer_[peer] >= max_per_peer;
-            all_full = open_ >= max_connections;
-        }
-        if (!peer_full && !all_full) {
-            return true;
-        }
-        for (auto it = reading_.begin(); it != reading_.end(); ++it) {
-            if (!peer_full || it->peer == peer) {
-                log_.note("serve: " + it->peer + ": closing a connection that sent no request");
-                forget(it->fd, it->peer);
-                reading_.erase(it);
+            if (open_ < max_connections) {
                 return true;
             }
         }
-        return false;
+        if (reading_.empty()) {
+            return false;
+        }
+        const Reading& oldest = reading_.front();
+        log_.note("serve: " + oldest.peer + ": closing a connection that sent no request");
+        forget(oldest.fd);
+        reading_.pop_front();
+        return true;
     }
 
     // Reads what has arrived on `connection`. True when done with it: the head was complete
@@ -282,7 +280,7 @@ private:
         for (;;) {
             const ssize_t n = ::recv(connection.fd, buffer, sizeof buffer, 0);
             if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-                forget(connection.fd, connection.peer);
+                forget(connection.fd);
                 return true;
             }
             if (n < 0) {
@@ -357,17 +355,14 @@ private:
         }
         send_within(fd, http_answer(answer), Clock::now() + write_time);
         ::shutdown(fd, SHUT_WR);
-        forget(fd, peer);
+        forget(fd);
     }
 
     // Closes `fd` and stops counting it.
-    void forget(int fd, const std::string& peer) {
+    void forget(int fd) {
         ::close(fd);
         std::lock_guard<std::mutex> guard(mutex_);
         --open_;
-        if (--per_peer_[peer] == 0) {
-            per_peer_.erase(peer);
-        }
     }
 
     const int listener_;
@@ -379,82 +374,90 @@ private:
     std::mutex mutex_; ///< guards what follows
     std::condition_variable jobs_ready_;
     std::deque<Job> jobs_;
-    std::map<std::string, std::size_t> per_peer_;
     std::size_t open_ = 0;
     bool stopping_ = false;
 };
 
-// A non-blocking listening socket on 127.0.0.1:`port`, or -1 with `error` set.
-int listen_on(int port, std::string& error) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        error = std::strerror(errno);
-        return -1;
+// An open descriptor, closed when this goes.
+class Descriptor {
+public:
+    explicit Descriptor(int fd) : fd_(fd) {}
+    ~Descriptor() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+    }
+    Descriptor(Descriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    Descriptor(const Descriptor&) = delete;
+    Descriptor& operator=(const Descriptor&) = delete;
+    Descriptor& operator=(Descriptor&&) = delete;
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+[[noreturn]] void cannot_serve(const std::string& what) {
+    throw core::Error(core::Exit::network, "cannot serve: " + what + ": " + std::strerror(errno));
+}
+
+// A non-blocking socket listening on 127.0.0.1:`port`. Throws Error(network) naming the
+// port when it is taken.
+Descriptor listen_on(int port) {
+    Descriptor listener(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (listener.get() < 0) {
+        cannot_serve("socket");
     }
     const int on = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    ::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<std::uint16_t>(port));
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
-        ::listen(fd, 128) != 0) {
-        error = std::strerror(errno);
-        ::close(fd);
-        return -1;
+    if (::bind(listener.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(listener.get(), 128) != 0) {
+        throw core::Error(core::Exit::network,
+                          "cannot listen on 127.0.0.1:" + std::to_string(port) + " (" +
+                              std::strerror(errno) +
+                              "); is another iotspot-helper serve running? Choose another port "
+                              "with --port");
     }
-    return fd;
+    return listener;
 }
+
+// SIGTERM and SIGINT blocked in this thread (and so in every thread it starts) while this
+// lives, and readable from a signalfd instead.
+class StopSignals {
+public:
+    StopSignals() {
+        sigemptyset(&signals_);
+        sigaddset(&signals_, SIGTERM);
+        sigaddset(&signals_, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
+    }
+    ~StopSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+    StopSignals(const StopSignals&) = delete;
+    StopSignals& operator=(const StopSignals&) = delete;
+    const sigset_t& set() const { return signals_; }
+
+private:
+    sigset_t signals_{};
+    sigset_t previous_{};
+};
 
 } // namespace
 
-} // namespace iotspot::net
-
-const int iotspot_net_serve_abi = iotspot::core::local_endpoint_abi;
-
-int iotspot_net_serve(int abi, int port, iotspot::core::LocalRequestHandler* handler,
-                      const iotspot::core::Log* log, std::string* error) {
-    const int network = static_cast<int>(iotspot::core::Exit::network);
-    if (abi != iotspot::core::local_endpoint_abi) {
-        *error = "the network module is from another version of iotspot-helper; reinstall it";
-        return network;
+void serve(int port, core::LocalRequestHandler& handler, const core::Log& log) {
+    const Descriptor listener = listen_on(port);
+    const StopSignals stop;
+    const Descriptor signals(::signalfd(-1, &stop.set(), SFD_CLOEXEC));
+    if (signals.get() < 0) {
+        cannot_serve("signalfd");
     }
-    try {
-        std::string reason;
-        const int listener = iotspot::net::listen_on(port, reason);
-        if (listener < 0) {
-            *error = "cannot listen on 127.0.0.1:" + std::to_string(port) + " (" + reason +
-                     "); is another iotspot-helper serve running? Choose another port with "
-                     "--port";
-            return network;
-        }
-        // SIGTERM and SIGINT are blocked in this thread and every thread it starts, and
-        // read from a signalfd by the loop.
-        sigset_t stop_signals;
-        sigset_t previous;
-        sigemptyset(&stop_signals);
-        sigaddset(&stop_signals, SIGTERM);
-        sigaddset(&stop_signals, SIGINT);
-        pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
-        const int signals = ::signalfd(-1, &stop_signals, SFD_CLOEXEC);
-        if (signals < 0) {
-            *error = std::string("cannot serve: signalfd: ") + std::strerror(errno);
-            ::close(listener);
-            pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-            return network;
-        }
-        log->info("serving tokens on http://127.0.0.1:" + std::to_string(port) +
-                  "/v1/token (stop with Ctrl-C)");
-        iotspot::net::Server(listener, signals, *handler, *log).run();
-        ::close(signals);
-        ::close(listener);
-        pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-        log->info("stopped");
-        return 0;
-    } catch (const std::exception& e) {
-        *error = std::string("cannot serve: ") + e.what();
-    } catch (...) {
-        *error = "cannot serve: unexpected failure";
-    }
-    return network;
+    log.info("serving tokens on http://127.0.0.1:" + std::to_string(port) +
+             "/v1/token (stop with Ctrl-C)");
+    Server(listener.get(), signals.get(), handler, log).run();
+    log.info("stopped");
 }
+
+} // namespace iotspot::server

@@ -1,17 +1,17 @@
 #include "catch.h"
-#include "net/http_head.h"
+#include "server/http_request.h"
 
 using namespace iotspot;
-using net::parse_request_head;
-using net::request_head_end;
+using server::parse_request_head;
+using server::request_head_end;
 
-TEST_CASE("http head: the end of a head is its blank line, CRLF or bare LF") {
+TEST_CASE("http request: the end of a head is its blank line, CRLF or bare LF") {
     CHECK(request_head_end("GET / HTTP/1.1\r\nHost: a\r\n") == std::nullopt);
     CHECK(request_head_end("GET / HTTP/1.1\r\nHost: a\r\n\r\n") == 27u);
     CHECK(request_head_end("GET / HTTP/1.1\nHost: a\n\nrest") == 24u);
 }
 
-TEST_CASE("http head: a good request gives method, target and lower-cased headers") {
+TEST_CASE("http request: a good request gives method, target and lower-cased headers") {
     const auto parsed = parse_request_head(
         "GET /v1/token?profile=a HTTP/1.1\r\nHost: 127.0.0.1:1\r\nX-Iotspot-Key:  k \r\n\r\n");
     REQUIRE(parsed.request);
@@ -21,7 +21,7 @@ TEST_CASE("http head: a good request gives method, target and lower-cased header
     CHECK(parsed.request->headers.at("x-iotspot-key") == "k");
 }
 
-TEST_CASE("http head: anything a well-behaved client would not send is refused") {
+TEST_CASE("http request: anything a well-behaved client would not send is refused") {
     const char* refused[] = {
         "\r\n",
         "GARBAGE\r\n\r\n",
@@ -36,7 +36,7 @@ TEST_CASE("http head: anything a well-behaved client would not send is refused")
         "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
     };
     for (const char* head : refused) {
-        INFO(net::printable(head));
+        INFO(server::printable(head));
         const auto parsed = parse_request_head(head);
         CHECK_FALSE(parsed.request);
         CHECK(parsed.status == 400);
@@ -46,8 +46,8 @@ TEST_CASE("http head: anything a well-behaved client would not send is refused")
     CHECK(parse_request_head("GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n").request);
 }
 
-TEST_CASE("http head: printable escapes control bytes, backslashes and non-ASCII") {
-    CHECK(net::printable("/v1/\x1b[31m\x07") == "/v1/\\x1b[31m\\x07");
-    CHECK(net::printable("a\\b") == "a\\x5cb");
-    CHECK(net::printable("\xc3\xa9") == "\\xc3\\xa9");
+TEST_CASE("http request: printable escapes control bytes, backslashes and non-ASCII") {
+    CHECK(server::printable("/v1/\x1b[31m\x07") == "/v1/\\x1b[31m\\x07");
+    CHECK(server::printable("a\\b") == "a\\x5cb");
+    CHECK(server::printable("\xc3\xa9") == "\\xc3\\xa9");
 }
