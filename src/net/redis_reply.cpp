@@ -227,42 +227,47 @@ Reply* ReplyReader::add(const void* parent, ReplyKind kind, std::size_t elements
 }
 
 void ReplyReader::check_first_line() {
-    const std::optional<ReplyKind> kind = kind_of_type_byte(first_line_[0]);
+    std::optional<ReplyKind> kind = kind_of_type_byte(first_line_[0]);
     if (!kind) {
         char byte[8];
         std::snprintf(byte, sizeof byte, "\\x%02x", static_cast<unsigned char>(first_line_[0]));
         refuse(std::string("a reply that is not RESP2 (first byte ") + byte + ")");
         return;
     }
-    const unsigned allowed = shape_.kinds | ReplyKind::error | ReplyKind::nil;
+    // `$` and `*` announce a length; -1 makes them a nil.
+    const bool counted = *kind == ReplyKind::bulk || *kind == ReplyKind::array;
+    std::string length;
+    if (counted) {
+        const std::size_t end = first_line_.find("\r\n");
+        if (end == std::string::npos) {
+            if (first_line_.size() >= first_line_limit) {
+                refuse("a length that is not a number");
+            }
+            return; // the rest of the line is still to come
+        }
+        length = first_line_.substr(1, end - 1);
+        if (length == "-1") {
+            kind = ReplyKind::nil;
+        }
+    }
+    first_line_checked_ = true; // hiredis reads the rest, and add() checks it
+    const unsigned allowed = shape_.kinds | ReplyKind::error;
     if ((allowed & static_cast<unsigned>(*kind)) == 0) {
         refuse(std::string("a reply of the wrong type (") + kind_name(*kind) + ")");
-        return;
+    } else if (*kind == ReplyKind::bulk || *kind == ReplyKind::array) {
+        check_length(length, *kind);
     }
-    if (*kind != ReplyKind::bulk) {
-        first_line_checked_ = true; // hiredis checks the rest, and add() the type
-        return;
-    }
-    const std::size_t end = first_line_.find("\r\n");
-    if (end == std::string::npos) {
-        if (first_line_.size() >= first_line_limit) {
-            refuse("a bulk string's length that is not a number");
-        }
-        return; // the rest of the line is still to come
-    }
-    first_line_checked_ = true;
-    const std::string length = first_line_.substr(1, end - 1);
-    if (length == "-1") {
-        return;
-    }
+}
+
+void ReplyReader::check_length(const std::string& length, ReplyKind kind) {
     const bool digits =
         !length.empty() && length.size() <= 19 &&
         std::all_of(length.begin(), length.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!digits) {
-        refuse("a bulk string's length that is not a number");
-    } else if (std::stoull(length) > shape_.max_bulk) {
+        refuse("a length that is not a number");
+    } else if (kind == ReplyKind::bulk && std::stoull(length) > shape_.max_bulk) {
         refuse("a reply announcing a value of " + length + " bytes, over the limit of " +
-               std::to_string(shape_.max_bulk));
+               std::to_string(shape_.max_bulk) + " bytes");
     }
 }
 

@@ -97,6 +97,7 @@ public:
 
 private:
     void check_first_line();
+    void check_length(const std::string& length, ReplyKind kind);
     ReplyStatus take_reply();
 
     ReplyShape shape_;

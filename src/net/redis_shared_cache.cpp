@@ -240,7 +240,7 @@ struct RedisSharedCache::Connection {
             reader.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
         }
         if (reader.status() == ReplyStatus::refused) {
-            throw ProtocolError("sent " + reader.problem() + " to " + command.front());
+            throw ProtocolError("answered " + command.front() + " with " + reader.problem());
         }
         if (reader.reply().kind == ReplyKind::error) {
             throw ServerError(reader.reply().text);

@@ -61,7 +61,17 @@ TEST_CASE("redis reply: a value, a nil and an error, however the bytes are split
     CHECK(error.reply().kind == ReplyKind::error);
 }
 
-TEST_CASE("redis reply: a type the command does not get is refused at its first byte") {
+TEST_CASE("redis reply: a nil, as `$-1` or `*-1`, for every command that can get one") {
+    CHECK(read_split(ReplyShape::status(), "$-1\r\n") == "done: "); // SET NX that did not set
+    CHECK(read_split(ReplyShape::status(), "*-1\r\n") == "done: ");
+    CHECK(read_split(ReplyShape::value(), "*-1\r\n") == "done: ");
+    CHECK(contains(read_split(ReplyShape::integer(), "$-1\r\n"), "wrong type (a nil)"));
+    ReplyReader set_nx(ReplyShape::status());
+    REQUIRE(set_nx.feed("$-1\r\n") == ReplyStatus::done);
+    CHECK(set_nx.reply().kind == ReplyKind::nil);
+}
+
+TEST_CASE("redis reply: a type the command does not get is refused at its first line") {
     // 200,000 nested arrays: refused on the first `*`, nothing else is read.
     ReplyReader nested(ReplyShape::value());
     CHECK(nested.feed("*1\r\n*1\r\n*1\r\n") == ReplyStatus::refused);
@@ -79,12 +89,13 @@ TEST_CASE("redis reply: a type the command does not get is refused at its first 
 TEST_CASE("redis reply: a value's announced length is checked before it is read") {
     const auto limit = std::to_string(iotspot::core::shared_value_limit);
     CHECK(read_split(ReplyShape::value(), "$2000000000\r\nabc") ==
-          "refused: a reply announcing a value of 2000000000 bytes, over the limit of " + limit);
+          "refused: a reply announcing a value of 2000000000 bytes, over the limit of " + limit +
+              " bytes");
     CHECK(contains(read_split(ReplyShape::value(), "$99999999999999999999\r\n"),
-                   "length that is not a number"));
-    CHECK(contains(read_split(ReplyShape::value(), "$-5\r\n"), "length that is not a number"));
+                   "a length that is not a number"));
+    CHECK(contains(read_split(ReplyShape::value(), "$-5\r\n"), "a length that is not a number"));
     CHECK(contains(read_split(ReplyShape::value(), "$12345678901234567890123456\r\n"),
-                   "length that is not a number"));
+                   "a length that is not a number"));
     ReplyShape short_bulk = ReplyShape::status();
     short_bulk.kinds = short_bulk.kinds | ReplyKind::bulk;
     CHECK(contains(read_split(short_bulk, "$513\r\n"), "over the limit of 512"));
