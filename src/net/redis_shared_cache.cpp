@@ -5,6 +5,8 @@
 #include <exception>
 #include <mutex>
 #include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <thread>
@@ -105,6 +107,37 @@ private:
     std::condition_variable stopped_;
     bool done_ = false;
     std::thread thread_;
+};
+
+// Blocks SIGPIPE on this thread for one command, and discards one raised meanwhile: a write
+// to a connection Redis closed fails with EPIPE instead of ending the process. (Ignoring
+// SIGPIPE process-wide would pass on to the child of `exec`.)
+class SigpipeBlocked {
+public:
+    SigpipeBlocked() {
+        sigemptyset(&pipe_);
+        sigaddset(&pipe_, SIGPIPE);
+        sigset_t pending;
+        sigpending(&pending);
+        was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+        pthread_sigmask(SIG_BLOCK, &pipe_, &previous_);
+    }
+    ~SigpipeBlocked() {
+        sigset_t pending;
+        sigpending(&pending);
+        if (!was_pending_ && sigismember(&pending, SIGPIPE) == 1) {
+            const timespec now{0, 0};
+            sigtimedwait(&pipe_, nullptr, &now);
+        }
+        pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+    }
+    SigpipeBlocked(const SigpipeBlocked&) = delete;
+    SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+
+private:
+    sigset_t pipe_{};
+    sigset_t previous_{};
+    bool was_pending_ = false;
 };
 
 std::vector<Poco::Net::SocketAddress> addresses_of(const addrinfo* list) {
@@ -291,6 +324,7 @@ SharedReply RedisSharedCache::run(const std::vector<std::string>& command,
     if (limited_) {
         until = *limit_;
     }
+    const SigpipeBlocked no_sigpipe;
     try {
         if (Clock::now() >= until) {
             throw CommandTimeout();
