@@ -212,6 +212,18 @@ class FleetShare(FleetBase):
         proc = self.run_helper("logout", "--forget-secret", env=self.host_env(home), check=True)
         self.assertIn("Deleted the stored Redis password", proc.stdout)
 
+    def test_a_host_name_is_resolved(self):
+        # localhost: looked up (on a thread of its own, within the command's deadline), not
+        # taken as an address.
+        url = self.redis.url.replace("@127.0.0.1:", "@localhost:")
+        first = self.token(self.host(url))
+        self.assertEqual((first.returncode, first.stderr), (0, ""))
+        self.server.reset_counters()
+        proc = self.token(self.host(url))
+        self.assertEqual((proc.returncode, proc.stderr), (0, ""))
+        self.assertEqual(proc.stdout, first.stdout)
+        self.assertEqual(self.server.token_requests, 0)
+
     def test_a_local_hit_never_touches_redis(self):
         home = self.host()
         self.assertEqual(self.token(home).returncode, 0)
