@@ -452,25 +452,26 @@ class HostileReplies(HelperTestCase):
 
     TIMEOUT = 5  # IOTSPOT_TIMEOUT
 
-    def hostile(self, mode: str) -> HostileRedis:
-        server = HostileRedis(mode).start()
+    def hostile(self, mode: str, tls: bool) -> HostileRedis:
+        server = HostileRedis(mode, (self.pki.server_cert, self.pki.server_key) if tls else None)
+        server.start()
         self.addCleanup(server.stop)
         return server
 
-    def new_host(self, port: int) -> str:
+    def new_host(self, port: int, tls: bool) -> str:
         home = tempfile.mkdtemp(prefix="host-", dir=self.tmp)
         os.chmod(home, 0o700)
         self.addCleanup(shutil.rmtree, home, ignore_errors=True)
-        self.configure(env=self.env(HOME=home),
-                       extra_args=["--shared-cache", "redis://127.0.0.1:%d" % port])
+        url = "%s://127.0.0.1:%d" % ("rediss" if tls else "redis", port)
+        self.configure(env=self.env(HOME=home), extra_args=["--shared-cache", url])
         return home
 
-    def survive(self, mode: str, words: str, bound: Optional[float] = None,
+    def survive(self, mode: str, words: str, bound: Optional[float] = None, tls: bool = False,
                 **extra: str) -> None:
-        server = self.hostile(mode)
+        server = self.hostile(mode, tls)
         for command in ("token", "prefetch"):
             with self.subTest(command=command):
-                home = self.new_host(server.port)
+                home = self.new_host(server.port, tls)
                 self.server.reset_counters()
                 env = self.env(HOME=home, IOTSPOT_TIMEOUT=str(self.TIMEOUT), **extra)
                 result = run_measured(self.bin, [command], env, kill_after=30)
@@ -488,6 +489,9 @@ class HostileReplies(HelperTestCase):
 
     def test_a_value_dripped_byte_by_byte(self):
         self.survive("drip", "did not answer within 250 ms")
+
+    def test_a_value_dripped_over_tls_in_the_middle_of_a_record(self):
+        self.survive("drip", "did not answer within 250 ms", tls=True)
 
     def test_a_dripped_value_with_a_long_redis_timeout_ends_within_iotspot_timeout(self):
         # IOTSPOT_REDIS_TIMEOUT_MS longer than IOTSPOT_TIMEOUT: the token's deadline wins.

@@ -3,7 +3,10 @@ would, and GET with one of the replies that once crashed, stalled or ballooned t
 
 Run as a program (the tests start it with HostileRedis below)::
 
-    python3 hostile_redis.py MODE        # prints the port on the first line of stdout
+    python3 hostile_redis.py MODE [CERTIFICATE KEY]   # prints the port on the first line
+
+With a certificate and key it speaks TLS (rediss://), through memory BIOs so that a dripped
+reply is dripped as encrypted bytes, in the middle of a TLS record.
 
 MODE (what GET gets):
   nested   200,000 nested arrays, ``*1\\r\\n`` repeated
@@ -23,11 +26,12 @@ import os
 import resource
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 LIFETIME = 120
 MEMORY_LIMIT = 256 * 1024 * 1024
@@ -37,7 +41,89 @@ ESCAPE_AND_BELL = b"-ERR \x1b[31mred\x1b[0m and a bell\x07\r\n"
 MODES = ("nested", "drip", "huge", "error", "array")
 
 
-def _read_line(stream, budget: List[int]) -> bytes:
+class Reader:
+    """readline() and read() over a function that returns the next bytes received."""
+
+    def __init__(self, receive) -> None:
+        self.receive = receive
+        self.buffer = b""
+
+    def _more(self) -> None:
+        data = self.receive()
+        if not data:
+            raise EOFError
+        self.buffer += data
+
+    def readline(self, limit: int) -> bytes:
+        while b"\n" not in self.buffer[:limit] and len(self.buffer) < limit:
+            self._more()
+        end = min(self.buffer.find(b"\n") + 1 or limit, limit)
+        line, self.buffer = self.buffer[:end], self.buffer[end:]
+        return line
+
+    def read(self, size: int) -> bytes:
+        while len(self.buffer) < size:
+            self._more()
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+
+class Plain:
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+
+    def receive(self) -> bytes:
+        return self.conn.recv(65536)
+
+    def send(self, data: bytes, drip: bool = False) -> None:
+        if not drip:
+            self.conn.sendall(data)
+            return
+        for at in range(len(data)):
+            time.sleep(0.2)
+            self.conn.sendall(data[at:at + 1])
+
+
+class Tls:
+    """TLS through memory BIOs, so that the encrypted bytes can be sent one at a time: a
+    TLS record then arrives over seconds, and the client's TLS library waits in the middle
+    of a record, where a timeout per read never ends the wait."""
+
+    def __init__(self, conn: socket.socket, context: ssl.SSLContext) -> None:
+        self.conn = conn
+        self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_side=True)
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._flush(False)
+                self._fill()
+        self._flush(False)
+
+    def _fill(self) -> None:
+        data = self.conn.recv(65536)
+        if not data:
+            raise EOFError
+        self.incoming.write(data)
+
+    def _flush(self, drip: bool) -> None:
+        Plain(self.conn).send(self.outgoing.read(), drip)
+
+    def receive(self) -> bytes:
+        while True:
+            try:
+                return self.tls.read(65536)
+            except ssl.SSLWantReadError:
+                self._fill()
+
+    def send(self, data: bytes, drip: bool = False) -> None:
+        self.tls.write(data)
+        self._flush(drip)
+
+
+def _read_line(stream: Reader, budget: List[int]) -> bytes:
     line = stream.readline(budget[0])
     budget[0] -= len(line)
     if not line.endswith(b"\r\n"):
@@ -45,7 +131,7 @@ def _read_line(stream, budget: List[int]) -> bytes:
     return line[:-2]
 
 
-def _read_command(stream) -> List[bytes]:
+def _read_command(stream: Reader) -> List[bytes]:
     """One RESP command (an array of bulk strings), at most COMMAND_LIMIT bytes."""
     budget = [COMMAND_LIMIT]
     head = _read_line(stream, budget)
@@ -62,44 +148,52 @@ def _read_command(stream) -> List[bytes]:
     return words
 
 
-def _answer_get(mode: str, conn: socket.socket) -> None:
+def _answer_get(mode: str, channel) -> None:
     if mode == "nested":
-        conn.sendall(b"*1\r\n" * 200000)
+        channel.send(b"*1\r\n" * 200000)
+    elif mode == "drip" and isinstance(channel, Tls):
+        channel.send(b"$1000\r\n" + b"x" * 1000 + b"\r\n", drip=True)
     elif mode == "drip":
-        conn.sendall(b"$1000\r\n")
-        for _ in range(1000):
-            time.sleep(0.2)
-            conn.sendall(b"x")
+        channel.send(b"$1000\r\n")
+        channel.send(b"x" * 1000, drip=True)
     elif mode == "huge":
-        conn.sendall(b"$2000000000\r\nabc")
+        channel.send(b"$2000000000\r\nabc")
     elif mode == "error":
-        conn.sendall(ESCAPE_AND_BELL)
+        channel.send(ESCAPE_AND_BELL)
     elif mode == "array":
-        conn.sendall(b"*2\r\n$1\r\na\r\n$1\r\nb\r\n")
+        channel.send(b"*2\r\n$1\r\na\r\n$1\r\nb\r\n")
 
 
-def _serve(mode: str, conn: socket.socket, slots: threading.Semaphore) -> None:
+def _serve(mode: str, conn: socket.socket, context: Optional[ssl.SSLContext],
+           slots: threading.Semaphore) -> None:
     try:
-        with conn, conn.makefile("rb") as stream:
+        with conn:
+            conn.settimeout(LIFETIME)
+            channel = Tls(conn, context) if context else Plain(conn)
+            stream = Reader(channel.receive)
             while True:
                 words = _read_command(stream)
                 name = words[0].upper() if words else b""
                 if name == b"GET":
-                    _answer_get(mode, conn)
+                    _answer_get(mode, channel)
                 elif name == b"PING":
-                    conn.sendall(b"+PONG\r\n")
+                    channel.send(b"+PONG\r\n")
                 elif name == b"EVAL":
-                    conn.sendall(b":1\r\n")
+                    channel.send(b":1\r\n")
                 else:
-                    conn.sendall(b"+OK\r\n")
-    except (OSError, EOFError, ValueError, IndexError):
+                    channel.send(b"+OK\r\n")
+    except (OSError, EOFError, ValueError, IndexError, ssl.SSLError):
         pass
     finally:
         slots.release()
 
 
-def main(mode: str) -> None:
+def main(mode: str, tls: Optional[List[str]]) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    context = None
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls[0], tls[1])
     signal.signal(signal.SIGALRM, lambda *_: os._exit(0))
     signal.alarm(LIFETIME)
     listener = socket.socket()
@@ -113,20 +207,22 @@ def main(mode: str) -> None:
         if not slots.acquire(blocking=False):
             conn.close()
             continue
-        threading.Thread(target=_serve, args=(mode, conn, slots), daemon=True).start()
+        threading.Thread(target=_serve, args=(mode, conn, context, slots), daemon=True).start()
 
 
 class HostileRedis:
     """Runs this program in MODE; ``port`` once started; ``stop()`` ends it."""
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, tls: Optional[Tuple[str, str]] = None) -> None:
         assert mode in MODES, mode
         self.mode = mode
+        self.tls = tls  # (certificate, key): rediss://
         self.port = 0
         self._process: Optional[subprocess.Popen] = None
 
     def start(self) -> "HostileRedis":
-        self._process = subprocess.Popen([sys.executable, os.path.abspath(__file__), self.mode],
+        self._process = subprocess.Popen([sys.executable, os.path.abspath(__file__), self.mode,
+                                          *(self.tls or ())],
                                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                          start_new_session=True)
         assert self._process.stdout
@@ -142,6 +238,6 @@ class HostileRedis:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in MODES:
-        sys.exit("usage: hostile_redis.py %s" % "|".join(MODES))
-    main(sys.argv[1])
+    if len(sys.argv) not in (2, 4) or sys.argv[1] not in MODES:
+        sys.exit("usage: hostile_redis.py %s [CERTIFICATE KEY]" % "|".join(MODES))
+    main(sys.argv[1], sys.argv[2:])
