@@ -114,13 +114,15 @@ std::optional<SharedToken> SharedTier::obtain(const std::function<bool(const Tok
             deps_.log->note("took the shared refresh lock at " + where_);
             return std::nullopt;
         }
-        if (deps_.clock() + delay >= deadline) {
+        // The pause itself must end inside the wait: the next commands run within it.
+        const double pause = delay * (0.5 + deps_.jitter());
+        if (deps_.clock() + pause >= deadline) {
             deps_.log->warning("another host has held the shared refresh lock at " + where_ +
                                " for " + std::to_string(static_cast<int>(wait_seconds * 1000)) +
                                " ms without publishing a token; fetching the token directly");
             return std::nullopt;
         }
-        deps_.sleep(delay * (0.5 + deps_.jitter()));
+        deps_.sleep(pause);
         delay = std::min(delay * 2, longest_poll_delay);
     }
 }
