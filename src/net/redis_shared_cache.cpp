@@ -288,8 +288,10 @@ RedisSharedCache::RedisSharedCache(core::SharedCacheSettings settings)
 RedisSharedCache::~RedisSharedCache() = default;
 
 void RedisSharedCache::limit_time(double seconds) {
-    limit_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                std::chrono::duration<double>(std::max(seconds, 0.0)));
+    // At most a day: the command's own timeout is far shorter, and no duration overflows.
+    const double bounded = seconds > 0 ? std::min(seconds, 86400.0) : 0.0;
+    limit_ = Clock::now() +
+             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(bounded));
 }
 
 // The TLS handshake, AUTH and SELECT on a connection that has just been made.
