@@ -27,7 +27,7 @@ inline constexpr HelpEntry environment_entries[] = {
     {"IOTSPOT_TIMEOUT", "total seconds for a token request, retries included (1-300, default 20)"},
     {"IOTSPOT_SHARED_CACHE", "the shared cache's redis:// or rediss:// URL (docs/fleet.md)"},
     {"IOTSPOT_REDIS_PASSWORD", "the shared cache's password; overrides the stored one"},
-    {"IOTSPOT_REDIS_TIMEOUT_MS", "bound on connecting and each Redis command (default 250)"},
+    {"IOTSPOT_REDIS_TIMEOUT_MS", "bound on each Redis command, connecting included (default 250)"},
     {"HTTPS_PROXY, NO_PROXY", "the proxy for the token request, and the hosts that bypass it"},
 };
 

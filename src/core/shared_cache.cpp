@@ -181,7 +181,7 @@ std::string seal_shared_token(const SharedKey& key, const SharedBinding& binding
 
 SharedOpen open_shared_token(const SharedKey& key, const SharedBinding& binding,
                              std::string_view value, std::int64_t now, SharedToken& token) {
-    if (value.size() > 64 * 1024 || value.rfind(value_prefix, 0) != 0) {
+    if (value.size() > shared_value_limit || value.rfind(value_prefix, 0) != 0) {
         return SharedOpen::malformed;
     }
     const auto fields = util::split(value.substr(value_prefix.size()), '.');

@@ -10,10 +10,11 @@
 //                     associated data binding client id, token URL, scope and both times
 //
 // This header holds the pure parts (URL, key names, key derivation, sealing) and the
-// interface the network module implements with Poco::Redis (`SharedCacheClient`). Like
+// interface the network module implements (`SharedCacheClient`, net/redis_shared_cache.h). Like
 // token_client.h it is the boundary with the module: nothing is thrown across it.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -45,9 +46,14 @@ struct SharedCacheUrl {
 /// password (`redis://user:pw@host`) is refused, so a password never lands in a config file.
 SharedCacheUrl parse_shared_cache_url(const std::string& text);
 
-/// The bound on connecting and on each command, in milliseconds: IOTSPOT_REDIS_TIMEOUT_MS
-/// (10 to 10000), default 250.
+/// The bound on each command as a whole (connecting to Redis first if need be, sending
+/// it and reading its whole reply), in milliseconds: IOTSPOT_REDIS_TIMEOUT_MS (10 to
+/// 10000), default 250.
 int shared_cache_timeout_ms(const Environment& env);
+
+/// The largest value the shared cache holds for the helper (a sealed token is a few hundred
+/// bytes): a reply announcing more is refused before it is read.
+inline constexpr std::size_t shared_value_limit = 64 * 1024;
 
 /// What the module needs to reach the shared cache.
 struct SharedCacheSettings {
@@ -71,9 +77,14 @@ struct SharedReply {
 };
 
 /// One connection to the shared cache, opened on first use. Not thread-safe. Never throws.
+/// Each command ends within SharedCacheSettings::timeout_ms, and within the time limit
+/// last set, whichever comes first; past it, it fails as a timeout.
 class SharedCacheClient {
 public:
     virtual ~SharedCacheClient() = default;
+    /// Commands from now on end within `seconds` of this call (the caller's own deadline);
+    /// with none left, a command fails as a timeout without being sent.
+    virtual void limit_time(double seconds) = 0;
     /// GET key.
     virtual SharedReply get(const std::string& key) = 0;
     /// SET key value PX ttl_ms [NX].
@@ -86,7 +97,7 @@ public:
 };
 
 /// Bumped whenever SharedCacheSettings, SharedReply or SharedCacheClient change shape.
-inline constexpr int shared_cache_abi = 1;
+inline constexpr int shared_cache_abi = 2;
 
 /// The key a token is sealed with, derived from the client secret:
 /// BLAKE2b-256(key = BLAKE2b-512(secret), message = "iotspot-helper shared-cache v1" NUL

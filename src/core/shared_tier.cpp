@@ -43,6 +43,16 @@ bool SharedTier::check(const SharedReply& reply) {
     return false;
 }
 
+bool SharedTier::limit_to(double end) {
+    // A day stands for "no limit": the client's own timeout is far shorter.
+    const double left = std::min({end, deadline_, deps_.clock() + 86400.0}) - deps_.clock();
+    if (left <= 0) {
+        return false;
+    }
+    client_->limit_time(left);
+    return true;
+}
+
 std::optional<SharedToken> SharedTier::read(const std::function<bool(const TokenTimes&)>& fresh) {
     const SharedReply reply = client_->get(shared_token_key(binding_));
     if (!check(reply) || !reply.value) {
@@ -76,9 +86,13 @@ std::optional<SharedToken> SharedTier::read(const std::function<bool(const Token
 
 std::optional<SharedToken> SharedTier::obtain(const std::function<bool(const TokenTimes&)>& fresh,
                                               int lock_seconds, double wait_seconds) {
-    const double deadline = deps_.clock() + wait_seconds;
+    const double deadline = std::min(deps_.clock() + wait_seconds, deadline_);
     double delay = first_poll_delay;
     const std::string lock = shared_lock_key(binding_);
+    if (!limit_to(deadline)) {
+        deps_.log->note("no time left to ask the shared cache at " + where_);
+        return std::nullopt;
+    }
     for (;;) {
         if (auto token = read(fresh)) {
             return token;
@@ -100,20 +114,22 @@ std::optional<SharedToken> SharedTier::obtain(const std::function<bool(const Tok
             deps_.log->note("took the shared refresh lock at " + where_);
             return std::nullopt;
         }
-        if (deps_.clock() + delay >= deadline) {
+        // The pause itself must end inside the wait: the next commands run within it.
+        const double pause = delay * (0.5 + deps_.jitter());
+        if (deps_.clock() + pause >= deadline) {
             deps_.log->warning("another host has held the shared refresh lock at " + where_ +
                                " for " + std::to_string(static_cast<int>(wait_seconds * 1000)) +
                                " ms without publishing a token; fetching the token directly");
             return std::nullopt;
         }
-        deps_.sleep(delay * (0.5 + deps_.jitter()));
+        deps_.sleep(pause);
         delay = std::min(delay * 2, longest_poll_delay);
     }
 }
 
 void SharedTier::publish(const SharedToken& token) {
     const std::int64_t life_ms = (token.expires_at - deps_.now()) * 1000;
-    if (!failed_ && life_ms > 0) {
+    if (!failed_ && life_ms > 0 && limit_to(deadline_)) {
         if (check(client_->set(shared_token_key(binding_), seal_shared_token(key_, binding_, token),
                                life_ms, false))) {
             deps_.log->note("published the token to the shared cache at " + where_);
@@ -123,7 +139,8 @@ void SharedTier::publish(const SharedToken& token) {
 }
 
 void SharedTier::release() {
-    if (holding_ && !failed_) {
+    // Without time left, the lock expires on its own (PX).
+    if (holding_ && !failed_ && limit_to(deadline_)) {
         check(client_->delete_if_equal(shared_lock_key(binding_), lock_value_));
     }
     holding_ = false;

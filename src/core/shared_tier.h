@@ -12,9 +12,12 @@
 //                         less a reserve for its own request) -> the caller fetches
 //   any failure of Redis -> one warning naming Redis, and the tier is off for the rest of
 //             the invocation: the caller fetches directly, as it would without Redis.
+//   time      each command ends within IOTSPOT_REDIS_TIMEOUT_MS (the client's bound); those
+//             of obtain() within its wait, and every one within set_deadline()'s deadline.
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,9 +47,14 @@ public:
     SharedTier(const SharedTier&) = delete;
     SharedTier& operator=(const SharedTier&) = delete;
 
+    /// The caller's deadline, on deps.clock: no command runs past it (publish() and the
+    /// lock's release included). Without one, only each command's own timeout bounds it.
+    void set_deadline(double at) { deadline_ = at; }
+
     /// A token from the cache that `fresh` accepts, waiting up to `wait_seconds` while
-    /// another host holds the refresh lock. The lock this host takes lives `lock_seconds`
-    /// (the request deadline). nullopt: fetch it yourself (then publish()).
+    /// another host holds the refresh lock; every command ends within that wait too. The
+    /// lock this host takes lives `lock_seconds` (the request deadline). nullopt: fetch it
+    /// yourself (then publish()).
     std::optional<SharedToken> obtain(const std::function<bool(const TokenTimes&)>& fresh,
                                       int lock_seconds, double wait_seconds);
 
@@ -58,6 +66,8 @@ public:
 
 private:
     bool check(const SharedReply& reply);
+    /// Limits the next commands to `end` and the deadline; false when no time is left.
+    bool limit_to(double end);
     std::optional<SharedToken> read(const std::function<bool(const TokenTimes&)>& fresh);
     void release();
 
@@ -70,6 +80,7 @@ private:
     bool holding_ = false;
     bool failed_ = false;
     bool ignored_foreign_ = false; ///< warned about a value that does not open
+    double deadline_ = std::numeric_limits<double>::infinity();
 };
 
 /// The secret-store slot of profile `profile`'s Redis password (not a valid profile name, so

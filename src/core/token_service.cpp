@@ -263,6 +263,8 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
     std::string secret = client_secret(profile);
     const auto shared = shared_tier(profile, secret);
     if (shared) {
+        shared->set_deadline(
+            std::chrono::duration<double>(deadline.steady.time_since_epoch()).count());
         if (auto token = shared->obtain(
                 [&](const TokenTimes& times) {
                     return is_fresh(times, deps_.now(), profile.refresh_margin, min_ttl);

@@ -13,9 +13,11 @@ import signal
 import subprocess
 import tempfile
 import time
+import unittest
 from typing import Dict, List, Optional
 
 from support.harness import HelperTestCase
+from support.hostile_redis import HostileRedis
 from support.pki import make_pki
 from support.redis_server import RedisServer, installed_servers
 
@@ -25,6 +27,57 @@ CALLERS = 20
 # from the local token server. Generous for a loaded 2-core machine; far below what a
 # missing timeout would take (the 20 s request budget, or forever).
 FALLBACK_BOUND = 5.0
+# The peak resident memory a helper may reach whatever Redis answers: a generous bound (a
+# miss that loads the Redis module peaks at about 17 MiB); an unbounded reply took GBs.
+PEAK_RSS_BOUND_KIB = 64 * 1024
+# A value well over the 64 KiB cap, planted by someone with write access to Redis alone.
+PLANTED_VALUE_SIZE = 8 * 1024 * 1024
+# GNU time (Debian's time package, scripts/bootstrap.sh --test) measures the peak RSS.
+GNU_TIME = "/usr/bin/time"
+
+
+class Measured:
+    """A helper run with its peak resident memory, its time and its output."""
+
+    def __init__(self, returncode: int, stdout: str, stderr: str, elapsed: float,
+                 peak_rss_kib: int) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+        self.elapsed, self.peak_rss_kib = elapsed, peak_rss_kib
+
+
+def run_measured(binary: str, args: List[str], env: Dict[str, str],
+                 kill_after: float = 60) -> Measured:
+    """Runs the helper under GNU time, which reports the helper's own peak RSS (the
+    rusage of a child forked from this test process would count this process's memory:
+    Linux keeps the larger of the pre-exec and post-exec peaks); kills it after
+    ``kill_after`` seconds (then the exit code is -9)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile() as rss:
+        start = time.monotonic()
+        proc = subprocess.Popen([GNU_TIME, "-f", "%M", "-o", rss.name, binary, *args], env=env,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                cwd=env["HOME"], start_new_session=True)
+        try:
+            proc.wait(kill_after)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        elapsed = time.monotonic() - start
+        out.seek(0)
+        err.seek(0)
+        peak = rss.read().decode().strip().splitlines()
+        # GNU time notes a signal that ended the helper on a line of its own, before %M.
+        if proc.returncode == 0:
+            returncode = 0
+        elif peak and peak[0].startswith("Command terminated by signal"):
+            returncode = -int(peak[0].rsplit(" ", 1)[1])
+        elif peak and peak[0].startswith("Command exited with non-zero status"):
+            returncode = int(peak[0].rsplit(" ", 1)[1])
+        else:
+            returncode = proc.returncode
+        return Measured(returncode, out.read().decode(errors="replace"),
+                        err.read().decode(errors="replace"), elapsed,
+                        int(peak[-1]) if peak and peak[-1].isdigit() else 0)
 
 
 class FleetBase(HelperTestCase):
@@ -158,6 +211,18 @@ class FleetShare(FleetBase):
         self.assertNotIn(self.redis.helper_password, proc.stdout + proc.stderr)
         proc = self.run_helper("logout", "--forget-secret", env=self.host_env(home), check=True)
         self.assertIn("Deleted the stored Redis password", proc.stdout)
+
+    def test_a_host_name_is_resolved(self):
+        # localhost: looked up (on a thread of its own, within the command's deadline), not
+        # taken as an address.
+        url = self.redis.url.replace("@127.0.0.1:", "@localhost:")
+        first = self.token(self.host(url))
+        self.assertEqual((first.returncode, first.stderr), (0, ""))
+        self.server.reset_counters()
+        proc = self.token(self.host(url))
+        self.assertEqual((proc.returncode, proc.stderr), (0, ""))
+        self.assertEqual(proc.stdout, first.stdout)
+        self.assertEqual(self.server.token_requests, 0)
 
     def test_a_local_hit_never_touches_redis(self):
         home = self.host()
@@ -324,6 +389,20 @@ class FleetFaults(FleetBase):
         self.assertLess(elapsed, 3 + FALLBACK_BOUND)
 
 
+    def test_a_planted_value_over_the_cap(self):
+        self.token(self.host())
+        key = self.token_key()
+        for command in ("token", "prefetch"):
+            with self.subTest(command=command):
+                self.redis.command("SET", key, b"x" * PLANTED_VALUE_SIZE)
+                self.server.reset_counters()
+                result = run_measured(self.bin, [command], self.host_env(self.host()))
+                assert_survived(self, result, self.redis.port,
+                                "a reply announcing a value of %d bytes" % PLANTED_VALUE_SIZE,
+                                FALLBACK_BOUND)
+                self.assertEqual(self.server.token_requests, 1)
+
+
 class FleetTls(FleetBase):
     tls = True
 
@@ -363,6 +442,85 @@ class FleetTls(FleetBase):
                                       self.pki.ca_cert, hostname="wrong.example")
         result, elapsed = self.timed_token(self.host())
         self.assertFellBack(result, elapsed, "not valid for 127.0.0.1")
+
+
+class HostileReplies(HelperTestCase):
+    """Answers to GET that once crashed (nested arrays), stalled (a value dripped byte by
+    byte), ballooned (an announced 2 GB value) the helper or put raw control characters on
+    its stderr, from a small hostile server (support/hostile_redis.py). Each costs one
+    warning and a direct fetch, for `token` and `prefetch` alike."""
+
+    TIMEOUT = 5  # IOTSPOT_TIMEOUT
+
+    def hostile(self, mode: str, tls: bool) -> HostileRedis:
+        server = HostileRedis(mode, (self.pki.server_cert, self.pki.server_key) if tls else None)
+        server.start()
+        self.addCleanup(server.stop)
+        return server
+
+    def new_host(self, port: int, tls: bool) -> str:
+        home = tempfile.mkdtemp(prefix="host-", dir=self.tmp)
+        os.chmod(home, 0o700)
+        self.addCleanup(shutil.rmtree, home, ignore_errors=True)
+        url = "%s://127.0.0.1:%d" % ("rediss" if tls else "redis", port)
+        self.configure(env=self.env(HOME=home), extra_args=["--shared-cache", url])
+        return home
+
+    def survive(self, mode: str, words: str, bound: Optional[float] = None, tls: bool = False,
+                **extra: str) -> None:
+        server = self.hostile(mode, tls)
+        for command in ("token", "prefetch"):
+            with self.subTest(command=command):
+                home = self.new_host(server.port, tls)
+                self.server.reset_counters()
+                env = self.env(HOME=home, IOTSPOT_TIMEOUT=str(self.TIMEOUT), **extra)
+                result = run_measured(self.bin, [command], env, kill_after=30)
+                assert_survived(self, result, server.port, words,
+                                self.TIMEOUT if bound is None else bound)
+                if command == "token":
+                    self.assertEqual(self.api_get(result.stdout.strip())[0], 200)
+                self.assertEqual(self.server.token_requests, 1)
+
+    def test_nested_arrays_for_a_value(self):
+        self.survive("nested", "a reply of the wrong type (an array)")
+
+    def test_an_array_for_a_value(self):
+        self.survive("array", "a reply of the wrong type (an array)")
+
+    def test_a_value_dripped_byte_by_byte(self):
+        self.survive("drip", "did not answer within 250 ms")
+
+    def test_a_value_dripped_over_tls_in_the_middle_of_a_record(self):
+        self.survive("drip", "did not answer within 250 ms", tls=True)
+
+    def test_a_dripped_value_with_a_long_redis_timeout_ends_within_iotspot_timeout(self):
+        # IOTSPOT_REDIS_TIMEOUT_MS longer than IOTSPOT_TIMEOUT: the token's deadline wins.
+        # The bound allows 1 s for starting the process on a loaded machine.
+        self.TIMEOUT = 3
+        self.survive("drip", "IOTSPOT_TIMEOUT", bound=self.TIMEOUT + 1.0,
+                     IOTSPOT_REDIS_TIMEOUT_MS="10000")
+
+    def test_an_announced_2_gb_value(self):
+        self.survive("huge", "a reply announcing a value of 2000000000 bytes")
+
+    def test_an_error_with_escape_and_bell_is_escaped(self):
+        self.survive("error", "answered with an error: ERR \\x1b[31mred\\x1b[0m and a bell\\x07")
+
+
+def assert_survived(test: unittest.TestCase, result: Measured, port: int, words: str,
+                    bound: float) -> None:
+    """`result` is a success with one warning naming Redis at `port` and holding `words`,
+    no raw control character on stderr, within `bound` seconds and PEAK_RSS_BOUND_KIB."""
+    test.assertEqual(result.returncode, 0, result.stderr)
+    lines = result.stderr.splitlines()
+    test.assertEqual(len(lines), 1, result.stderr)
+    test.assertIn("warning: Redis at 127.0.0.1:%d " % port, lines[0])
+    test.assertIn(words, lines[0])
+    test.assertTrue(lines[0].endswith("; fetching the token directly"), lines[0])
+    test.assertFalse([c for c in result.stderr if c != "\n" and (c < " " or c == "\x7f")],
+                     repr(result.stderr))
+    test.assertLess(result.peak_rss_kib, PEAK_RSS_BOUND_KIB)
+    test.assertLess(result.elapsed, bound)
 
 
 # The bases, kept here: they are deleted from the module below so that unittest does not run

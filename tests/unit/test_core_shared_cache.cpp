@@ -25,8 +25,11 @@ class MemoryCache : public SharedCacheClient {
 public:
     std::map<std::string, std::pair<std::string, double>> entries; // key -> value, expiry
     std::vector<std::string> commands;
+    std::vector<double> limits; // each limit_time(), in seconds
     double clock = 0;
     bool down = false;
+
+    void limit_time(double seconds) override { limits.push_back(seconds); }
 
     SharedReply get(const std::string& key) override {
         commands.push_back("GET " + key);
@@ -103,6 +106,7 @@ struct Fixture {
         struct Borrowed : SharedCacheClient {
             MemoryCache& c;
             explicit Borrowed(MemoryCache& m) : c(m) {}
+            void limit_time(double seconds) override { c.limit_time(seconds); }
             SharedReply get(const std::string& k) override { return c.get(k); }
             SharedReply set(const std::string& k, const std::string& v, std::int64_t t,
                             bool nx) override {
@@ -284,6 +288,42 @@ TEST_CASE("shared tier: a holder that never publishes delays others by at most t
     CHECK(f.slept <= 4.0);
     CHECK(f.slept >= 2.9);
     CHECK(shared.entries.at(shared_lock_key(binding)).first != "a killed host's value");
+    CHECK(f.warnings() == 0);
+}
+
+TEST_CASE("shared tier: commands end within the wait, publishing within the deadline") {
+    MemoryCache shared;
+    Fixture f;
+    auto tier = f.tier(shared);
+    tier->set_deadline(10.0);
+    CHECK_FALSE(tier->obtain(always_fresh, 10, 7.5));
+    REQUIRE(shared.limits.size() == 1);
+    CHECK(shared.limits[0] == iotspot::test::Approx(7.5)); // the wait, not the deadline
+    shared.clock = 9.0;                                    // the fetch took 9 s
+    tier->publish(sample_token());
+    // SET, then the lock's release: each within what is left of the deadline.
+    REQUIRE(shared.limits.size() == 3);
+    CHECK(shared.limits[1] == iotspot::test::Approx(1.0));
+    CHECK(shared.limits[2] == iotspot::test::Approx(1.0));
+    CHECK(shared.entries.count(shared_lock_key(binding)) == 0); // released in time
+}
+
+TEST_CASE("shared tier: past the deadline no command is sent, and nothing is warned") {
+    MemoryCache shared;
+    Fixture f;
+    auto tier = f.tier(shared);
+    tier->set_deadline(5.0);
+    CHECK_FALSE(tier->obtain(always_fresh, 5, 4.0));
+    const auto sent = shared.commands.size();
+    shared.clock = 6.0; // the fetch ran past the deadline
+    tier->publish(sample_token());
+    CHECK(shared.commands.size() == sent); // neither SET nor the lock's release
+    CHECK(shared.entries.count(shared_token_key(binding)) == 0);
+
+    auto late = f.tier(shared);
+    late->set_deadline(5.0);
+    CHECK_FALSE(late->obtain(always_fresh, 5, 0.0));
+    CHECK(shared.commands.size() == sent);
     CHECK(f.warnings() == 0);
 }
 
