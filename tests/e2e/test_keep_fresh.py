@@ -408,6 +408,60 @@ class ExecKeepFreshTest(KeepFreshBase):
         self.assertEqual(proc.stdout.split(), ["1", "False", "0"])
 
 
+SYSTEMD_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "plugins",
+                           "systemd")
+
+
+class SinkUnitTest(KeepFreshBase):
+    """plugins/systemd/iotspot-helper-sink@.service: verified by systemd, its command run."""
+
+    def unit_text(self) -> str:
+        with open(os.path.join(SYSTEMD_DIR, "iotspot-helper-sink@.service.in")) as f:
+            return f.read().replace("@IOTSPOT_HELPER_BINDIR@", os.path.dirname(self.bin))
+
+    def test_the_unit_passes_systemd_analyze_verify_with_an_encrypted_credential(self):
+        analyze = shutil.which("systemd-analyze")
+        if analyze is None:
+            self.skipTest("systemd-analyze is not installed (Debian package systemd; "
+                          "scripts/bootstrap.sh installs it)")
+        units = os.path.join(self.home, "units")
+        runtime = os.path.join(self.home, "runtime")
+        os.makedirs(os.path.join(units, "iotspot-helper-sink@.service.d"))
+        os.mkdir(runtime, 0o700)
+        with open(os.path.join(units, "iotspot-helper-sink@.service"), "w") as f:
+            f.write(self.unit_text())
+        # The drop-in of docs/unattended.md.
+        with open(os.path.join(units, "iotspot-helper-sink@.service.d", "credential.conf"),
+                  "w") as f:
+            f.write("[Service]\nLoadCredentialEncrypted=iotspot-client-secret:"
+                    "%E/iotspot-helper/client-secret.cred\n")
+        proc = subprocess.run(
+            [analyze, "--user", "verify", os.path.join(units, "iotspot-helper-sink@default.service")],
+            env={"HOME": self.home, "PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": runtime,
+                 "SYSTEMD_LOG_LEVEL": "warning"},
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, timeout=60)
+        self.assertEqual((proc.returncode, proc.stdout.strip()), (0, ""), proc.stdout)
+
+    def test_the_units_command_keeps_the_profiles_file_in_the_runtime_directory(self):
+        (exec_start,) = [line.split("=", 1)[1] for line in self.unit_text().splitlines()
+                         if line.startswith("ExecStart=")]
+        runtime = os.path.join(self.home, "runtime")
+        os.mkdir(runtime, 0o700)
+        self.configure("default")
+        words = exec_start.replace("%i", "default").replace("%t", runtime).split()
+        proc = subprocess.Popen(words, env=self.env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        self.addCleanup(self.end, proc)
+        path = os.path.join(runtime, "iotspot-helper", "default.token")
+        self.assert_valid(wait_for(lambda: read_or_none(path), 20, "the token file") or "")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+        self.assertEqual((proc.returncode, out, err), (0, "", ""))
+        self.assertFalse(os.path.exists(path))
+
+
 class SecretFilesTest(KeepFreshBase):
     def environment(self, **extra: object) -> dict:
         return self.env(IOTSPOT_CLIENT_ID=self.client_id, IOTSPOT_TOKEN_URL=self.server.token_url,
