@@ -252,6 +252,10 @@ _iotspot-helper() {
     case $words[1] in
 @ZSH_CASES@    esac
     _arguments -S $common $specs && ret=0
+    # A file operand is completed here, not in its spec: _files there hides the options.
+    if [[ $state == file && $PREFIX != -* ]]; then
+        _files && ret=0
+    fi
     return ret
 }
 
@@ -347,7 +351,7 @@ std::string zsh_script() {
         } else if (command.operands == Operands::shell) {
             cases += std::string("        '1:shell:(") + completion_shells + ")'\n";
         } else if (command.operands == Operands::file) {
-            cases += "        '1:file:_files'\n";
+            cases += "        '1:file:->file'\n";
         }
         cases += "    ) ;;\n";
     }
