@@ -19,6 +19,7 @@ import time
 from typing import Callable, List, Optional
 
 from support.harness import HelperTestCase
+from support.redis_server import RedisServer, installed_servers
 from support.token_server import TokenServer
 
 LIFETIME = 4  # seconds: a refresh every LIFETIME / 2
@@ -530,6 +531,37 @@ class SecretFilesTest(KeepFreshBase):
                 self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
                 self.assertEqual(proc.stdout, "")
         self.assertEqual(self.server.token_requests, 0)
+
+
+class RedisPasswordFileTest(KeepFreshBase):
+    """IOTSPOT_REDIS_PASSWORD_FILE and $CREDENTIALS_DIRECTORY/iotspot-redis-password give the
+    shared cache its password (a real Redis or Valkey with an ACL user)."""
+
+    def test_the_password_from_a_file_and_from_the_credentials_directory(self):
+        programs = installed_servers()
+        if not programs:
+            self.skipTest("no redis-server or valkey-server (scripts/bootstrap.sh --test)")
+        redis = RedisServer(programs[0], os.path.join(self.home, "redis")).start()
+        self.addCleanup(redis.kill)
+        credentials = os.path.join(self.home, "credentials")
+        os.mkdir(credentials, 0o700)
+        with open(os.path.join(credentials, "iotspot-redis-password"), "w") as f:
+            f.write(redis.helper_password + "\n")
+        with open(os.path.join(self.home, "client-secret"), "w") as f:
+            f.write(self.client_secret + "\n")
+        base = dict(IOTSPOT_CLIENT_ID=self.client_id, IOTSPOT_TOKEN_URL=self.server.token_url,
+                    IOTSPOT_CA_FILE=self.pki.ca_cert, IOTSPOT_SHARED_CACHE=redis.url,
+                    IOTSPOT_CLIENT_SECRET_FILE=os.path.join(self.home, "client-secret"))
+        for where in ({"IOTSPOT_REDIS_PASSWORD_FILE":
+                       os.path.join(credentials, "iotspot-redis-password")},
+                      {"CREDENTIALS_DIRECTORY": credentials}):
+            with self.subTest(where=list(where)):
+                redis.command("FLUSHALL")
+                env = self.env(**base, **where)
+                proc = self.run_helper("token", env=env, check=True)
+                self.assertEqual(proc.stderr, "")  # no warning: Redis took the password
+                self.assertEqual(len(redis.keys_and_values()), 1)
+                self.run_helper("logout", env=env, check=True)
 
 
 if __name__ == "__main__":
