@@ -63,6 +63,12 @@ int exec_command(Context& ctx) {
                           "exec needs a command: iotspot-helper exec -- COMMAND [ARGS...]");
     }
     if (ctx.invocation.has("keep-fresh")) {
+        if (ctx.invocation.has("min-ttl")) {
+            throw core::Error(core::Exit::usage,
+                              "--min-ttl does not apply with --keep-fresh, whose file is "
+                              "refreshed at the profile's refresh_margin; set that with "
+                              "iotspot-helper configure --refresh-margin SECONDS");
+        }
         return exec_keep_fresh_command(ctx);
     }
     if (ctx.invocation.has("on-refresh")) {

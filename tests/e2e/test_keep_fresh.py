@@ -374,6 +374,8 @@ class ExecKeepFreshTest(KeepFreshBase):
         proc = self.run_helper("exec", "--keep-fresh", "--on-refresh", "signal:NOPE", "--",
                                "true", check=2)
         self.assertIn("signal:NAME", proc.stderr)
+        proc = self.run_helper("exec", "--keep-fresh", "--min-ttl", "60", "--", "true", check=2)
+        self.assertIn("--refresh-margin", proc.stderr)
 
     def test_as_pid_1_in_a_pid_namespace_orphans_are_reaped(self):
         unshare = shutil.which("unshare")
