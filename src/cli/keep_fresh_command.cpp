@@ -11,6 +11,7 @@
 // never a secret variable (core/secret_files.h) or a descriptor the helper opened.
 
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -32,6 +33,7 @@
 #include "core/error.h"
 #include "core/secret_files.h"
 #include "core/token_file.h"
+#include "util/strings.h"
 
 extern char** environ;
 
@@ -90,9 +92,9 @@ std::set<int> open_descriptors() {
     }
     const int own = ::dirfd(dir);
     while (const dirent* entry = ::readdir(dir)) {
-        const int fd = std::atoi(entry->d_name);
-        if (entry->d_name[0] != '.' && fd != own) {
-            fds.insert(fd);
+        const auto fd = util::parse_int(entry->d_name);
+        if (fd && *fd != own && *fd >= 0 && *fd <= INT_MAX) {
+            fds.insert(static_cast<int>(*fd));
         }
     }
     ::closedir(dir);
