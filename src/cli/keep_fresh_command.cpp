@@ -222,7 +222,7 @@ public:
                 reap();
             } else if (signal != 0) {
                 send(signal);
-            } else if (keeper_.refresh()) {
+            } else if (refresh()) {
                 after_refresh();
             }
         }
@@ -230,6 +230,17 @@ public:
     }
 
 private:
+    // The keeper's refresh; when the file cannot be written safely any more, the command is
+    // stopped before the error ends the helper, rather than left running without it.
+    bool refresh() {
+        try {
+            return keeper_.refresh();
+        } catch (const core::Error&) {
+            stop_for_restart();
+            throw;
+        }
+    }
+
     void spawn() {
         auto env = child_environment(keeper_.token(), file_);
         auto args = ctx_.invocation.arguments;

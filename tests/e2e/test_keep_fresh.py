@@ -157,6 +157,21 @@ class SinkTest(KeepFreshBase):
         self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
         self.assertEqual(os.listdir(directory), [])
 
+    def test_a_link_put_in_place_of_the_file_while_it_runs_stops_it_and_is_not_followed(self):
+        self.server.set(expires_in=2)  # a refresh every second
+        self.configure()
+        path = os.path.join(self.home, "api.token")
+        target = os.path.join(self.home, "target")
+        proc = self.spawn("sink", path)
+        wait_for(lambda: read_or_none(path), 20, "the token file")
+        os.unlink(path)
+        os.symlink(target, path)
+        self.assertEqual(proc.wait(20), 6)
+        self.assertIn(path, self.stderr_text())
+        self.assertIn("symbolic link", self.stderr_text())
+        self.assertFalse(os.path.lexists(target))
+        self.assertTrue(os.path.islink(path))
+
     def test_a_reader_looping_on_the_file_never_sees_it_empty_or_partial(self):
         self.server.set(expires_in=2)  # a new token every second
         self.configure()
