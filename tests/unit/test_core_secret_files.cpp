@@ -53,7 +53,9 @@ TEST_CASE("secret files: what cannot be a secret is refused, exit 3, naming the 
         {write(dir, "two-lines", "one\ntwo\n"), "control character"},
         {write(dir, "large", std::string(max_secret_file_size + 1, 'x')), "larger than"},
     };
-    for (const auto& [path, problem] : cases) {
+    for (const auto& entry : cases) {
+        const std::string& path = entry.first;
+        const std::string& problem = entry.second;
         INFO(path);
         const auto [code, message] = failure_of([&path] { read_secret_file(path, "X_FILE"); });
         CHECK(code == Exit::not_configured);
