@@ -125,12 +125,15 @@ class RecipesTest(HelperTestCase):
         self.mount(sidecar, volumes)
         self.mount(worker, volumes)
         token_file = self.worker_env(worker)["IOTSPOT_ACCESS_TOKEN_FILE"]
+        probe = [self.local(word) for word in sidecar["startupProbe"]["exec"]["command"]]
+        self.assertNotEqual(subprocess.run(probe, timeout=10).returncode, 0)
         proc = subprocess.Popen(self.command(sidecar, []), env=self.container_env(sidecar),
                                 stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
         deadline = time.monotonic() + 20
-        while not os.path.exists(token_file) and time.monotonic() < deadline:
+        while subprocess.run(probe, timeout=10).returncode != 0:  # the probe, as the kubelet
+            self.assertLess(time.monotonic(), deadline, "the startup probe never succeeded")
             time.sleep(0.05)
         for _ in range(2):  # a second request after the token was refreshed
             answer = subprocess.run(self.worker(), env=self.worker_env(worker), text=True,
