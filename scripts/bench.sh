@@ -6,7 +6,8 @@
 # peak resident memory (/usr/bin/time).
 # Then the shared tier (docs/fleet.md): a local miss answered by a local Redis against one
 # fetched from the token server, side by side, and the token requests of K hosts x N callers
-# with and without it.
+# with and without it. Last, a consumer reading the token file that `sink` writes, against
+# running `iotspot-helper token` and `git credential-store get`.
 # Figures go to docs/performance.md; nothing here is a test.
 #   scripts/bench.sh [--runs N] [--miss-runs M]
 set -euo pipefail
@@ -136,5 +137,10 @@ if command -v valgrind >/dev/null; then
   echo "cache hit, instructions (callgrind): $(instructions "$helper" token) without a shared cache," \
     "$(instructions "$helper" --profile fleet token) with one"
 fi
+# A consumer reading the file that sink keeps fresh, against asking the helper or git.
+"$helper" sink --once "$work/token"
+echo
+/usr/bin/python3 scripts/lib/token_file_bench.py "$helper" "$work/token" "$work/git-credentials" \
+  "$work/request" "$runs"
 echo
 /usr/bin/python3 scripts/lib/fleet_requests.py "$helper" 1 20 5 20 10 10

@@ -46,6 +46,7 @@ test_packages="
   $redis
   httpie
   systemd
+  python3-yaml python3-requests
   clang libclang-rt-dev clang-tidy shellcheck pyflakes3
 "
 if $with_tests; then

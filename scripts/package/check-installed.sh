@@ -97,10 +97,11 @@ grep -q '^ExecStart=/usr/bin/iotspot-helper ' /usr/lib/systemd/user/iotspot-help
 out=$(XDG_RUNTIME_DIR=$runtime SYSTEMD_LOG_LEVEL=warning systemd-analyze --user verify \
   /usr/lib/systemd/user/iotspot-helper-prefetch.service \
   /usr/lib/systemd/user/iotspot-helper-prefetch.timer \
-  /usr/lib/systemd/user/iotspot-helper-serve.service 2>&1) || fail "systemd-analyze verify: $out"
+  /usr/lib/systemd/user/iotspot-helper-serve.service \
+  /usr/lib/systemd/user/iotspot-helper-sink@default.service 2>&1) || fail "systemd-analyze verify: $out"
 [[ -z $out ]] || fail "systemd-analyze verify complained: $out"
 rm -rf "$runtime"
-ok "systemd-analyze verify: the three units"
+ok "systemd-analyze verify: the four units"
 
 # -- HTTPie finds the plugin where the package put it -----------------------------------------------
 body=$(http --ignore-stdin --check-status --body --verify="$ca" --auth-type=iotspot "$api/v1/ping") ||

@@ -31,6 +31,7 @@ enum class Operands {
     none,    ///< nothing
     shell,   ///< one shell name (completion)
     command, ///< a command and its arguments (exec)
+    file,    ///< one file name (sink)
 };
 
 struct CommandSpec {
@@ -75,6 +76,14 @@ inline constexpr OptionSpec option_specs[] = {
     {"jobs", '\0', Value::other, "N", "prefetch", "refresh up to N profiles at once (1-64, 8)", ""},
     {"port", '\0', Value::other, "N", "serve", "the port to listen on (47381)", ""},
     {"print-key", '\0', Value::none, "", "serve", "print the per-user access key", ""},
+    {"keep-fresh", '\0', Value::none, "", "exec",
+     "stay the command's parent and keep IOTSPOT_ACCESS_TOKEN_FILE fresh", ""},
+    {"on-refresh", '\0', Value::other, "ACTION", "exec",
+     "with --keep-fresh, after each refresh: signal:NAME (HUP, USR1...) or restart", ""},
+    {"mode", '\0', Value::other, "MODE", "sink", "the token file's mode: 0600 (default) or 0640",
+     ""},
+    {"keep", '\0', Value::none, "", "sink", "leave the token file when stopped", ""},
+    {"once", '\0', Value::none, "", "sink", "write the token file once and exit", ""},
 };
 
 /// Every command, in the order help lists them. Hidden commands (empty summary) are for the
@@ -86,8 +95,9 @@ inline constexpr CommandSpec command_specs[] = {
     {"header", "print \"Authorization: Bearer <token>\"", Operands::none, ""},
     {"env", "print shell assignments of IOTSPOT_ACCESS_TOKEN, IOTSPOT_TOKEN_EXPIRES_AT",
      Operands::none, ""},
-    {"exec", "run a command with those two variables set", Operands::command,
-     "-- COMMAND [ARGS...]"},
+    {"exec", "run a command with those two variables set (--keep-fresh: kept fresh)",
+     Operands::command, "-- COMMAND [ARGS...]"},
+    {"sink", "keep a file holding the access token fresh (until SIGTERM)", Operands::file, "FILE"},
     {"status", "show profiles and cached tokens (never a token or secret)", Operands::none, ""},
     {"logout", "drop cached tokens (and with --forget-secret, the stored secret)", Operands::none,
      ""},

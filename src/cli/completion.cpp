@@ -136,8 +136,12 @@ _iotspot_helper() {
     elif [[ -z $command ]]; then
         mapfile -t COMPREPLY < <(compgen -W "@COMMANDS@" -- "$cur")
     elif ((operands == 0)); then
-        case $command in @TAKES_SHELL@)
+        case $command in
+        @TAKES_SHELL@)
             mapfile -t COMPREPLY < <(compgen -W "@SHELLS@" -- "$cur") ;;
+        @TAKES_FILE@)
+            compopt -o filenames 2>/dev/null
+            mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
         esac
     fi
     return 0
@@ -202,6 +206,7 @@ std::string bash_option_cases() {
 std::string bash_script() {
     return fill(bash_template, {{"@RUNS_COMMAND@", command_names("|", Operands::command)},
                                 {"@TAKES_SHELL@", command_names("|", Operands::shell)},
+                                {"@TAKES_FILE@", command_names("|", Operands::file)},
                                 {"@VALUE_OPTIONS@", value_options(" | ")},
                                 {"@VALUE_CASES@", bash_value_cases()},
                                 {"@OPTION_CASES@", bash_option_cases()},
@@ -247,6 +252,10 @@ _iotspot-helper() {
     case $words[1] in
 @ZSH_CASES@    esac
     _arguments -S $common $specs && ret=0
+    # A file operand is completed here, not in its spec: _files there hides the options.
+    if [[ $state == file && $PREFIX != -* ]]; then
+        _files && ret=0
+    fi
     return ret
 }
 
@@ -341,6 +350,8 @@ std::string zsh_script() {
             cases += "        '(-)1:command:_command_names -e' '*::arguments:_normal'\n";
         } else if (command.operands == Operands::shell) {
             cases += std::string("        '1:shell:(") + completion_shells + ")'\n";
+        } else if (command.operands == Operands::file) {
+            cases += "        '1:file:->file'\n";
         }
         cases += "    ) ;;\n";
     }
@@ -473,6 +484,9 @@ std::string fish_script() {
         } else if (command.operands == Operands::shell) {
             lines += std::string("complete -c iotspot-helper -n '__iotspot_helper_using ") +
                      command.name + "' -x -a " + fish_quoted(completion_shells) + "\n";
+        } else if (command.operands == Operands::file) {
+            lines += std::string("complete -c iotspot-helper -n '__iotspot_helper_using ") +
+                     command.name + "' -r -F\n";
         }
     }
     return fill(fish_template, {{"@VALUE_OPTIONS@", value_options(" ")},

@@ -57,6 +57,9 @@ int token_command(Context& ctx);
 int header_command(Context& ctx);
 int env_command(Context& ctx);
 int exec_command(Context& ctx);
+/// exec --keep-fresh (cli/keep_fresh_command.cpp).
+int exec_keep_fresh_command(Context& ctx);
+int sink_command(Context& ctx);
 int status_command(Context& ctx);
 int logout_command(Context& ctx);
 int prefetch_command(Context& ctx);

@@ -77,6 +77,37 @@ file (docs/integrations.md).
 )~"},
     {"exec", R"~(Runs COMMAND with IOTSPOT_ACCESS_TOKEN and IOTSPOT_TOKEN_EXPIRES_AT set and exits
 with its status (126 when it cannot be run, 127 when it is not found).
+Without --keep-fresh these variables are set once and never refresh: the token
+expires while COMMAND runs on. For anything that runs longer than the token's
+refresh margin (a worker, a daemon, a container), use --keep-fresh.
+
+--keep-fresh: the helper stays COMMAND's parent and keeps a private token file
+fresh (0600, in a directory of its own under $XDG_RUNTIME_DIR, else $TMPDIR or
+/tmp), named by IOTSPOT_ACCESS_TOKEN_FILE; COMMAND reads it again on each
+request. IOTSPOT_ACCESS_TOKEN and IOTSPOT_TOKEN_EXPIRES_AT hold the token of the
+start. --on-refresh signal:NAME sends NAME (HUP, USR1, ...) to COMMAND after each
+refresh; --on-refresh restart stops it (SIGTERM, SIGKILL after 10 s) and starts
+it again with fresh variables; the default refreshes the file only. It acts as
+init for COMMAND, so it can be a container's PID 1: it forwards SIGINT, SIGTERM,
+SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH, reaps orphaned processes, exits
+with COMMAND's status (128+N when it died of signal N) and removes the file.
+A failed refresh keeps the last token in the file and is retried (see sink).
+COMMAND never sees a secret variable (IOTSPOT_CLIENT_SECRET, _FILE, and the
+Redis password's) nor a descriptor of the helper's files.
+)~"},
+    {"sink", R"~(Writes the access token alone, on one line, to FILE and keeps it fresh until
+SIGTERM or SIGINT: it sleeps until the token enters its refresh margin (the same
+rule, cache, lock and shared cache as every other command), then replaces FILE
+atomically (a new file in the same directory, synced, renamed), so a reader never
+sees it empty or partial. A missing directory is created (0700). FILE is 0600, or
+--mode 0640 for a reader in the same group. A symbolic link, FIFO or directory
+at FILE is refused (exit 6) and nothing is written through it.
+When a refresh fails, FILE keeps the last token, a warning says so once, and the
+refresh is retried with backoff (0.5 s doubling to 4 s, with jitter, each try
+with its own retries within IOTSPOT_TIMEOUT) until it works, which one line says.
+On SIGTERM or SIGINT it removes FILE and exits 0; --keep leaves it. --once writes
+FILE once and exits (cron, systemd timers). Fails at start (no file written) with
+the exit status of `token`.
 )~"},
     {"status", R"~(Shows each profile: its client id, token URL, whether a secret is stored, and
 whether a token is cached and when it expires. Never shows a token or secret.

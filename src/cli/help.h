@@ -21,12 +21,18 @@ inline constexpr HelpEntry environment_entries[] = {
     {"IOTSPOT_PROFILE", "the profile to use when --profile is not given (default \"default\")"},
     {"IOTSPOT_CLIENT_ID", "the client id; overrides the config file"},
     {"IOTSPOT_CLIENT_SECRET", "the client secret; with IOTSPOT_CLIENT_ID, no file is needed"},
+    {"IOTSPOT_CLIENT_SECRET_FILE",
+     "a file holding the client secret (one trailing newline is stripped)"},
+    {"$CREDENTIALS_DIRECTORY/iotspot-client-secret",
+     "systemd's credential (LoadCredential=); order: variable, _FILE, this, stored secret"},
     {"IOTSPOT_TOKEN_URL", "the token endpoint"},
     {"IOTSPOT_SCOPE", "the scope to ask for"},
     {"IOTSPOT_CA_FILE", "PEM file of extra CA certificates to trust"},
     {"IOTSPOT_TIMEOUT", "total seconds for a token request, retries included (1-300, default 20)"},
     {"IOTSPOT_SHARED_CACHE", "the shared cache's redis:// or rediss:// URL (docs/fleet.md)"},
     {"IOTSPOT_REDIS_PASSWORD", "the shared cache's password; overrides the stored one"},
+    {"IOTSPOT_REDIS_PASSWORD_FILE", "a file holding it; or $CREDENTIALS_DIRECTORY/"
+                                    "iotspot-redis-password"},
     {"IOTSPOT_REDIS_TIMEOUT_MS", "bound on each Redis command, connecting included (default 250)"},
     {"HTTPS_PROXY, NO_PROXY", "the proxy for the token request, and the hosts that bypass it"},
 };

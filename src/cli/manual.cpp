@@ -43,8 +43,12 @@ Let git use the helper for iotspot.co and the hosts under it:
   git config --global credential.https://iotspot.co.helper iotspot
   git config --global credential.https://*.iotspot.co.helper iotspot
 
-In CI, with no file at all:
-  IOTSPOT_CLIENT_ID=... IOTSPOT_CLIENT_SECRET=... iotspot-helper token
+In CI and containers, with the secret in a mounted file and no config file:
+  IOTSPOT_CLIENT_ID=... IOTSPOT_CLIENT_SECRET_FILE=/run/secrets/iotspot iotspot-helper token
+
+Keep a token fresh for a program that runs longer than the token lives:
+  iotspot-helper sink "$XDG_RUNTIME_DIR/iotspot-helper/default.token"
+  iotspot-helper exec --keep-fresh -- ./worker   # reads $IOTSPOT_ACCESS_TOKEN_FILE
 )~";
 
 constexpr const char* see_also = R"~(\fBgit\-credential\-iotspot\fR(1), \fBiotspot\-curl\fR(1),
@@ -53,7 +57,8 @@ constexpr const char* see_also = R"~(\fBgit\-credential\-iotspot\fR(1), \fBiotsp
 The documentation in /usr/share/doc/iotspot\-helper/ explains the
 integrations (git, shells, curl, Postman, Bruno, Insomnia, HTTPie) and
 unattended refresh with cron and the systemd user units
-iotspot\-helper\-prefetch.timer and iotspot\-helper\-serve.service.
+iotspot\-helper\-prefetch.timer, iotspot\-helper\-serve.service and
+iotspot\-helper\-sink@.service.
 )~";
 
 // Escapes text for roff: backslashes, hyphens, and a leading dot or quote.

@@ -30,6 +30,7 @@ constexpr Entry command_table[] = {
     {"header", header_command},
     {"env", env_command},
     {"exec", exec_command},
+    {"sink", sink_command},
     {"status", status_command},
     {"logout", logout_command},
     {"get", get_command},

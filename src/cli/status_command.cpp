@@ -10,6 +10,7 @@
 #include "core/expiry.h"
 #include "core/files.h"
 #include "core/output.h"
+#include "core/secret_files.h"
 #include "core/secret_store.h"
 #include "core/shared_tier.h"
 #include "util/strings.h"
@@ -31,15 +32,23 @@ struct Row {
     std::string name;
     std::optional<core::Profile> profile; // nullopt: cached token of a profile no longer configured
     std::string problem;                  // why the profile does not resolve
-    std::string secret;                   // "stored", "missing", "unreadable", "environment"
+    std::string secret;                   // "stored", "missing", "unreadable", "environment",
+                                          // "file", "credential"
     std::optional<core::TokenTimes> token;
     std::optional<core::SharedReply> shared; // the shared cache's answer to PING, if it has one
     bool from_shared = false;                // the cached token came from the shared cache
 };
 
 std::string secret_state(Context& ctx, const core::Profile& profile) {
-    if (ctx.env.get("IOTSPOT_CLIENT_SECRET")) {
+    switch (core::secret_origin(ctx.env, core::client_secret_source)) {
+    case core::SecretOrigin::variable:
         return "environment";
+    case core::SecretOrigin::file:
+        return "file";
+    case core::SecretOrigin::credential:
+        return "credential";
+    case core::SecretOrigin::none:
+        break;
     }
     if (!exists(ctx.paths.secret_db()) || !exists(ctx.paths.key_file())) {
         return "missing";

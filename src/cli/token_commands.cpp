@@ -11,6 +11,7 @@
 #include "cli/run.h"
 #include "core/error.h"
 #include "core/output.h"
+#include "core/secret_files.h"
 
 namespace iotspot::cli {
 
@@ -61,9 +62,24 @@ int exec_command(Context& ctx) {
         throw core::Error(core::Exit::usage,
                           "exec needs a command: iotspot-helper exec -- COMMAND [ARGS...]");
     }
+    if (ctx.invocation.has("keep-fresh")) {
+        if (ctx.invocation.has("min-ttl")) {
+            throw core::Error(core::Exit::usage,
+                              "--min-ttl does not apply with --keep-fresh, whose file is "
+                              "refreshed at the profile's refresh_margin; set that with "
+                              "iotspot-helper configure --refresh-margin SECONDS");
+        }
+        return exec_keep_fresh_command(ctx);
+    }
+    if (ctx.invocation.has("on-refresh")) {
+        throw core::Error(core::Exit::usage, "--on-refresh needs --keep-fresh: without it, the "
+                                             "variables are set once and never refreshed");
+    }
     const auto token = issue(ctx);
     // The command gets the token, never the client secret the token was made with.
-    ::unsetenv("IOTSPOT_CLIENT_SECRET");
+    for (const char* name : core::secret_variables) {
+        ::unsetenv(name);
+    }
     ::setenv("IOTSPOT_ACCESS_TOKEN", token.access_token.c_str(), 1);
     ::setenv("IOTSPOT_TOKEN_EXPIRES_AT", std::to_string(token.times.expires_at).c_str(), 1);
     std::vector<char*> argv;

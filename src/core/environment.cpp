@@ -15,7 +15,8 @@ Environment Environment::from_process() {
             continue;
         }
         std::string name(text, equals);
-        if (name == "HOME" || name.rfind("XDG_", 0) == 0 || name.rfind("IOTSPOT_", 0) == 0) {
+        if (name == "HOME" || name == "TMPDIR" || name == "CREDENTIALS_DIRECTORY" ||
+            name.rfind("XDG_", 0) == 0 || name.rfind("IOTSPOT_", 0) == 0) {
             variables.emplace(std::move(name), equals + 1);
         }
     }

@@ -13,7 +13,8 @@ public:
     explicit Environment(std::map<std::string, std::string> variables)
         : variables_(std::move(variables)) {}
 
-    /// Copies the variables this program reads (HOME, XDG_*, IOTSPOT_*) from `environ`.
+    /// Copies the variables this program reads (HOME, TMPDIR, CREDENTIALS_DIRECTORY, XDG_*,
+    /// IOTSPOT_*) from `environ`.
     static Environment from_process();
 
     /// The value of `name`, or nullopt when it is unset or empty.

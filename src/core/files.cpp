@@ -182,16 +182,16 @@ std::optional<std::string> read_file(const std::string& path, const char* what) 
 
 namespace {
 
-// Writes `content` to a new temporary file (0600) beside `path`, synced to disk; returns its
-// name. `doing` names the operation for messages ("write", "create").
+// Writes `content` to a new temporary file (`mode`, O_EXCL) beside `path`, synced to disk; returns
+// its name. `doing` names the operation for messages ("write", "create").
 std::string write_temporary(const std::string& path, const std::string& content, const char* doing,
-                            const char* what) {
+                            const char* what, mode_t mode = 0600) {
     std::string temp = path + ".XXXXXX";
     const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
     if (fd < 0) {
         fail(std::string("cannot ") + doing + " " + what + " " + path + ": " + errno_text());
     }
-    ::fchmod(fd, 0600);
+    ::fchmod(fd, mode);
     try {
         write_all(fd, content, path);
     } catch (...) {
@@ -211,8 +211,9 @@ std::string write_temporary(const std::string& path, const std::string& content,
 
 } // namespace
 
-void write_file_atomic(const std::string& path, const std::string& content, const char* what) {
-    const std::string temp = write_temporary(path, content, "write", what);
+void write_file_atomic(const std::string& path, const std::string& content, const char* what,
+                       mode_t mode) {
+    const std::string temp = write_temporary(path, content, "write", what, mode);
     if (::rename(temp.c_str(), path.c_str()) != 0) {
         const std::string reason = errno_text();
         ::unlink(temp.c_str());

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <sys/types.h>
 
 namespace iotspot::core {
 
@@ -35,9 +36,10 @@ int open_regular_file(const std::string& path, int flags, const char* what);
 /// message ("key file", "config file").
 std::optional<std::string> read_file(const std::string& path, const char* what);
 
-/// Replaces `path` atomically with `content`, mode 0600 (write to a temporary file in the
-/// same directory, fsync, rename).
-void write_file_atomic(const std::string& path, const std::string& content, const char* what);
+/// Replaces `path` atomically with `content`, mode `mode` (write to a new temporary file in
+/// the same directory, fsync, rename). A link at `path` is replaced, never written through.
+void write_file_atomic(const std::string& path, const std::string& content, const char* what,
+                       mode_t mode = 0600);
 
 /// Creates `path` with `content` (0600) unless it exists; returns the content that is there
 /// afterwards, so that two processes racing to create it agree on one.

@@ -8,6 +8,7 @@
 #include "core/file_lock.h"
 #include "core/files.h"
 #include "core/retry.h"
+#include "core/secret_files.h"
 #include "core/secret_store.h"
 #include "core/shared_tier.h"
 #include "util/strings.h"
@@ -48,7 +49,7 @@ std::string missing_secret_message(const Profile& profile, bool unreadable) {
                configure;
     }
     return "no client secret for profile \"" + profile.name + "\"; run: " + configure +
-           " (or set IOTSPOT_CLIENT_SECRET)";
+           " (or set IOTSPOT_CLIENT_SECRET or IOTSPOT_CLIENT_SECRET_FILE)";
 }
 
 TokenService::TokenService(ServiceDeps deps) : deps_(std::move(deps)), log_(*deps_.log) {}
@@ -94,8 +95,8 @@ const Key& TokenService::key() {
 }
 
 std::string TokenService::client_secret(const Profile& profile) {
-    if (auto secret = deps_.env.get("IOTSPOT_CLIENT_SECRET")) {
-        return *secret;
+    if (auto secret = secret_from_environment(deps_.env, client_secret_source)) {
+        return std::move(*secret);
     }
     if (!file_exists(deps_.paths.secret_db())) {
         throw Error(Exit::not_configured, missing_secret_message(profile, false));
@@ -388,7 +389,7 @@ SharedCacheSettings TokenService::shared_settings(const Profile& profile) {
     settings.url = parse_shared_cache_url(profile.shared_cache);
     settings.ca_file = profile.ca_file;
     settings.timeout_ms = shared_cache_timeout_ms(deps_.env);
-    if (auto password = deps_.env.get("IOTSPOT_REDIS_PASSWORD")) {
+    if (auto password = secret_from_environment(deps_.env, redis_password_source)) {
         settings.password = *password;
     } else if (file_exists(deps_.paths.secret_db())) {
         SecretStore store(deps_.paths.secret_db());

@@ -415,7 +415,8 @@ class InstallTest(HelperTestCase):
                                 capture_output=True, text=True, timeout=60)
         self.assertEqual(answer.returncode, 0, answer.stderr)
         self.assertIn("password=%s\n" % token.stdout.strip(), answer.stdout)
-        for unit in ("iotspot-helper-prefetch.service", "iotspot-helper-serve.service"):
+        for unit in ("iotspot-helper-prefetch.service", "iotspot-helper-serve.service",
+                     "iotspot-helper-sink@.service"):
             with open(os.path.join(prefix, "lib/systemd/user", unit)) as f:
                 self.assertIn("ExecStart=%s " % installed, f.read())
         with open(os.path.join(prefix, "share/iotspot-helper/cron/iotspot-helper.crontab")) as f:
