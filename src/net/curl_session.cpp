@@ -1,5 +1,6 @@
 #include "net/curl_session.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <curl/curl.h>
@@ -8,6 +9,7 @@
 #include <openssl/x509v3.h>
 #include <stdexcept>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <utility>
 
 #include "net/tls_context.h"
@@ -109,9 +111,10 @@ ProxyChoice proxy_from_environment() {
     CURLU* parsed = curl_url();
     char* host = nullptr;
     char* port = nullptr;
-    const bool ok = parsed != nullptr &&
-                    curl_url_set(parsed, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
-                    curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK;
+    const bool ok =
+        parsed != nullptr &&
+        curl_url_set(parsed, CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+        curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK;
     if (ok) {
         const bool has_port = curl_url_get(parsed, CURLUPART_PORT, &port, 0) == CURLUE_OK;
         const std::string default_port = scheme == "https"  ? "443"
@@ -143,6 +146,9 @@ struct CurlSession::State {
     bool body_over_bounds = false;
     bool conflicting_length = false;
     bool socket_opened = false;
+    std::vector<curl_socket_t> sockets; ///< opened for this request
+    bool connected = false;             ///< one of them was connected when it was closed
+    int tls_contexts = 0;               ///< TLS set-ups begun (each after a TCP connection)
     bool request_sent = false;
     bool answer_started = false;
     std::string content_length;
@@ -156,7 +162,9 @@ struct CurlSession::State {
         exchange = &result;
         header_lines = header_bytes = 0;
         headers_over_bounds = body_over_bounds = conflicting_length = false;
-        socket_opened = request_sent = answer_started = false;
+        socket_opened = request_sent = answer_started = connected = false;
+        sockets.clear();
+        tls_contexts = 0;
         content_length.clear();
         setup_error.clear();
         error[0] = '\0';
@@ -231,8 +239,25 @@ int on_request_ready(void* user, char*, char*, int, int) {
 }
 
 curl_socket_t on_open_socket(void* user, curlsocktype, curl_sockaddr* address) {
-    static_cast<State*>(user)->socket_opened = true;
-    return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    auto& state = *static_cast<State*>(user);
+    state.socket_opened = true;
+    const int fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    state.sockets.push_back(fd);
+    return fd;
+}
+
+// libcurl closes a failed request's sockets before curl_easy_perform returns: whether one of
+// them had connected tells a stalled connect from a stalled tunnel (curl's CONNECT_TIME is
+// only set once the whole chain is up).
+int on_close_socket(void* user, curl_socket_t fd) {
+    auto& state = *static_cast<State*>(user);
+    sockaddr_storage peer{};
+    socklen_t length = sizeof peer;
+    if (std::find(state.sockets.begin(), state.sockets.end(), fd) != state.sockets.end() &&
+        ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) == 0) {
+        state.connected = true;
+    }
+    return ::close(fd);
 }
 
 // Every TLS context libcurl makes (for the server, and for an https:// proxy) gets the
@@ -240,6 +265,7 @@ curl_socket_t on_open_socket(void* user, curlsocktype, curl_sockaddr* address) {
 CURLcode on_tls_context(CURL*, void* context, void* user) {
     auto& state = *static_cast<State*>(user);
     auto* ssl_context = static_cast<SSL_CTX*>(context);
+    ++state.tls_contexts;
     SSL_CTX_set_cert_store(ssl_context, X509_STORE_new());
     try {
         apply_client_policy(ssl_context, state.request->ca_file);
@@ -288,6 +314,8 @@ void set_fixed_options(CURL* handle, State& state) {
     set(handle, CURLOPT_PREREQDATA, &state);
     set(handle, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
     set(handle, CURLOPT_OPENSOCKETDATA, &state);
+    set(handle, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    set(handle, CURLOPT_CLOSESOCKETDATA, &state);
     set(handle, CURLOPT_ERRORBUFFER, state.error);
     set(handle, CURLOPT_USERAGENT, "iotspot-helper");
 }
@@ -397,9 +425,9 @@ bool prepare(State& state, const HttpsRequest& request, HttpsExchange& exchange)
     return true;
 }
 
-bool via_tunnel(const HttpsExchange& exchange) {
-    return exchange.proxy &&
-           (exchange.proxy->scheme == "http" || exchange.proxy->scheme == "https");
+// The TLS set-ups that come before the server's: an https:// proxy's.
+int proxy_tls_contexts(const HttpsExchange& exchange) {
+    return exchange.proxy && exchange.proxy->scheme == "https" ? 1 : 0;
 }
 
 Stage stage_reached(const State& state, const HttpsExchange& exchange) {
@@ -412,13 +440,13 @@ Stage stage_reached(const State& state, const HttpsExchange& exchange) {
     if (!state.socket_opened) {
         return Stage::resolving;
     }
-    curl_off_t connected = 0;
-    curl_easy_getinfo(state.handle, CURLINFO_CONNECT_TIME_T, &connected);
-    if (connected == 0) {
-        return Stage::connecting;
+    if (state.tls_contexts > proxy_tls_contexts(exchange)) {
+        return Stage::handshaking;
     }
-    return via_tunnel(exchange) && exchange.proxy_status == 0 ? Stage::tunnelling
-                                                              : Stage::handshaking;
+    if (state.connected || state.tls_contexts > 0) {
+        return exchange.proxy ? Stage::tunnelling : Stage::handshaking;
+    }
+    return Stage::connecting;
 }
 
 bool mentions(const char* text, const char* word) {
