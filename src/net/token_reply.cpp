@@ -1,12 +1,11 @@
 #include "net/token_reply.h"
 
-#include <sstream>
-
-#include <Poco/Base64Decoder.h>
-#include <Poco/DateTimeFormat.h>
-#include <Poco/DateTimeParser.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
+#include <cmath>
+#include <cstdint>
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <vector>
 
 #include "util/strings.h"
 
@@ -38,39 +37,83 @@ std::string printable(const std::string& text, std::size_t limit = 160) {
     return out;
 }
 
-Poco::JSON::Object::Ptr parse_object(const std::string& body) {
-    try {
-        Poco::JSON::Parser parser;
-        const auto value = parser.parse(body);
-        if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
-            return value.extract<Poco::JSON::Object::Ptr>();
+using Json = nlohmann::json;
+
+// The body as a JSON object, or null. nlohmann's parser keeps its nesting on a heap stack, so
+// no input can make it recurse; it never throws with allow_exceptions off.
+Json parse_object(const std::string& body) {
+    Json value = Json::parse(body, nullptr, false);
+    return value.is_object() ? value : Json();
+}
+
+std::optional<std::string> string_field(const Json& object, const char* name) {
+    if (!object.is_object()) {
+        return std::nullopt;
+    }
+    const auto field = object.find(name);
+    if (field == object.end() || !field->is_string()) {
+        return std::nullopt;
+    }
+    return field->get<std::string>();
+}
+
+// A JSON number: an integer within int64, or why not.
+struct WholeNumber {
+    std::optional<std::int64_t> value;
+    bool fraction = false;     ///< a number with a fraction or an exponent
+    bool out_of_range = false; ///< an integer beyond 2^63-1 (or below -2^63)
+};
+
+WholeNumber whole_number(const Json& object, const char* name) {
+    WholeNumber number;
+    if (!object.is_object()) {
+        return number;
+    }
+    const auto field = object.find(name);
+    // A boolean, a string or null is no number: true is not 1 s.
+    if (field == object.end() || !field->is_number()) {
+        return number;
+    }
+    if (field->is_number_unsigned()) {
+        const auto value = field->get<std::uint64_t>();
+        number.out_of_range = value > static_cast<std::uint64_t>(INT64_MAX);
+        if (!number.out_of_range) {
+            number.value = static_cast<std::int64_t>(value);
         }
-    } catch (const Poco::Exception&) {
-    } catch (const std::exception&) {
+    } else if (field->is_number_integer()) {
+        number.value = field->get<std::int64_t>();
+    } else {
+        const double real = field->get<double>();
+        number.out_of_range =
+            std::isfinite(real) && real == std::floor(real) && std::fabs(real) >= 9.2e18;
+        number.fraction = !number.out_of_range;
     }
-    return nullptr;
+    return number;
 }
 
-std::optional<std::string> string_field(const Poco::JSON::Object::Ptr& object, const char* name) {
-    if (!object || !object->has(name)) {
-        return std::nullopt;
-    }
-    const auto value = object->get(name);
-    if (!value.isString()) {
-        return std::nullopt;
-    }
-    return value.convert<std::string>();
+std::optional<std::int64_t> integer_field(const Json& object, const char* name) {
+    return whole_number(object, name).value;
 }
 
-std::optional<std::int64_t> integer_field(const Poco::JSON::Object::Ptr& object, const char* name) {
-    if (!object || !object->has(name)) {
+// base64url without padding (a JWT part) decoded, or nothing when it is not base64.
+std::optional<std::string> base64url_decode(std::string_view text) {
+    std::string padded(text);
+    for (char& c : padded) {
+        c = c == '-' ? '+' : c == '_' ? '/' : c;
+    }
+    const std::size_t padding = (4 - padded.size() % 4) % 4;
+    if (padding == 3) {
         return std::nullopt;
     }
-    const auto value = object->get(name);
-    if (!value.isInteger()) {
+    padded.append(padding, '=');
+    std::vector<unsigned char> out(padded.size() / 4 * 3 + 1);
+    const int length =
+        EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(padded.data()),
+                        static_cast<int>(padded.size()));
+    if (length < 0 || static_cast<std::size_t>(length) < padding) {
         return std::nullopt;
     }
-    return value.convert<std::int64_t>();
+    return std::string(out.begin(), out.begin() + (length - static_cast<int>(padding)));
 }
 
 std::optional<std::int64_t> retry_after(const HttpAnswer& answer, std::int64_t now) {
@@ -88,7 +131,7 @@ std::optional<std::int64_t> retry_after(const HttpAnswer& answer, std::int64_t n
     return std::nullopt;
 }
 
-bool is_throttling(const HttpAnswer& answer, const Poco::JSON::Object::Ptr& body) {
+bool is_throttling(const HttpAnswer& answer, const Json& body) {
     if (answer.status == 429) {
         return true;
     }
@@ -141,13 +184,12 @@ FetchResult oauth_error(const std::string& error, const std::optional<std::strin
 } // namespace
 
 std::optional<std::int64_t> parse_http_date(const std::string& text) {
-    try {
-        int tzd = 0;
-        const auto date = Poco::DateTimeParser::parse(Poco::DateTimeFormat::HTTP_FORMAT, text, tzd);
-        return static_cast<std::int64_t>(date.timestamp().epochTime()) - tzd;
-    } catch (const Poco::Exception&) {
+    // curl_getdate reads the three HTTP date formats (RFC 9110 5.6.7); -1 is its failure.
+    const time_t parsed = curl_getdate(text.c_str(), nullptr);
+    if (parsed == -1) {
         return std::nullopt;
     }
+    return static_cast<std::int64_t>(parsed);
 }
 
 std::pair<std::optional<std::int64_t>, std::optional<std::int64_t>>
@@ -156,21 +198,12 @@ jwt_times(const std::string& token) {
     if (parts.size() != 3) {
         return {};
     }
-    std::string payload(parts[1]);
-    for (char& c : payload) {
-        c = c == '-' ? '+' : c == '_' ? '/' : c;
-    }
-    payload.append((4 - payload.size() % 4) % 4, '=');
-    try {
-        std::istringstream in(payload);
-        Poco::Base64Decoder decoder(in);
-        const std::string json((std::istreambuf_iterator<char>(decoder)),
-                               std::istreambuf_iterator<char>());
-        const auto object = parse_object(json);
-        return {integer_field(object, "iat"), integer_field(object, "exp")};
-    } catch (const Poco::Exception&) {
+    const auto payload = base64url_decode(parts[1]);
+    if (!payload) {
         return {};
     }
+    const auto object = parse_object(*payload);
+    return {integer_field(object, "iat"), integer_field(object, "exp")};
 }
 
 FetchResult interpret_answer(const HttpAnswer& answer, const std::string& scope, std::int64_t now) {
@@ -179,15 +212,23 @@ FetchResult interpret_answer(const HttpAnswer& answer, const std::string& scope,
         return network("the token server's answer was cut short (connection closed early)", true);
     }
     if (answer.status == 200) {
-        if (!object) {
+        if (!object.is_object()) {
             return network("the token server's answer is not a JSON object; check token_url");
         }
         const auto token = string_field(object, "access_token");
         if (!token || token->empty()) {
             return network("the token server's answer has no access_token; check token_url");
         }
-        const auto expires_in = integer_field(object, "expires_in");
-        if (!expires_in) {
+        const auto expires_in = whole_number(object, "expires_in");
+        if (expires_in.out_of_range) {
+            return network("the token server's answer has an expires_in beyond 2^63-1 s; check "
+                           "token_url");
+        }
+        if (expires_in.fraction) {
+            return network("the token server's answer has an expires_in that is not a whole "
+                           "number of seconds; check token_url");
+        }
+        if (!expires_in.value) {
             return network("the token server's answer has no numeric expires_in; check token_url");
         }
         const auto type = string_field(object, "token_type");
@@ -197,7 +238,7 @@ FetchResult interpret_answer(const HttpAnswer& answer, const std::string& scope,
         }
         FetchResult result;
         result.access_token = *token;
-        result.expires_in = *expires_in;
+        result.expires_in = *expires_in.value;
         std::tie(result.jwt_issued_at, result.jwt_expires_at) = jwt_times(*token);
         return result;
     }
