@@ -31,6 +31,7 @@ enum class Operands {
     none,    ///< nothing
     shell,   ///< one shell name (completion)
     command, ///< a command and its arguments (exec)
+    target,  ///< one PATH or URL (api)
 };
 
 struct CommandSpec {
@@ -75,6 +76,13 @@ inline constexpr OptionSpec option_specs[] = {
     {"jobs", '\0', Value::other, "N", "prefetch", "refresh up to N profiles at once (1-64, 8)", ""},
     {"port", '\0', Value::other, "N", "serve", "the port to listen on (47381)", ""},
     {"print-key", '\0', Value::none, "", "serve", "print the per-user access key", ""},
+    {"method", 'X', Value::choice, "METHOD", "api", "the HTTP method (GET; POST with --data)",
+     "GET POST PUT PATCH DELETE HEAD"},
+    {"header", 'H', Value::other, "'NAME: VALUE'", "api", "add a request header (repeatable)", ""},
+    {"data", '\0', Value::other, "STRING|@FILE|@-", "api",
+     "the request body: the text, a file's content, or standard input (at most 16 MiB)", ""},
+    {"include", 'i', Value::none, "", "api", "print the answer's status line and headers first",
+     ""},
 };
 
 /// Every command, in the order help lists them. Hidden commands (empty summary) are for the
@@ -96,6 +104,8 @@ inline constexpr CommandSpec command_specs[] = {
     {"erase", "git credential helper: drop the matching cached token", Operands::none, ""},
     {"prefetch", "refresh tokens ahead of time (for cron and systemd timers)", Operands::none, ""},
     {"serve", "answer token requests on 127.0.0.1 for Postman-like tools", Operands::none, ""},
+    {"api", "send a request to the iotspot API with the token; a refused token is renewed",
+     Operands::target, "PATH|URL"},
     {"completion", "print the completion script for bash, zsh or fish", Operands::shell,
      "bash|zsh|fish"},
     {"help", "show help", Operands::none, ""},
