@@ -166,49 +166,6 @@ ParsedHead parse_request_head(std::string_view head) {
     return parsed;
 }
 
-std::optional<ResponseHead> parse_response_head(const std::vector<std::string>& lines) {
-    if (lines.empty() || lines.size() - 1 > max_header_fields) {
-        return std::nullopt;
-    }
-    // HTTP/1.x SP 3DIGIT [SP reason-phrase]
-    const std::string_view line = lines.front();
-    if (line.size() < 12 || line.compare(0, 7, "HTTP/1.") != 0 || line[7] < '0' || line[7] > '9' ||
-        line[8] != ' ' || (line.size() > 12 && line[12] != ' ')) {
-        return std::nullopt;
-    }
-    ResponseHead head;
-    head.minor_version = line[7] - '0';
-    for (std::size_t i = 9; i < 12; ++i) {
-        if (line[i] < '0' || line[i] > '9') {
-            return std::nullopt;
-        }
-        head.status = head.status * 10 + (line[i] - '0');
-    }
-    if (head.status < 100 || !is_field_value(line.substr(std::min<std::size_t>(12, line.size())))) {
-        return std::nullopt;
-    }
-    for (std::size_t i = 1; i < lines.size(); ++i) {
-        const std::string_view field = lines[i];
-        if (field.empty() || field.front() == ' ' || field.front() == '\t') {
-            return std::nullopt;
-        }
-        const auto colon = field.find(':');
-        if (colon == std::string_view::npos || !is_token(field.substr(0, colon))) {
-            return std::nullopt;
-        }
-        const std::string_view value = trim_spaces(field.substr(colon + 1));
-        if (!is_field_value(value)) {
-            return std::nullopt;
-        }
-        auto [entry, added] =
-            head.headers.emplace(util::ascii_lower(field.substr(0, colon)), std::string(value));
-        if (!added) {
-            entry->second.append(", ").append(value);
-        }
-    }
-    return head;
-}
-
 std::string printable(std::string_view text) {
     static constexpr char hex[] = "0123456789abcdef";
     std::string out;

@@ -1,8 +1,8 @@
 #pragma once
-// HTTP/1.1 heads, strictly: serve's reading of a request head (anything a well-behaved client
-// would not send is refused, so that nothing odd reaches the endpoint's policy or its log),
-// and the token client's reading of a response head (net/http_response.h). Pure functions
-// of the bytes read; the server (net/local_server.cpp) and the client do the I/O.
+// HTTP/1.1 request heads, strictly: serve's reading of a request head (anything a
+// well-behaved client would not send is refused, so that nothing odd reaches the endpoint's
+// policy or its log). Pure functions of the bytes read; the server (net/local_server.cpp)
+// does the I/O.
 
 #include <cstddef>
 #include <map>
@@ -15,7 +15,7 @@
 
 namespace iotspot::net {
 
-/// The most header fields a request or a response may have.
+/// The most header fields a request may have.
 inline constexpr std::size_t max_header_fields = 64;
 
 /// The largest request head serve reads; a longer one is refused with 431.
@@ -38,19 +38,6 @@ struct ParsedHead {
 /// header given twice, more than 64 headers, and any request body (a Content-Length other
 /// than 0, or a Transfer-Encoding): the endpoint takes none.
 ParsedHead parse_request_head(std::string_view head);
-
-/// The status line and fields of a response.
-struct ResponseHead {
-    int status = 0;
-    int minor_version = 1;                      ///< HTTP/1.x
-    std::map<std::string, std::string> headers; ///< names lower-cased; repeats joined by ", "
-};
-
-/// Parses the status line and field lines of a response (`lines`, without line ends or the
-/// blank line). nullopt when it is not HTTP/1.x: a status line other than
-/// `HTTP/1.x SP 3DIGIT [SP reason]`, a field name that is not a token, a value with control
-/// characters, a folded line, or more than 64 fields.
-std::optional<ResponseHead> parse_response_head(const std::vector<std::string>& lines);
 
 /// `text` with every byte outside printable ASCII (and the backslash) written as \xNN, so
 /// that a request cannot put terminal control sequences into serve's log.

@@ -16,14 +16,6 @@ namespace {
 
 thread_local std::string verify_failure;
 
-// Keeps OpenSSL's reason for the first certificate that failed; never changes the verdict.
-int remember_verify_failure(int ok, X509_STORE_CTX* store) {
-    if (ok == 0 && verify_failure.empty()) {
-        verify_failure = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
-    }
-    return ok;
-}
-
 std::string openssl_reason() {
     const unsigned long code = ERR_get_error();
     ERR_clear_error();
@@ -36,6 +28,13 @@ std::string openssl_reason() {
 }
 
 } // namespace
+
+int remember_verify_failure(int ok, X509_STORE_CTX* store) {
+    if (ok == 0 && verify_failure.empty()) {
+        verify_failure = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
+    }
+    return ok;
+}
 
 std::string ca_file_key(const std::string& ca_file) {
     if (ca_file.empty()) {
@@ -84,22 +83,6 @@ void apply_client_policy(SSL_CTX* context, const std::string& ca_file) {
                             "); it must hold PEM certificates; fix it with iotspot-helper "
                             "configure --ca-file");
     }
-}
-
-SSL_CTX* client_context(const std::string& ca_file) {
-    return cached_context<SSL_CTX*>(ca_file, [](const std::string& file) {
-        SSL_CTX* context = SSL_CTX_new(TLS_client_method());
-        if (context == nullptr) {
-            throw TlsSetupError("cannot set up TLS: " + openssl_reason());
-        }
-        try {
-            apply_client_policy(context, file);
-        } catch (...) {
-            SSL_CTX_free(context);
-            throw;
-        }
-        return context;
-    });
 }
 
 void forget_verify_failure() {

@@ -1,8 +1,8 @@
 #pragma once
-// The client TLS policy, and the token client's contexts: one per process and CA file, built
-// on first use and shared by every client and thread (an SSL_CTX is safe to share once set
-// up). Verification is always strict: the peer's chain must lead to a trusted CA, and the
-// certificate must name the host (checked by OpenSSL during the handshake; tls_socket.h).
+// The client TLS policy, which every TLS context of the modules follows (the token client's,
+// made per connection by libcurl, net/curl_session.h; the shared cache's, cached per CA file).
+// Verification is always strict: the peer's chain must lead to a trusted CA, and the certificate
+// must name the host (net/curl_session.h).
 //
 // The system trust store is OpenSSL's hashed directory (/etc/ssl/certs on Debian, or
 // $SSL_CERT_DIR), which OpenSSL reads lazily, one issuer at a time, instead of parsing the
@@ -51,9 +51,10 @@ Context cached_context(const std::string& ca_file, Make make) {
     return context;
 }
 
-/// The token client's context for `ca_file` (may be empty); never freed. Throws
-/// TlsSetupError naming the file when `ca_file` cannot be read or holds no certificate.
-SSL_CTX* client_context(const std::string& ca_file);
+/// The verify callback of apply_client_policy: keeps OpenSSL's reason for the first
+/// certificate that failed (take_verify_failure()); never changes the verdict. A context
+/// with a verify callback of its own calls it last (net/curl_session.cpp).
+int remember_verify_failure(int ok, X509_STORE_CTX* store);
 
 /// Forgets why the last handshake on this thread failed verification; call before one.
 void forget_verify_failure();

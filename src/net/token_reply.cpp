@@ -1,5 +1,7 @@
 #include "net/token_reply.h"
 
+#include <cmath>
+#include <cstdint>
 #include <sstream>
 
 #include <Poco/Base64Decoder.h>
@@ -62,15 +64,47 @@ std::optional<std::string> string_field(const Poco::JSON::Object::Ptr& object, c
     return value.convert<std::string>();
 }
 
-std::optional<std::int64_t> integer_field(const Poco::JSON::Object::Ptr& object, const char* name) {
+// A JSON number written as an integer: Poco holds it as Int64, or UInt64 when it is at least
+// 2^63, or a double when it is beyond 2^64 or has a fraction or exponent.
+struct WholeNumber {
+    std::optional<std::int64_t> value;
+    bool present = false;      ///< the field is a JSON number (not a string, bool or null)
+    bool fraction = false;     ///< a number with a fraction, or written with one
+    bool out_of_range = false; ///< an integer beyond 2^63-1 (or below -2^63)
+};
+
+WholeNumber whole_number(const Poco::JSON::Object::Ptr& object, const char* name) {
+    WholeNumber number;
     if (!object || !object->has(name)) {
-        return std::nullopt;
+        return number;
     }
     const auto value = object->get(name);
-    if (!value.isInteger()) {
-        return std::nullopt;
+    // Poco counts a bool as an integer: true would be 1 s.
+    if (value.type() == typeid(bool) || value.isString() || value.isEmpty() || !value.isNumeric()) {
+        return number;
     }
-    return value.convert<std::int64_t>();
+    number.present = true;
+    try {
+        if (!value.isInteger()) {
+            const double real = value.convert<double>();
+            number.out_of_range = real == std::floor(real) && std::fabs(real) >= 9.2e18;
+            number.fraction = !number.out_of_range;
+        } else if (value.isSigned()) {
+            number.value = value.convert<std::int64_t>();
+        } else if (const auto unsigned_value = value.convert<std::uint64_t>();
+                   unsigned_value > static_cast<std::uint64_t>(INT64_MAX)) {
+            number.out_of_range = true;
+        } else {
+            number.value = static_cast<std::int64_t>(unsigned_value);
+        }
+    } catch (const Poco::Exception&) {
+        number.out_of_range = true;
+    }
+    return number;
+}
+
+std::optional<std::int64_t> integer_field(const Poco::JSON::Object::Ptr& object, const char* name) {
+    return whole_number(object, name).value;
 }
 
 std::optional<std::int64_t> retry_after(const HttpAnswer& answer, std::int64_t now) {
@@ -186,8 +220,16 @@ FetchResult interpret_answer(const HttpAnswer& answer, const std::string& scope,
         if (!token || token->empty()) {
             return network("the token server's answer has no access_token; check token_url");
         }
-        const auto expires_in = integer_field(object, "expires_in");
-        if (!expires_in) {
+        const auto expires_in = whole_number(object, "expires_in");
+        if (expires_in.out_of_range) {
+            return network("the token server's answer has an expires_in beyond 2^63-1 s; check "
+                           "token_url");
+        }
+        if (expires_in.fraction) {
+            return network("the token server's answer has an expires_in that is not a whole "
+                           "number of seconds; check token_url");
+        }
+        if (!expires_in.value) {
             return network("the token server's answer has no numeric expires_in; check token_url");
         }
         const auto type = string_field(object, "token_type");
@@ -197,7 +239,7 @@ FetchResult interpret_answer(const HttpAnswer& answer, const std::string& scope,
         }
         FetchResult result;
         result.access_token = *token;
-        result.expires_in = *expires_in;
+        result.expires_in = *expires_in.value;
         std::tie(result.jwt_issued_at, result.jwt_expires_at) = jwt_times(*token);
         return result;
     }

@@ -150,7 +150,7 @@ def make_server_cert(directory: PathLike, ca_cert: PathLike, ca_key: PathLike,
     """Create a TLS server certificate signed by (ca_cert, ca_key).
 
     ``san`` is an openssl subjectAltName value, e.g. "IP:127.0.0.1,DNS:localhost"
-    or "DNS:wrong.example". Returns (cert_path, key_path).
+    or "DNS:wrong.example"; empty for none (the CN alone). Returns (cert_path, key_path).
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -166,7 +166,10 @@ def make_server_cert(directory: PathLike, ca_cert: PathLike, ca_key: PathLike,
         "-keyout", str(key), "-out", str(csr), "-subj", "/CN=%s" % cn,
     )
     os.chmod(key, 0o600)
-    ext.write_text(_SERVER_EXT.format(san=san, key_usage=_key_usage(key_type)))
+    ext_text = _SERVER_EXT.format(san=san, key_usage=_key_usage(key_type))
+    if not san:  # a certificate that names its host only in the common name
+        ext_text = ext_text.replace("subjectAltName = \n", "")
+    ext.write_text(ext_text)
     _openssl(
         "x509", "-req", "-in", str(csr), "-CA", str(ca_cert), "-CAkey", str(ca_key),
         "-set_serial", "0x%x" % (secrets.randbits(126) | (1 << 126)),

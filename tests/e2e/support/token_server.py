@@ -110,6 +110,7 @@ FAULT_KEYS = frozenset({
                      #       (a kept-alive connection the server drops while it is idle)
     "drip",          # float seconds: send the normal answer one byte at a time, this long
                      #       apart (a slow-drip server that defeats per-read timeouts)
+    "raw",           # bytes: send exactly these bytes as the whole answer, then close
 })
 
 API_FAULT_KEYS = frozenset({
@@ -237,6 +238,7 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
 
     def __init__(self, address: Tuple[str, int], owner: "TokenServer"):
         self.owner = owner
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, _Handler)
         # The TLS handshake is done in the handler thread (see _Handler.setup),
         # so a slow or failing client never blocks the accept loop.
@@ -247,7 +249,7 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
         # http.server.HTTPServer.server_bind would do a reverse DNS lookup.
         import socketserver
         socketserver.TCPServer.server_bind(self)
-        self.server_name = HOST
+        self.server_name = self.server_address[0]
         self.server_port = self.server_address[1]
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -401,6 +403,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = self.read_body()
         if body is None:
             return
+        with self.owner._lock:
+            self.owner._request_targets.append(self.path)
         path = self._route()
         if path == TOKEN_PATH:
             self.owner._handle_token(self, body)
@@ -462,7 +466,7 @@ class TokenServer:
     def __init__(self, cert: Union[str, os.PathLike], key: Union[str, os.PathLike],
                  clients: Mapping[str, Any], scope: str = DEFAULT_SCOPE,
                  expires_in: int = 3600, port: int = 0, delay: float = 0.0,
-                 verbose: bool = False):
+                 verbose: bool = False, host: str = HOST):
         self.verbose = verbose
         self._clients = _normalize_clients(clients)
         self._defaults = {"scope": scope, "expires_in": int(expires_in), "delay": float(delay)}
@@ -486,13 +490,15 @@ class TokenServer:
         self._last_api_path: Optional[str] = None
         self._connections_accepted = 0
         self._open_connections: set = set()
+        self._request_targets: List[str] = []  # the target of every POST, as received
+        self.host = host
 
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(os.fspath(cert), os.fspath(key))
         self._ssl_context = ctx
 
-        self._httpd = _HTTPServer((HOST, int(port)), self)
+        self._httpd = _HTTPServer((host, int(port)), self)
         self._thread: Optional[threading.Thread] = None
         self._closed = False
 
@@ -503,7 +509,8 @@ class TokenServer:
 
     @property
     def base_url(self) -> str:
-        return "https://%s:%d" % (HOST, self.port)
+        return "https://%s:%d" % ("[%s]" % self.host if ":" in self.host else self.host,
+                                  self.port)
 
     @property
     def token_url(self) -> str:
@@ -622,6 +629,7 @@ class TokenServer:
             self._api_request_log = []
             self._last_api_headers = None
             self._last_api_path = None
+            self._request_targets = []
 
     def reset(self) -> None:
         """reset_counters() + clear the fault script + constructor settings."""
@@ -690,6 +698,12 @@ class TokenServer:
             return self._last_api_path
 
     @property
+    def request_targets(self) -> List[str]:
+        """The request target of every POST since the last reset_counters()."""
+        with self._lock:
+            return list(self._request_targets)
+
+    @property
     def connections_accepted(self) -> int:
         """TLS connections whose handshake was started (for keep-alive checks)."""
         with self._lock:
@@ -741,6 +755,12 @@ class TokenServer:
             extra.append(("Retry-After", str(fault["retry_after"])))
         date = fault.get("date")
 
+        if "raw" in fault:
+            entry["outcome"] = "fault"
+            h.close_connection = True
+            h.wfile.write(fault["raw"])
+            h.wfile.flush()
+            return
         if fault.get("drop"):
             entry["outcome"] = "fault"
             h.close_connection = True  # no response at all
