@@ -178,7 +178,7 @@ using State = CurlSession::State;
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
     auto& state = *static_cast<State*>(user);
     const std::size_t bytes = size * count;
-    if (state.exchange->body.size() + bytes > max_answer_body) {
+    if (state.exchange->body.size() + bytes > state.request->max_body) {
         state.body_over_bounds = true;
         return 0; // ends the transfer: CURLE_WRITE_ERROR
     }
@@ -224,8 +224,12 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     if (line.rfind("HTTP/", 0) == 0) {
         // A new answer (after an interim 1xx): only the final answer's fields count.
         state.exchange->headers.clear();
+        state.exchange->head = line + "\r\n";
         state.content_length.clear();
         return bytes;
+    }
+    if (!line.empty()) {
+        state.exchange->head += line + "\r\n";
     }
     if (line.empty() || add_field(state, line)) {
         return bytes;
@@ -375,6 +379,10 @@ std::optional<Target> parse_target(const std::string& url) {
 void set_method(CURL* handle, const HttpsRequest& request) {
     char* const none = nullptr;
     set(handle, CURLOPT_CUSTOMREQUEST, none);
+    set(handle, CURLOPT_NOBODY, request.method == "HEAD" ? 1L : 0L);
+    if (request.method == "HEAD") {
+        return;
+    }
     if (request.method == "GET" && request.body.empty()) {
         set(handle, CURLOPT_HTTPGET, 1L);
         return;
@@ -559,9 +567,10 @@ void conclude(State& state, CURLcode code, HttpsExchange& exchange) {
     exchange.at_proxy = proxy_fault(code, exchange);
     exchange.detail = reason(state);
     if (exchange.failure == Failure::too_large) {
-        exchange.detail = state.body_over_bounds
-                              ? "larger than 1 MiB"
-                              : "too large (over 100 header lines or 64 KiB of header)";
+        exchange.detail =
+            state.body_over_bounds
+                ? "larger than " + std::to_string(state.request->max_body / (1024 * 1024)) + " MiB"
+                : "too large (over 100 header lines or 64 KiB of header)";
     } else if (exchange.failure == Failure::malformed && state.conflicting_length) {
         exchange.detail = "conflicting Content-Length fields";
     }

@@ -42,11 +42,12 @@ namespace iotspot::net {
 /// One HTTPS request.
 struct HttpsRequest {
     std::string method = "GET";
-    std::string url;                  ///< https://...; a #fragment is never sent
-    std::vector<std::string> headers; ///< "Name: value" lines; never logged
-    std::string body;                 ///< sent as is, with Content-Length, when not empty
-    std::string ca_file;              ///< trusted in addition to the system store; may be empty
-    long timeout_ms = 10000;          ///< the deadline for the whole request
+    std::string url;                    ///< https://...; a #fragment is never sent
+    std::vector<std::string> headers;   ///< "Name: value" lines; never logged
+    std::string body;                   ///< sent as is, with Content-Length, when not empty
+    std::string ca_file;                ///< trusted in addition to the system store; may be empty
+    long timeout_ms = 10000;            ///< the deadline for the whole request
+    std::size_t max_body = 1024 * 1024; ///< the most of the answer's body kept (max_answer_body)
 };
 
 /// How far a request got before it ended.
@@ -107,6 +108,7 @@ struct HttpsExchange {
 
     int status = 0;                             ///< the HTTP status of the final answer
     std::map<std::string, std::string> headers; ///< its fields, names lower-cased, first kept
+    std::string head; ///< its status line and fields as received, each ending in CRLF
     std::string body;
 };
 
