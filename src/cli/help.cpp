@@ -99,7 +99,8 @@ Exit status: 0 all succeeded, 1 some failed; when all failed, their exit code
 )~"},
     {"serve", R"~(Answers GET http://127.0.0.1:N/v1/token?profile=NAME (default port 47381) with
 {"access_token","token_type","expires_at","expires_in"}, from the same cache as
-`token`, for tools that cannot run a program (Postman, Bruno's safe mode).
+`token`, for tools that cannot run a program (Postman, Bruno's safe mode);
+DELETE on the same URL drops the cached token (after the API refused it).
 Every request needs the header X-Iotspot-Key: <key>; --print-key prints the
 per-user key (created on first use). Requests with an Origin header or a Host
 other than 127.0.0.1:N / localhost:N are refused. Runs in the foreground, logs
