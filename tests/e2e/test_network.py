@@ -12,6 +12,7 @@ Run:  cd tests/e2e && IOTSPOT_HELPER_BIN=... /usr/bin/python3 -m unittest -v tes
 import json
 import os
 import shutil
+import socket
 import subprocess
 import unittest
 
@@ -194,6 +195,54 @@ class ExpiresInTest(HelperTestCase):
 
     def test_a_fraction(self):
         self.check("1.5", "not a whole number of seconds")
+
+
+class BoundsAndMessagesTest(HelperTestCase):
+    def token(self, timeout=5, **env):
+        return self.run_helper("token", env=self.env(IOTSPOT_TIMEOUT=timeout, **env))
+
+    def test_an_answer_over_1_mib_is_refused_once(self):
+        self.configure()
+        body = b"{" + b" " * (1024 * 1024 + 10) + b"}"
+        self.server.script([{"raw": b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s"
+                             % (len(body), body)}] * 5)
+        proc = self.token()
+        self.assertEqual(proc.returncode, NETWORK, proc.stderr)
+        self.assertIn("answer is larger than 1 MiB", proc.stderr)
+        self.assertEqual(self.server.token_requests, 1)
+
+    def test_a_flood_of_header_lines_and_interim_answers_is_refused_once(self):
+        self.configure()
+        floods = [b"HTTP/1.1 200 OK\r\n" + b"X-Filler: x\r\n" * 5000 + b"\r\n{}",
+                  b"HTTP/1.1 100 Continue\r\n\r\n" * 500 + b"HTTP/1.1 200 OK\r\n\r\n{}"]
+        for flood in floods:
+            with self.subTest(flood=flood[:30]):
+                self.server.reset_counters()
+                self.server.script([{"raw": flood}] * 5)
+                proc = self.token()
+                self.assertEqual(proc.returncode, NETWORK, proc.stderr)
+                self.assertIn("answer is too large", proc.stderr)
+                self.assertEqual(self.server.token_requests, 1)
+
+    def test_an_ipv6_server_is_named_in_brackets(self):
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+            port = probe.getsockname()[1]
+        self.configure(extra_args=["--token-url", "https://[::1]:%d/oauth2/token" % port])
+        proc = self.token(timeout=2)
+        self.assertEqual(proc.returncode, NETWORK, proc.stderr)
+        self.assertIn("connection to the token server [::1]:%d was refused" % port, proc.stderr)
+
+    def test_a_proxy_that_never_opens_the_tunnel_is_named(self):
+        self.configure()
+        with socket.socket() as silent:
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(8)
+            proxy = "127.0.0.1:%d" % silent.getsockname()[1]
+            proc = self.token(timeout=2, HTTPS_PROXY="http://" + proxy)
+        self.assertEqual(proc.returncode, NETWORK, proc.stderr)
+        self.assertIn("the proxy %s was too slow: no tunnel to the token server within" % proxy,
+                      proc.stderr)
 
 
 class SubjectAltNameTest(HelperTestCase):
