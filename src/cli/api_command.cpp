@@ -106,14 +106,19 @@ core::ApiRequest planned_request(Context& ctx, const core::Profile& profile) {
     const auto method = invocation.value("method");
     request.method = core::checked_method(method ? *method : request.body ? "POST" : "GET");
     bool has_content_type = false;
+    bool has_accept = false;
     for (const auto& line : invocation.values("header")) {
         request.headers.push_back(core::checked_header(line));
-        has_content_type |= util::ascii_lower(line.substr(0, line.find(':'))) == "content-type";
+        const std::string name = util::ascii_lower(util::trim(line.substr(0, line.find(':'))));
+        has_content_type |= name == "content-type";
+        has_accept |= name == "accept";
     }
     if (request.body && !has_content_type) {
         request.headers.emplace_back("Content-Type: application/json");
     }
-    request.headers.emplace_back("Accept: application/json, */*");
+    if (!has_accept) {
+        request.headers.emplace_back("Accept: application/json, */*");
+    }
     request.ca_file = profile.ca_file;
     return request;
 }

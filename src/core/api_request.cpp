@@ -114,10 +114,12 @@ std::string checked_header(const std::string& line) {
         throw Error(Exit::usage, "the -H value for " + name + " holds a line break or NUL");
     }
     const std::string lower = util::ascii_lower(name);
-    if (lower == "authorization" || lower == "host") {
+    if (lower == "authorization" || lower == "host" || lower == "content-length" ||
+        lower == "transfer-encoding") {
         throw Error(Exit::usage, "-H " + name + " is not accepted: " +
-                                     (lower == "host" ? "the URL decides the host"
-                                                      : "the helper sends the token itself"));
+                                     (lower == "host"            ? "the URL decides the host"
+                                      : lower == "authorization" ? "the helper sends the token"
+                                                                 : "--data decides the body"));
     }
     return name + ": " + std::string(util::trim(std::string_view(line).substr(colon + 1)));
 }

@@ -31,8 +31,8 @@ inline constexpr std::size_t max_api_request_body = 16 * 1024 * 1024;
 std::string api_request_url(const std::string& target, const std::string& api_url);
 
 /// A -H value "Name: value" checked and normalised to "Name: value". Throws Error(usage) for
-/// a name that is not an HTTP token, CR, LF or NUL anywhere, or Authorization (the helper
-/// sets it) and Host (the URL decides it).
+/// a name that is not an HTTP token, CR, LF or NUL anywhere, Authorization (the helper sets
+/// it), Host (the URL decides it), Content-Length and Transfer-Encoding (--data decides them).
 std::string checked_header(const std::string& line);
 
 /// The -X value checked: an HTTP method token, upper-cased. Throws Error(usage).

@@ -80,9 +80,11 @@ class ApiTest(HelperTestCase):
         self.assertEqual(self.server.last_api_headers.get("Content-Type"), "text/plain")
         proc = self.api("--data", "a=1", "/v1/things", check=True)
         self.assertEqual(json.loads(proc.stdout)["method"], "POST")
-        proc = self.api("-X", "DELETE", "-H", "X-Trace: 7", "/v1/things/1", check=True)
+        proc = self.api("-X", "DELETE", "-H", "X-Trace: 7", "-H", "Accept: text/plain",
+                        "/v1/things/1", check=True)
         self.assertEqual(json.loads(proc.stdout)["method"], "DELETE")
         self.assertEqual(self.server.last_api_headers.get("X-Trace"), "7")
+        self.assertEqual(self.server.last_api_headers.get_all("Accept"), ["text/plain"])
 
     def test_a_429_with_retry_after_is_waited_out(self):
         self.configure()

@@ -56,7 +56,7 @@ TEST_CASE("api request: headers and methods are checked") {
     CHECK(checked_header("Content-Type: text/plain") == "Content-Type: text/plain");
     for (const char* refused :
          {"no colon", ": empty name", "Bad Name: x", "Authorization: Bearer x", "host: evil.test",
-          "X-Split: a\r\nInjected: b"}) {
+          "Content-Length: 3", "X-Split: a\r\nInjected: b"}) {
         CAPTURE(refused);
         CHECK(thrown([&] { checked_header(refused); }) == Exit::usage);
     }
