@@ -186,6 +186,29 @@ class IotspotCurlTest(HelperTestCase):
                 self.assertEqual(self.server.token_requests, 1)
                 self.server.revoke_all()
 
+    def test_with_its_own_dump_header_the_command_runs_as_given(self):
+        self.configure()
+        self.run_helper("token", check=True)
+        self.server.revoke_all()
+        heads = os.path.join(self.home, "heads.txt")
+        proc = self.iotspot_curl("-sS", "-D", heads, "--cacert", self.pki.ca_cert, self.ping)
+        self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+        self.assertEqual(json.loads(proc.stdout), {"message": "Unauthorized"})
+        with open(heads) as f:
+            self.assertTrue(f.read().startswith("HTTP/1.1 401 "))
+        self.assertEqual(self.server.api_requests, 1)
+        self.assertNotIn("-D", self.recorded_argv()[:2])
+
+    def test_output_files_keep_the_users_umask(self):
+        self.configure()
+        out = os.path.join(self.home, "answer.json")
+        proc = subprocess.run(["sh", "-c", 'umask 022 && exec "$0" "$@"', IOTSPOT_CURL, "-sS",
+                               "--cacert", self.pki.ca_cert, "-o", out, self.ping],
+                              env=self.curl_env(), cwd=self.home, capture_output=True,
+                              text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+        self.assertEqual(os.stat(out).st_mode & 0o777, 0o644)
+
     def test_when_the_helper_fails_curl_does_not_run_and_its_status_is_returned(self):
         proc = self.iotspot_curl("-sS", "--cacert", self.pki.ca_cert, self.ping)
         self.assertEqual(proc.returncode, NOT_CONFIGURED)
