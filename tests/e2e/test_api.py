@@ -169,6 +169,14 @@ class ApiTest(HelperTestCase):
         self.assertIn("Content-Type: application/json;charset=UTF-8", lines)
         self.assertEqual(json.loads(body)["ok"], True)
 
+    def test_head_prints_the_head_only(self):
+        self.configure()
+        proc = self.api("-X", "HEAD", "--include", "/v1/ping", check=True)
+        head, _, body = proc.stdout.partition("\n\n")
+        self.assertTrue(head.startswith("HTTP/1.1 200 OK\n"), proc.stdout)
+        self.assertEqual(body, "")
+        self.assertEqual(self.server.api_request_log[0]["method"], "HEAD")
+
     def test_verbose_shows_method_url_status_and_timing_but_never_the_token(self):
         self.configure()
         self.run_helper("token", check=True)
