@@ -24,7 +24,8 @@ inline constexpr HelpEntry environment_entries[] = {
     {"IOTSPOT_TOKEN_URL", "the token endpoint"},
     {"IOTSPOT_SCOPE", "the scope to ask for"},
     {"IOTSPOT_CA_FILE", "PEM file of extra CA certificates to trust"},
-    {"IOTSPOT_TIMEOUT", "total seconds for a token request, retries included (default 20)"},
+    {"IOTSPOT_TIMEOUT", "total seconds for a token request, retries included; api sends and waits "
+                        "within it too (default 20)"},
     {"IOTSPOT_SHARED_CACHE", "the shared cache's redis:// or rediss:// URL (docs/fleet.md)"},
     {"IOTSPOT_REDIS_PASSWORD", "the shared cache's password; overrides the stored one"},
     {"IOTSPOT_REDIS_TIMEOUT_MS", "bound on connecting and each Redis command (default 250)"},
