@@ -283,7 +283,12 @@ CURLcode on_tls_context(CURL*, void* context, void* user) {
     auto& state = *static_cast<State*>(user);
     auto* ssl_context = static_cast<SSL_CTX*>(context);
     ++state.tls_contexts;
-    SSL_CTX_set_cert_store(ssl_context, X509_STORE_new());
+    X509_STORE* store = X509_STORE_new();
+    if (store == nullptr) {
+        state.setup_error = "cannot set up TLS (out of memory)";
+        return CURLE_OUT_OF_MEMORY;
+    }
+    SSL_CTX_set_cert_store(ssl_context, store);
     try {
         apply_client_policy(ssl_context, state.request->ca_file);
     } catch (const TlsSetupError& failure) {
