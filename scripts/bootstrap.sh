@@ -31,7 +31,7 @@ esac
 # and what demo.sh runs (python3 and openssl for the local token server, curl).
 packages="
   build-essential cmake ninja-build pkg-config
-  libpoco-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libsodium-dev $catch2
+  libpoco-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsqlite3-dev libsodium-dev $catch2
   python3 openssl ca-certificates curl git
 "
 

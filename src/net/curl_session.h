@@ -84,6 +84,7 @@ struct ProxySetting {
     std::string url;    ///< as given (may hold credentials: never print it)
     std::string scheme; ///< http, https, socks5 or socks5h
     std::string where;  ///< host:port, IPv6 in brackets, escaped: for messages
+    long port = 0;
 };
 
 /// The proxy in the environment, nothing when none is set, or an error message naming the
@@ -101,7 +102,8 @@ struct HttpsExchange {
     std::string detail; ///< curl's or OpenSSL's reason, escaped, for messages; may be empty
     std::string server; ///< host:port of the URL, IPv6 in brackets, escaped
     std::string host;   ///< the URL's host, escaped (for "cannot resolve HOST")
-    std::optional<ProxySetting> proxy; ///< the proxy used, when one was
+    std::optional<ProxySetting> proxy; ///< the proxy used, when one was (not when NO_PROXY
+                                       ///< let the request bypass it)
     bool at_proxy = false; ///< the failure was the proxy's (resolving, connecting, its TLS)
     long proxy_status = 0; ///< the proxy's answer to CONNECT, when it refused
     bool reused = false;   ///< the request went over a kept-alive connection

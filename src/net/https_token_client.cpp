@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <ctime>
-#include <sstream>
+#include <curl/curl.h>
+#include <new>
+#include <openssl/evp.h>
 #include <string>
-
-#include <Poco/Base64Encoder.h>
-#include <Poco/URI.h>
+#include <vector>
 
 #include "net/curl_session.h"
 #include "net/token_reply.h"
@@ -16,20 +16,25 @@ namespace iotspot::net {
 
 namespace {
 
+// A form value, percent-encoded: everything but letters, digits and "-._~".
 std::string form_encode(const std::string& value) {
-    std::string out;
-    Poco::URI::encode(value, "!'()*+,;=:/?#[]@$&", out);
+    char* encoded = curl_easy_escape(nullptr, value.c_str(), static_cast<int>(value.size()));
+    if (encoded == nullptr) {
+        throw std::bad_alloc();
+    }
+    std::string out(encoded);
+    curl_free(encoded);
     return out;
 }
 
 // "Basic <base64 of user:password>" (RFC 7617), on one line.
 std::string basic_credentials(const std::string& user, const std::string& password) {
-    std::ostringstream out;
-    Poco::Base64Encoder encoder(out);
-    encoder.rdbuf()->setLineLength(0);
-    encoder << user << ':' << password;
-    encoder.close();
-    return "Basic " + out.str();
+    const std::string pair = user + ":" + password;
+    std::vector<unsigned char> out((pair.size() + 2) / 3 * 4 + 1);
+    const int length =
+        EVP_EncodeBlock(out.data(), reinterpret_cast<const unsigned char*>(pair.data()),
+                        static_cast<int>(pair.size()));
+    return "Basic " + std::string(out.begin(), out.begin() + length);
 }
 
 // The request for a token (RFC 6749 4.4), its client authenticated with HTTP Basic.
@@ -66,7 +71,15 @@ HttpsTokenClient::HttpsTokenClient() : session_(std::make_unique<CurlSession>())
 HttpsTokenClient::~HttpsTokenClient() = default;
 
 core::FetchResult HttpsTokenClient::fetch(const core::TokenRequest& request, const core::Log& log) {
-    const HttpsRequest http = token_request(request);
+    HttpsRequest http;
+    try {
+        http = token_request(request);
+    } catch (const std::exception&) {
+        HttpsExchange unmade;
+        unmade.failure = Failure::setup;
+        unmade.detail = "cannot build the token request (out of memory)";
+        return failure(unmade, 0);
+    }
     const HttpsExchange exchange = session_->perform(http);
     if (exchange.proxy && exchange.failure != Failure::setup) {
         log.note("using proxy " + exchange.proxy->where);

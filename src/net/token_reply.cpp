@@ -2,13 +2,10 @@
 
 #include <cmath>
 #include <cstdint>
-#include <sstream>
-
-#include <Poco/Base64Decoder.h>
-#include <Poco/DateTimeFormat.h>
-#include <Poco/DateTimeParser.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <vector>
 
 #include "util/strings.h"
 
@@ -40,71 +37,83 @@ std::string printable(const std::string& text, std::size_t limit = 160) {
     return out;
 }
 
-Poco::JSON::Object::Ptr parse_object(const std::string& body) {
-    try {
-        Poco::JSON::Parser parser;
-        const auto value = parser.parse(body);
-        if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
-            return value.extract<Poco::JSON::Object::Ptr>();
-        }
-    } catch (const Poco::Exception&) {
-    } catch (const std::exception&) {
-    }
-    return nullptr;
+using Json = nlohmann::json;
+
+// The body as a JSON object, or null. nlohmann's parser keeps its nesting on a heap stack, so
+// no input can make it recurse; it never throws with allow_exceptions off.
+Json parse_object(const std::string& body) {
+    Json value = Json::parse(body, nullptr, false);
+    return value.is_object() ? value : Json();
 }
 
-std::optional<std::string> string_field(const Poco::JSON::Object::Ptr& object, const char* name) {
-    if (!object || !object->has(name)) {
+std::optional<std::string> string_field(const Json& object, const char* name) {
+    if (!object.is_object()) {
         return std::nullopt;
     }
-    const auto value = object->get(name);
-    if (!value.isString()) {
+    const auto field = object.find(name);
+    if (field == object.end() || !field->is_string()) {
         return std::nullopt;
     }
-    return value.convert<std::string>();
+    return field->get<std::string>();
 }
 
-// A JSON number written as an integer: Poco holds it as Int64, or UInt64 when it is at least
-// 2^63, or a double when it is beyond 2^64 or has a fraction or exponent.
+// A JSON number: an integer within int64, or why not.
 struct WholeNumber {
     std::optional<std::int64_t> value;
-    bool present = false;      ///< the field is a JSON number (not a string, bool or null)
-    bool fraction = false;     ///< a number with a fraction, or written with one
+    bool fraction = false;     ///< a number with a fraction or an exponent
     bool out_of_range = false; ///< an integer beyond 2^63-1 (or below -2^63)
 };
 
-WholeNumber whole_number(const Poco::JSON::Object::Ptr& object, const char* name) {
+WholeNumber whole_number(const Json& object, const char* name) {
     WholeNumber number;
-    if (!object || !object->has(name)) {
+    if (!object.is_object()) {
         return number;
     }
-    const auto value = object->get(name);
-    // Poco counts a bool as an integer: true would be 1 s.
-    if (value.type() == typeid(bool) || value.isString() || value.isEmpty() || !value.isNumeric()) {
+    const auto field = object.find(name);
+    // A boolean, a string or null is no number: true is not 1 s.
+    if (field == object.end() || !field->is_number()) {
         return number;
     }
-    number.present = true;
-    try {
-        if (!value.isInteger()) {
-            const double real = value.convert<double>();
-            number.out_of_range = real == std::floor(real) && std::fabs(real) >= 9.2e18;
-            number.fraction = !number.out_of_range;
-        } else if (value.isSigned()) {
-            number.value = value.convert<std::int64_t>();
-        } else if (const auto unsigned_value = value.convert<std::uint64_t>();
-                   unsigned_value > static_cast<std::uint64_t>(INT64_MAX)) {
-            number.out_of_range = true;
-        } else {
-            number.value = static_cast<std::int64_t>(unsigned_value);
+    if (field->is_number_unsigned()) {
+        const auto value = field->get<std::uint64_t>();
+        number.out_of_range = value > static_cast<std::uint64_t>(INT64_MAX);
+        if (!number.out_of_range) {
+            number.value = static_cast<std::int64_t>(value);
         }
-    } catch (const Poco::Exception&) {
-        number.out_of_range = true;
+    } else if (field->is_number_integer()) {
+        number.value = field->get<std::int64_t>();
+    } else {
+        const double real = field->get<double>();
+        number.out_of_range =
+            std::isfinite(real) && real == std::floor(real) && std::fabs(real) >= 9.2e18;
+        number.fraction = !number.out_of_range;
     }
     return number;
 }
 
-std::optional<std::int64_t> integer_field(const Poco::JSON::Object::Ptr& object, const char* name) {
+std::optional<std::int64_t> integer_field(const Json& object, const char* name) {
     return whole_number(object, name).value;
+}
+
+// base64url without padding (a JWT part) decoded, or nothing when it is not base64.
+std::optional<std::string> base64url_decode(std::string_view text) {
+    std::string padded(text);
+    for (char& c : padded) {
+        c = c == '-' ? '+' : c == '_' ? '/' : c;
+    }
+    const std::size_t padding = (4 - padded.size() % 4) % 4;
+    if (padding == 3) {
+        return std::nullopt;
+    }
+    padded.append(padding, '=');
+    std::vector<unsigned char> out(padded.size() / 4 * 3 + 1);
+    const int length =
+        EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(padded.data()),
+                        static_cast<int>(padded.size()));
+    if (length < 0 || static_cast<std::size_t>(length) < padding) {
+        return std::nullopt;
+    }
+    return std::string(out.begin(), out.begin() + (length - static_cast<int>(padding)));
 }
 
 std::optional<std::int64_t> retry_after(const HttpAnswer& answer, std::int64_t now) {
@@ -122,7 +131,7 @@ std::optional<std::int64_t> retry_after(const HttpAnswer& answer, std::int64_t n
     return std::nullopt;
 }
 
-bool is_throttling(const HttpAnswer& answer, const Poco::JSON::Object::Ptr& body) {
+bool is_throttling(const HttpAnswer& answer, const Json& body) {
     if (answer.status == 429) {
         return true;
     }
@@ -175,13 +184,12 @@ FetchResult oauth_error(const std::string& error, const std::optional<std::strin
 } // namespace
 
 std::optional<std::int64_t> parse_http_date(const std::string& text) {
-    try {
-        int tzd = 0;
-        const auto date = Poco::DateTimeParser::parse(Poco::DateTimeFormat::HTTP_FORMAT, text, tzd);
-        return static_cast<std::int64_t>(date.timestamp().epochTime()) - tzd;
-    } catch (const Poco::Exception&) {
+    // curl_getdate reads the three HTTP date formats (RFC 9110 5.6.7); -1 is its failure.
+    const time_t parsed = curl_getdate(text.c_str(), nullptr);
+    if (parsed == -1) {
         return std::nullopt;
     }
+    return static_cast<std::int64_t>(parsed);
 }
 
 std::pair<std::optional<std::int64_t>, std::optional<std::int64_t>>
@@ -190,21 +198,12 @@ jwt_times(const std::string& token) {
     if (parts.size() != 3) {
         return {};
     }
-    std::string payload(parts[1]);
-    for (char& c : payload) {
-        c = c == '-' ? '+' : c == '_' ? '/' : c;
-    }
-    payload.append((4 - payload.size() % 4) % 4, '=');
-    try {
-        std::istringstream in(payload);
-        Poco::Base64Decoder decoder(in);
-        const std::string json((std::istreambuf_iterator<char>(decoder)),
-                               std::istreambuf_iterator<char>());
-        const auto object = parse_object(json);
-        return {integer_field(object, "iat"), integer_field(object, "exp")};
-    } catch (const Poco::Exception&) {
+    const auto payload = base64url_decode(parts[1]);
+    if (!payload) {
         return {};
     }
+    const auto object = parse_object(*payload);
+    return {integer_field(object, "iat"), integer_field(object, "exp")};
 }
 
 FetchResult interpret_answer(const HttpAnswer& answer, const std::string& scope, std::int64_t now) {
@@ -213,7 +212,7 @@ FetchResult interpret_answer(const HttpAnswer& answer, const std::string& scope,
         return network("the token server's answer was cut short (connection closed early)", true);
     }
     if (answer.status == 200) {
-        if (!object) {
+        if (!object.is_object()) {
             return network("the token server's answer is not a JSON object; check token_url");
         }
         const auto token = string_field(object, "access_token");

@@ -75,13 +75,14 @@ class NamesTest(HelperTestCase):
 
 
 class ProxiesTest(HelperTestCase):
-    def start_proxy(self, kind):
-        proxy = ProxyServer(kind, self.pki.server_cert, self.pki.server_key)
+    def start_proxy(self, kind, refuse=None):
+        proxy = ProxyServer(kind, self.pki.server_cert, self.pki.server_key, refuse=refuse)
         self.addCleanup(proxy.stop)
         return proxy
 
     def token(self, **env):
-        return self.run_helper("token", env=self.env(IOTSPOT_TIMEOUT=10, **env))
+        env.setdefault("IOTSPOT_TIMEOUT", 10)
+        return self.run_helper("token", env=self.env(**env))
 
     def test_an_https_proxy_gets_its_credentials_only_over_tls(self):
         self.configure()
@@ -113,6 +114,39 @@ class ProxiesTest(HelperTestCase):
         self.assertEqual([r["by_name"] for r in proxy.requests], [False, True])
         self.assertEqual(proxy.requests[1]["target"], "localhost:%d" % self.server.port)
         self.assertEqual(self.server.token_requests, 2)
+
+    def test_a_refused_tunnel_names_the_proxy_and_its_status(self):
+        self.configure()
+        proxy = self.start_proxy("http", refuse=403)
+        proc = self.token(HTTPS_PROXY=proxy.url())
+        self.assertEqual(proc.returncode, NETWORK, proc.stderr)
+        self.assertIn("the proxy 127.0.0.1:%d refused the tunnel to the token server "
+                      "127.0.0.1:%d (HTTP 403)" % (proxy.port, self.server.port), proc.stderr)
+        self.assertEqual(len(proxy.requests), 1)
+
+    def test_a_socks_proxy_that_cannot_reach_the_server_is_named(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            closed = probe.getsockname()[1]
+        self.configure(extra_args=["--token-url", "https://127.0.0.1:%d/oauth2/token" % closed])
+        proxy = self.start_proxy("socks5")
+        proc = self.token(HTTPS_PROXY=proxy.url("socks5"), IOTSPOT_TIMEOUT=3)
+        self.assertEqual(proc.returncode, NETWORK, proc.stderr)
+        self.assertIn("the proxy 127.0.0.1:%d did not open a tunnel to the token server "
+                      "127.0.0.1:%d" % (proxy.port, closed), proc.stderr)
+        self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
+
+    def test_a_host_that_bypasses_the_proxy_is_named_in_failures(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            closed = probe.getsockname()[1]
+        self.configure(extra_args=["--token-url", "https://127.0.0.1:%d/oauth2/token" % closed])
+        proxy = self.start_proxy("http")
+        proc = self.token(HTTPS_PROXY=proxy.url(), NO_PROXY="127.0.0.1", IOTSPOT_TIMEOUT=2)
+        self.assertEqual(proc.returncode, NETWORK, proc.stderr)
+        self.assertIn("connection to the token server 127.0.0.1:%d was refused" % closed,
+                      proc.stderr)
+        self.assertEqual(proxy.requests, [])
 
     def test_an_unsupported_proxy_scheme_is_a_clear_error(self):
         self.configure()

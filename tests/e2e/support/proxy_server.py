@@ -28,8 +28,10 @@ class ProxyServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     block_on_close = False
 
-    def __init__(self, kind: str, cert: Optional[str] = None, key: Optional[str] = None):
+    def __init__(self, kind: str, cert: Optional[str] = None, key: Optional[str] = None,
+                 refuse: Optional[int] = None):
         self.kind = kind
+        self.refuse = refuse  # an HTTP status to answer every CONNECT with
         self.requests: List[Dict[str, Any]] = []  # one per tunnel asked for
         self.lock = threading.Lock()
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
@@ -142,6 +144,9 @@ class _ProxyHandler(socketserver.BaseRequestHandler):
                       "over_tls": isinstance(sock, ssl.SSLSocket)})
         if len(words) < 2 or words[0] != "CONNECT":
             sock.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+            return
+        if self.server.refuse:
+            sock.sendall(b"HTTP/1.1 %d Refused\r\nContent-Length: 0\r\n\r\n" % self.server.refuse)
             return
         host, port = words[1].rsplit(":", 1)
         upstream = socket.create_connection((host.strip("[]"), int(port)), timeout=READ_TIMEOUT)
