@@ -46,7 +46,8 @@ gate_js() {
   [ -x build-node/node_modules/.bin/eslint ] || scripts/bootstrap.sh --test
   NODE_PATH="$PWD/build-node/node_modules" build-node/node_modules/.bin/eslint \
     --config tests/node/eslint.config.cjs --max-warnings 0 \
-    plugins/postman/pre-request.js plugins/bruno/pre-request.js plugins/insomnia/main.js \
+    plugins/postman/pre-request.js plugins/postman/post-response.js plugins/bruno/pre-request.js \
+    plugins/bruno/post-response.js plugins/insomnia/main.js \
     tests/e2e/support/*.js scripts/*.js
 }
 

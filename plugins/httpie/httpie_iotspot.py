@@ -8,6 +8,12 @@ Sends ``Authorization: Bearer <token>`` with a token from ``iotspot-helper token
 The helper caches the token until shortly before it expires, so repeated calls cost no token
 request. Without ``-a`` the profile is ``$IOTSPOT_PROFILE``, else ``default``.
 
+When the API answers 401 (the cached token was refused before it expired: a rotated secret, a
+revoked token), the plugin drops it (``iotspot-helper logout``, as git's erase does), fetches a
+fresh one and sends the request once more, as requests' digest auth replays a request; one
+line on stderr says so. A body that cannot be read a second time (a stream that cannot be
+rewound) is not sent again, but the token is dropped so the next command gets a fresh one.
+
 The helper is ``$IOTSPOT_HELPER`` if set, else ``iotspot-helper`` on PATH, in
 ~/.local/bin or /usr/local/bin. The token is never sent over plain http to another machine.
 ``plugins/httpie/install.sh`` installs this module; see docs/integrations.md.
@@ -18,6 +24,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from urllib.parse import urlsplit
 
 from httpie.plugins import AuthPlugin
@@ -60,12 +67,13 @@ def _is_loopback(host):
     return host in ("localhost", "::1") or _LOOPBACK_V4.fullmatch(host) is not None
 
 
-def fetch_token(profile=None):
-    """The access token of ``profile`` (None: the helper's default) from iotspot-helper."""
+def _run_helper(profile, command):
+    """Runs ``iotspot-helper [--profile P] COMMAND...``; returns the finished process, or
+    raises IotspotTokenError when it fails."""
     args = [_find_helper()]
     if profile:
         args += ["--profile", profile]
-    args += ["token", "--json"]
+    args += command
     try:
         proc = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=HELPER_TIMEOUT, check=False)
@@ -78,6 +86,17 @@ def fetch_token(profile=None):
         lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise IotspotTokenError(
             lines[-1] if lines else "iotspot-helper exited with status %d" % proc.returncode)
+    return proc
+
+
+def drop_token(profile=None):
+    """Drops the cached token of ``profile`` (None: the helper's default)."""
+    _run_helper(profile, ["logout"])
+
+
+def fetch_token(profile=None):
+    """The access token of ``profile`` (None: the helper's default) from iotspot-helper."""
+    proc = _run_helper(profile, ["token", "--json"])
     try:
         answer = json.loads(proc.stdout)
         token = answer["access_token"]
@@ -94,6 +113,8 @@ class IotspotAuth(AuthBase):
 
     def __init__(self, profile=None):
         self.profile = profile
+        self._replayed = False
+        self._body_position = None
 
     def __call__(self, request):
         url = urlsplit(request.url)
@@ -102,7 +123,47 @@ class IotspotAuth(AuthBase):
                 "refusing to send the token over plain %s to %s; use https://"
                 % (url.scheme, url.hostname))
         request.headers["Authorization"] = "Bearer " + fetch_token(self.profile)
+        try:
+            self._body_position = request.body.tell()
+        except (AttributeError, OSError):
+            self._body_position = None
+        request.register_hook("response", self._on_response)
         return request
+
+    def _rewound(self, body):
+        """True when ``body`` can be sent again: bytes, text, nothing, or a stream rewound
+        to where it started."""
+        if body is None or isinstance(body, (bytes, str)):
+            return True
+        if self._body_position is None:
+            return False
+        try:
+            body.seek(self._body_position)
+        except (AttributeError, OSError):
+            return False
+        return True
+
+    def _on_response(self, response, **kwargs):
+        """On the first 401: drop the token, and send the request once more with a fresh
+        one (as requests' HTTPDigestAuth.handle_401 does)."""
+        if response.status_code != 401 or self._replayed:
+            return response
+        self._replayed = True
+        drop_token(self.profile)
+        request = response.request.copy()
+        if not self._rewound(request.body):
+            sys.stderr.write("iotspot: the API refused the token; dropped it, so the next "
+                             "command gets a fresh one (the body cannot be sent again)\n")
+            return response
+        request.headers["Authorization"] = "Bearer " + fetch_token(self.profile)
+        sys.stderr.write("iotspot: the API refused the cached token; repeating the request "
+                         "once with a fresh one\n")
+        response.content  # read the refusal, so that its connection can be reused
+        response.close()
+        replayed = response.connection.send(request, **kwargs)
+        replayed.history.append(response)
+        replayed.request = request
+        return replayed
 
 
 class IotspotAuthPlugin(AuthPlugin):

@@ -17,6 +17,11 @@
 // while more than 60 seconds of their life remain. The helper is iotspot_helper_path from the
 // environment if set, else iotspot-helper on PATH, in ~/.local/bin or in /usr/local/bin.
 //
+// A response hook drops a token the API refused (401) before it expired (a rotated secret, a
+// revoked token): the plugin forgets it and runs `iotspot-helper erase` (for a token matched by
+// URL) or `iotspot-helper --profile <it> logout`, so the next request gets a fresh one. The
+// refused request itself is not sent again.
+//
 // The template tag "iotspot token" ({% iotspotToken 'profile' %}) renders a token for a
 // profile (empty: the environment's iotspot_profile, else the helper's default) wherever
 // Insomnia renders tags, e.g. in an Auth > Bearer Token field. See docs/integrations.md.
@@ -37,6 +42,8 @@ class HelperMissingError extends Error {}
 
 // key -> { token: string|null, until: ms }; "profile:<name>" or "url:<protocol>//<host>/<path>"
 const cache = new Map();
+// token -> how the helper drops it: { args, input, helperPath } (never logged)
+const dropWith = new Map();
 let helperMissingUntil = 0;
 
 function cached(key) {
@@ -51,6 +58,7 @@ function cached(key) {
 function remember(key, token, until) {
   if (cache.size >= MAX_CACHED) {
     cache.clear();
+    dropWith.clear();
   }
   cache.set(key, { token: token, until: until });
 }
@@ -148,6 +156,9 @@ async function tokenForProfile(profile, helperPath) {
     throw new Error('iotspot: iotspot-helper token --json printed no token');
   }
   remember(key, answer.access_token, started + answer.expires_in * 1000 - REUSE_MARGIN_MS);
+  dropWith.set(answer.access_token, {
+    args: (profile ? ['--profile', profile] : []).concat(['logout']), input: '', helperPath
+  });
   return answer.access_token;
 }
 
@@ -183,6 +194,7 @@ async function tokenForUrl(url, helperPath) {
   const expiry = Number(answer.password_expiry_utc) * 1000;
   remember(key, answer.password,
            Number.isFinite(expiry) ? expiry - REUSE_MARGIN_MS : Date.now() + NO_MATCH_TTL_MS);
+  dropWith.set(answer.password, { args: ['erase'], input: input, helperPath });
   return answer.password;
 }
 
@@ -247,7 +259,32 @@ async function iotspotRequestHook(context) {
   }
 }
 
+// On a 401 to a request that carried a token of ours: forget it here and in the helper.
+async function iotspotResponseHook(context) {
+  if (!context.response || context.response.getStatusCode() !== 401 || !context.request) {
+    return;
+  }
+  const sent = context.request.getHeader('Authorization') || '';
+  const token = sent.startsWith('Bearer ') ? sent.slice('Bearer '.length) : '';
+  const how = dropWith.get(token);
+  if (!how) {
+    return;
+  }
+  dropWith.delete(token);
+  for (const [key, entry] of cache) {
+    if (entry.token === token) {
+      cache.delete(key);
+    }
+  }
+  try {
+    await runHelper(how.helperPath, how.args, how.input);
+  } catch (error) {
+    // The plugin's own copy is gone; the helper's expires in time. Never fail the response.
+  }
+}
+
 module.exports.requestHooks = [iotspotRequestHook];
+module.exports.responseHooks = [iotspotResponseHook];
 
 module.exports.templateTags = [{
   name: 'iotspotToken',

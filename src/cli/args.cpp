@@ -86,7 +86,8 @@ Invocation parse_arguments(const std::vector<std::string>& args) {
                 inv.arguments.assign(args.begin() + static_cast<long>(i), args.end());
                 break;
             }
-            if ((operands == Operands::shell || operands == Operands::file) &&
+            if ((operands == Operands::shell || operands == Operands::file ||
+                 operands == Operands::target) &&
                 inv.arguments.empty()) {
                 inv.arguments.push_back(arg);
                 continue;

@@ -32,6 +32,7 @@ enum class Operands {
     shell,   ///< one shell name (completion)
     command, ///< a command and its arguments (exec)
     file,    ///< one file name (sink)
+    target,  ///< one PATH or URL (api)
 };
 
 struct CommandSpec {
@@ -84,6 +85,13 @@ inline constexpr OptionSpec option_specs[] = {
      ""},
     {"keep", '\0', Value::none, "", "sink", "leave the token file when stopped", ""},
     {"once", '\0', Value::none, "", "sink", "write the token file once and exit", ""},
+    {"method", 'X', Value::choice, "METHOD", "api", "the HTTP method (GET; POST with --data)",
+     "GET POST PUT PATCH DELETE HEAD"},
+    {"header", 'H', Value::other, "'NAME: VALUE'", "api", "add a request header (repeatable)", ""},
+    {"data", '\0', Value::other, "STRING|@FILE|@-", "api",
+     "the request body: the text, a file's content, or standard input (at most 16 MiB)", ""},
+    {"include", 'i', Value::none, "", "api", "print the answer's status line and headers first",
+     ""},
 };
 
 /// Every command, in the order help lists them. Hidden commands (empty summary) are for the
@@ -106,6 +114,8 @@ inline constexpr CommandSpec command_specs[] = {
     {"erase", "git credential helper: drop the matching cached token", Operands::none, ""},
     {"prefetch", "refresh tokens ahead of time (for cron and systemd timers)", Operands::none, ""},
     {"serve", "answer token requests on 127.0.0.1 for Postman-like tools", Operands::none, ""},
+    {"api", "send a request to the iotspot API with the token; a refused token is renewed",
+     Operands::target, "PATH|URL"},
     {"completion", "print the completion script for bash, zsh or fish", Operands::shell,
      "bash|zsh|fish"},
     {"help", "show help", Operands::none, ""},

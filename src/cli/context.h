@@ -64,6 +64,7 @@ int status_command(Context& ctx);
 int logout_command(Context& ctx);
 int prefetch_command(Context& ctx);
 int serve_command(Context& ctx);
+int api_command(Context& ctx);
 int get_command(Context& ctx);
 int store_command(Context& ctx);
 int erase_command(Context& ctx);

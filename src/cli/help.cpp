@@ -130,7 +130,8 @@ Exit status: 0 all succeeded, 1 some failed; when all failed, their exit code
 )~"},
     {"serve", R"~(Answers GET http://127.0.0.1:N/v1/token?profile=NAME (default port 47381) with
 {"access_token","token_type","expires_at","expires_in"}, from the same cache as
-`token`, for tools that cannot run a program (Postman, Bruno's safe mode).
+`token`, for tools that cannot run a program (Postman, Bruno's safe mode);
+DELETE on the same URL drops the cached token (after the API refused it).
 Every request needs the header X-Iotspot-Key: <key>; --print-key prints the
 per-user key (created on first use). Requests with an Origin header or a Host
 other than 127.0.0.1:N / localhost:N are refused. Runs in the foreground, logs
@@ -144,6 +145,18 @@ them; to load one by hand:
   source <(iotspot-helper completion bash)                bash
   source <(iotspot-helper completion zsh)                 zsh, after compinit
   iotspot-helper completion fish | source                 fish
+)~"},
+    {"api", R"~(Sends one request to the iotspot API with the profile's token and prints the
+answer's body as received (--include: the status line and headers first).
+A PATH (/v1/...) goes to the profile's api_url when that is a URL, else to
+https://api.iotspot.co; a full URL must be https and match the profile's
+api_url. Redirects are not followed. --data sends a body (default Content-Type
+application/json); -X sets the method (default GET, POST with --data).
+When the API answers 401, the cached token is dropped, a fresh one fetched and
+the request sent once more (a body from standard input is kept for that). A 429,
+or a 503 with Retry-After, is waited out as told while IOTSPOT_TIMEOUT allows.
+Any other 4xx or 5xx prints the body and exits 7. --verbose shows the method,
+URL, status and timing, never the token.
 )~"},
     {"get", credential_description},
     {"store", credential_description},

@@ -28,7 +28,8 @@ inline constexpr HelpEntry environment_entries[] = {
     {"IOTSPOT_TOKEN_URL", "the token endpoint"},
     {"IOTSPOT_SCOPE", "the scope to ask for"},
     {"IOTSPOT_CA_FILE", "PEM file of extra CA certificates to trust"},
-    {"IOTSPOT_TIMEOUT", "total seconds for a token request, retries included (1-300, default 20)"},
+    {"IOTSPOT_TIMEOUT", "total seconds for a token request, retries included (1-300, default "
+                        "20); api sends and waits within it too"},
     {"IOTSPOT_SHARED_CACHE", "the shared cache's redis:// or rediss:// URL (docs/fleet.md)"},
     {"IOTSPOT_REDIS_PASSWORD", "the shared cache's password; overrides the stored one"},
     {"IOTSPOT_REDIS_PASSWORD_FILE", "a file holding it; or $CREDENTIALS_DIRECTORY/"

@@ -108,6 +108,19 @@ std::unique_ptr<core::TokenClient> new_net_token_client() {
     return client;
 }
 
+std::unique_ptr<core::ApiClient> new_net_api_client() {
+    static auto* const create =
+        IOTSPOT_ENTRY_POINT(net_module(), iotspot_net_create_api_client, iotspot_net_api_client_abi,
+                            core::api_client_abi);
+    std::unique_ptr<core::ApiClient> client(create(core::api_client_abi));
+    if (client == nullptr) {
+        throw core::Error(core::Exit::network, "the network module " + net_module().path +
+                                                   " cannot create an API client; reinstall "
+                                                   "iotspot-helper");
+    }
+    return client;
+}
+
 std::unique_ptr<core::SharedCacheClient>
 new_net_shared_cache(const core::SharedCacheSettings& settings) {
     static auto* const create =

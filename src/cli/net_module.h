@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "core/api_client.h"
 #include "core/shared_cache.h"
 #include "core/token_client.h"
 
@@ -18,6 +19,9 @@ core::TokenClient& net_token_client();
 /// A new token client of its own (one per worker thread: a client is not thread-safe), from
 /// the same module, which is loaded only once. Throws like net_token_client().
 std::unique_ptr<core::TokenClient> new_net_token_client();
+
+/// A new client for `iotspot-helper api`, from the same module. Throws like net_token_client().
+std::unique_ptr<core::ApiClient> new_net_api_client();
 
 /// A new client of the shared cache described by `settings` (it connects on first use), from
 /// the shared-cache module, loaded once. Throws like net_token_client().

@@ -38,6 +38,7 @@ constexpr Entry command_table[] = {
     {"erase", erase_command},
     {"prefetch", prefetch_command},
     {"serve", serve_command},
+    {"api", api_command},
     {"completion", completion_command},
     {"__profiles", profiles_command},
     {"__man", manual_command},

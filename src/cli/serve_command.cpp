@@ -47,10 +47,14 @@ public:
             Context own(ctx_.invocation, ctx_.env);
             core::TokenService service(own.worker_deps());
             return core::answer_local_request(
-                request, key_, port_, default_profile_, [&](const std::string& name) {
+                request, key_, port_, default_profile_,
+                [&](const std::string& name) {
                     const auto token = service.get(own.profile(name), std::nullopt);
                     return core::format_json(token.access_token, token.times.expires_at,
                                              Context::now());
+                },
+                [&](const std::string& name) {
+                    return service.forget_token(own.profile(name).name);
                 });
         } catch (const std::exception& error) {
             return core::LocalResponse{

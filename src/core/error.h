@@ -19,6 +19,7 @@ enum class Exit : int {
     rejected = 4,       ///< the token server refused the credentials or request (OAuth error)
     network = 5,        ///< unreachable, TLS, timeout, 5xx, malformed answer
     store = 6,          ///< key file, cache or secret store unusable
+    api_error = 7,      ///< `api`: the API answered 4xx or 5xx (its body is on stdout)
 };
 
 /// What each exit code means, for --help and the man page.
@@ -36,6 +37,8 @@ inline constexpr ExitMeaning exit_meanings[] = {
     {Exit::network,
      "token server unreachable, TLS failure, timeout, server error or malformed answer"},
     {Exit::store, "local key or store problem (permissions, damaged or newer files)"},
+    {Exit::api_error, "api: the API answered with an HTTP error (4xx, 5xx); its body is on "
+                      "stdout"},
 };
 
 class Error : public std::runtime_error {

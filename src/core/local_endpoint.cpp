@@ -65,10 +65,17 @@ const char* error_for(Exit code) {
     }
 }
 
+// The answer to DELETE: whether a cached token of `profile` was dropped.
+std::string erase_answer(const std::string& profile, bool dropped) {
+    return "{\"profile\":" + json_string(profile) + ",\"dropped\":" + (dropped ? "true" : "false") +
+           "}\n";
+}
+
 } // namespace
 
 LocalResponse answer_local_request(const LocalRequest& request, const std::string& key, int port,
-                                   const std::string& default_profile, const TokenLookup& lookup) {
+                                   const std::string& default_profile, const TokenLookup& lookup,
+                                   const TokenEraser& erase) {
     if (request.headers.count("origin") != 0) {
         return refuse(403, "forbidden",
                       "requests from web pages (with an Origin header) are refused");
@@ -81,10 +88,12 @@ LocalResponse answer_local_request(const LocalRequest& request, const std::strin
     const auto question = request.target.find('?');
     const std::string path = request.target.substr(0, question);
     if (path != "/v1/token") {
-        return refuse(404, "not_found", "the only endpoint is GET /v1/token?profile=NAME");
+        return refuse(404, "not_found",
+                      "the only endpoint is GET (or DELETE) /v1/token?profile=NAME");
     }
-    if (request.method != "GET") {
-        return refuse(405, "method_not_allowed", "use GET /v1/token?profile=NAME");
+    if (request.method != "GET" && request.method != "DELETE") {
+        return refuse(405, "method_not_allowed",
+                      "use GET /v1/token?profile=NAME, or DELETE to drop a refused token");
     }
     const auto given = request.headers.find("x-iotspot-key");
     if (given == request.headers.end()) {
@@ -108,6 +117,12 @@ LocalResponse answer_local_request(const LocalRequest& request, const std::strin
         return refuse(400, "bad_request", "invalid profile name");
     }
     try {
+        if (request.method == "DELETE") {
+            const bool dropped = erase(profile);
+            return LocalResponse{200, erase_answer(profile, dropped),
+                                 (dropped ? "dropped the token of profile \"" : "no token of \"") +
+                                     profile + "\""};
+        }
         return LocalResponse{200, lookup(profile), "profile \"" + profile + "\""};
     } catch (const Error& error) {
         return refuse(status_for(error.code()), error_for(error.code()), error.what());

@@ -12,10 +12,19 @@
 //
 //   {"access_token":"eyJ...","token_type":"Bearer","expires_at":"2026-11-26T10:00:00Z","expires_in":3599}
 //
+// A tool whose request got 401 from the API drops the refused token, as git's `erase` does,
+// so that its next GET fetches a fresh one:
+//
+//   DELETE /v1/token?profile=default HTTP/1.1     (same Host and X-Iotspot-Key)
+//
+//   HTTP/1.1 200 OK
+//   {"profile":"default","dropped":true}          (false: there was no cached token)
+//
 // Any local process, another user's included, can reach a loopback port, and so can a web
 // page through the browser. So every request must carry the per-user key (401 without it,
 // compared in constant time), and a request whose Host is not 127.0.0.1/localhost with the
-// right port (DNS rebinding) or that carries an Origin header (a browser) is refused with 403.
+// right port (DNS rebinding) or that carries an Origin header (a browser) is refused with 403,
+// whatever the method.
 // No CORS headers are ever sent, so no preflight can succeed.
 //
 // This file is the policy, as a pure function; src/server serves it over HTTP through the
@@ -49,10 +58,16 @@ struct LocalResponse {
 /// core::Error like the token commands.
 using TokenLookup = std::function<std::string(const std::string& profile)>;
 
+/// Drops the cached token of a profile (DELETE); true when there was one. Throws core::Error
+/// like the token commands.
+using TokenEraser = std::function<bool(const std::string& profile)>;
+
 /// Answers one request. `key` is the per-user key, `port` the port served on,
-/// `default_profile` the profile when the query names none.
+/// `default_profile` the profile when the query names none; `lookup` answers GET and `erase`
+/// DELETE.
 LocalResponse answer_local_request(const LocalRequest& request, const std::string& key, int port,
-                                   const std::string& default_profile, const TokenLookup& lookup);
+                                   const std::string& default_profile, const TokenLookup& lookup,
+                                   const TokenEraser& erase);
 
 /// Implemented by serve (cli/serve_command.cpp), called by its HTTP server from several
 /// threads at once; implementations serialise as they need.

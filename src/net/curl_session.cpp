@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <curl/curl.h>
 #include <mutex>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <stdexcept>
@@ -120,8 +121,9 @@ ProxyChoice proxy_from_environment() {
         const std::string default_port = scheme == "https"  ? "443"
                                          : scheme == "http" ? "80"
                                                             : "1080";
-        choice.proxy = ProxySetting{
-            value, scheme, shown_host(host) + ":" + (has_port ? std::string(port) : default_port)};
+        const std::string port_text = has_port ? std::string(port) : default_port;
+        choice.proxy =
+            ProxySetting{value, scheme, shown_host(host) + ":" + port_text, std::stol(port_text)};
     } else {
         choice.error = "HTTPS_PROXY is not a valid proxy URL; set it like "
                        "http://proxy.example:3128";
@@ -147,6 +149,7 @@ struct CurlSession::State {
     bool conflicting_length = false;
     bool socket_opened = false;
     std::vector<curl_socket_t> sockets; ///< opened for this request
+    long first_port = 0;                ///< the port the first of them was opened for
     bool connected = false;             ///< one of them was connected when it was closed
     int tls_contexts = 0;               ///< TLS set-ups begun (each after a TCP connection)
     bool request_sent = false;
@@ -164,6 +167,7 @@ struct CurlSession::State {
         headers_over_bounds = body_over_bounds = conflicting_length = false;
         socket_opened = request_sent = answer_started = connected = false;
         sockets.clear();
+        first_port = 0;
         tls_contexts = 0;
         content_length.clear();
         setup_error.clear();
@@ -178,7 +182,7 @@ using State = CurlSession::State;
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
     auto& state = *static_cast<State*>(user);
     const std::size_t bytes = size * count;
-    if (state.exchange->body.size() + bytes > max_answer_body) {
+    if (state.exchange->body.size() + bytes > state.request->max_body) {
         state.body_over_bounds = true;
         return 0; // ends the transfer: CURLE_WRITE_ERROR
     }
@@ -224,8 +228,12 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     if (line.rfind("HTTP/", 0) == 0) {
         // A new answer (after an interim 1xx): only the final answer's fields count.
         state.exchange->headers.clear();
+        state.exchange->head = line + "\r\n";
         state.content_length.clear();
         return bytes;
+    }
+    if (!line.empty()) {
+        state.exchange->head += line + "\r\n";
     }
     if (line.empty() || add_field(state, line)) {
         return bytes;
@@ -238,8 +246,21 @@ int on_request_ready(void* user, char*, char*, int, int) {
     return CURL_PREREQFUNC_OK;
 }
 
+long port_of(const sockaddr& address) {
+    if (address.sa_family == AF_INET) {
+        return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
+    }
+    if (address.sa_family == AF_INET6) {
+        return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
+    }
+    return 0;
+}
+
 curl_socket_t on_open_socket(void* user, curlsocktype, curl_sockaddr* address) {
     auto& state = *static_cast<State*>(user);
+    if (!state.socket_opened) {
+        state.first_port = port_of(address->addr);
+    }
     state.socket_opened = true;
     const int fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
     state.sockets.push_back(fd);
@@ -266,7 +287,12 @@ CURLcode on_tls_context(CURL*, void* context, void* user) {
     auto& state = *static_cast<State*>(user);
     auto* ssl_context = static_cast<SSL_CTX*>(context);
     ++state.tls_contexts;
-    SSL_CTX_set_cert_store(ssl_context, X509_STORE_new());
+    X509_STORE* store = X509_STORE_new();
+    if (store == nullptr) {
+        state.setup_error = "cannot set up TLS (out of memory)";
+        return CURLE_OUT_OF_MEMORY;
+    }
+    SSL_CTX_set_cert_store(ssl_context, store);
     try {
         apply_client_policy(ssl_context, state.request->ca_file);
     } catch (const TlsSetupError& failure) {
@@ -375,6 +401,10 @@ std::optional<Target> parse_target(const std::string& url) {
 void set_method(CURL* handle, const HttpsRequest& request) {
     char* const none = nullptr;
     set(handle, CURLOPT_CUSTOMREQUEST, none);
+    set(handle, CURLOPT_NOBODY, request.method == "HEAD" ? 1L : 0L);
+    if (request.method == "HEAD") {
+        return;
+    }
     if (request.method == "GET" && request.body.empty()) {
         set(handle, CURLOPT_HTTPGET, 1L);
         return;
@@ -541,6 +571,16 @@ std::string reason(const State& state) {
     return util::escape_control(state.error[0] != '\0' ? state.error : "");
 }
 
+// Whether the request went to the proxy, or NO_PROXY (which libcurl reads) let it bypass it:
+// the first socket was opened for the proxy's port (when the server listens on the same port,
+// the proxy is assumed), or the proxy's name did not resolve.
+bool through_proxy(const State& state, CURLcode code, const ProxySetting& proxy) {
+    if (!state.socket_opened) {
+        return code != CURLE_COULDNT_RESOLVE_HOST;
+    }
+    return state.first_port == proxy.port;
+}
+
 void conclude(State& state, CURLcode code, HttpsExchange& exchange) {
     CURL* handle = state.handle;
     long status = 0;
@@ -549,6 +589,9 @@ void conclude(State& state, CURLcode code, HttpsExchange& exchange) {
     curl_easy_getinfo(handle, CURLINFO_HTTP_CONNECTCODE, &exchange.proxy_status);
     curl_easy_getinfo(handle, CURLINFO_NUM_CONNECTS, &connects);
     exchange.reused = connects == 0;
+    if (exchange.proxy && !through_proxy(state, code, *exchange.proxy)) {
+        exchange.proxy.reset();
+    }
     exchange.stage = stage_reached(state, exchange);
     exchange.failure = classify(code, state, exchange);
     if (exchange.failure == Failure::none) {
@@ -559,9 +602,10 @@ void conclude(State& state, CURLcode code, HttpsExchange& exchange) {
     exchange.at_proxy = proxy_fault(code, exchange);
     exchange.detail = reason(state);
     if (exchange.failure == Failure::too_large) {
-        exchange.detail = state.body_over_bounds
-                              ? "larger than 1 MiB"
-                              : "too large (over 100 header lines or 64 KiB of header)";
+        exchange.detail =
+            state.body_over_bounds
+                ? "larger than " + std::to_string(state.request->max_body / (1024 * 1024)) + " MiB"
+                : "too large (over 100 header lines or 64 KiB of header)";
     } else if (exchange.failure == Failure::malformed && state.conflicting_length) {
         exchange.detail = "conflicting Content-Length fields";
     }

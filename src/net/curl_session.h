@@ -42,11 +42,12 @@ namespace iotspot::net {
 /// One HTTPS request.
 struct HttpsRequest {
     std::string method = "GET";
-    std::string url;                  ///< https://...; a #fragment is never sent
-    std::vector<std::string> headers; ///< "Name: value" lines; never logged
-    std::string body;                 ///< sent as is, with Content-Length, when not empty
-    std::string ca_file;              ///< trusted in addition to the system store; may be empty
-    long timeout_ms = 10000;          ///< the deadline for the whole request
+    std::string url;                    ///< https://...; a #fragment is never sent
+    std::vector<std::string> headers;   ///< "Name: value" lines; never logged
+    std::string body;                   ///< sent as is, with Content-Length, when not empty
+    std::string ca_file;                ///< trusted in addition to the system store; may be empty
+    long timeout_ms = 10000;            ///< the deadline for the whole request
+    std::size_t max_body = 1024 * 1024; ///< the most of the answer's body kept (max_answer_body)
 };
 
 /// How far a request got before it ended.
@@ -83,6 +84,7 @@ struct ProxySetting {
     std::string url;    ///< as given (may hold credentials: never print it)
     std::string scheme; ///< http, https, socks5 or socks5h
     std::string where;  ///< host:port, IPv6 in brackets, escaped: for messages
+    long port = 0;
 };
 
 /// The proxy in the environment, nothing when none is set, or an error message naming the
@@ -100,13 +102,15 @@ struct HttpsExchange {
     std::string detail; ///< curl's or OpenSSL's reason, escaped, for messages; may be empty
     std::string server; ///< host:port of the URL, IPv6 in brackets, escaped
     std::string host;   ///< the URL's host, escaped (for "cannot resolve HOST")
-    std::optional<ProxySetting> proxy; ///< the proxy used, when one was
+    std::optional<ProxySetting> proxy; ///< the proxy used, when one was (not when NO_PROXY
+                                       ///< let the request bypass it)
     bool at_proxy = false; ///< the failure was the proxy's (resolving, connecting, its TLS)
     long proxy_status = 0; ///< the proxy's answer to CONNECT, when it refused
     bool reused = false;   ///< the request went over a kept-alive connection
 
     int status = 0;                             ///< the HTTP status of the final answer
     std::map<std::string, std::string> headers; ///< its fields, names lower-cased, first kept
+    std::string head; ///< its status line and fields as received, each ending in CRLF
     std::string body;
 };
 

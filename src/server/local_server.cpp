@@ -124,7 +124,7 @@ std::string http_answer(const LocalResponse& answer) {
                        "Content-Length: " +
                        std::to_string(answer.body.size()) + "\r\nConnection: close\r\n";
     if (answer.status == 405) {
-        text += "Allow: GET\r\n";
+        text += "Allow: GET, DELETE\r\n";
     }
     return text + "\r\n" + answer.body;
 }

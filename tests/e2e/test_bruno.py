@@ -44,9 +44,21 @@ class BrunoTest(ApiClientTestCase):
                               "--sandbox", sandbox, "--cacert", self.pki.ca_cert],
                              env=env or self.env(), cwd=self.collection)
 
-    def serve_requests(self):
+    def serve_requests(self, method="GET"):
         with open(self.serve_log) as f:
-            return [line for line in f if " GET /v1/token" in line]
+            return [line for line in f if " %s /v1/token" % method in line]
+
+    def assertRecovered(self, proc, refused):  # noqa: N802
+        """The first of three requests was refused, the next two got one fresh token."""
+        self.assertNotEqual(proc.returncode, 0, self.describe(proc))
+        self.assertEqual(proc.stdout.count("✓ the API accepted the token"), 2,
+                         self.describe(proc))
+        log = self.server.api_request_log
+        self.assertEqual([e["status"] for e in log], [401, 200, 200])
+        self.assertEqual(log[0]["token"], refused)
+        self.assertEqual(log[1]["token"], self.server.issued_tokens[0])
+        self.assertEqual(self.server.token_requests, 1, "exactly one new token request")
+        self.assertNoSecrets(proc.stdout + proc.stderr)
 
     def assertPassed(self, proc, requests):  # noqa: N802
         self.assertEqual(proc.returncode, 0, self.describe(proc))
@@ -72,9 +84,10 @@ class BrunoTest(ApiClientTestCase):
         proc = subprocess.run(["node", "-e", script], capture_output=True, text=True,
                               timeout=60, check=True)
         collection = json.loads(proc.stdout)
-        with open(os.path.join(BRUNO, "pre-request.js")) as f:
-            self.assertEqual(collection["script"]["req"] + "\n", f.read(),
-                             "run scripts/embed-plugin-scripts.js")
+        for part, name in (("req", "pre-request.js"), ("res", "post-response.js")):
+            with open(os.path.join(BRUNO, name)) as f:
+                self.assertEqual(collection["script"][part] + "\n", f.read(),
+                                 "run scripts/embed-plugin-scripts.js")
         self.assertEqual(collection["auth"]["mode"], "none")
         with open(os.path.join(COLLECTION, "environments", "local.bru")) as f:
             local = f.read()
@@ -113,6 +126,29 @@ class BrunoTest(ApiClientTestCase):
         self.assertEqual(proc.returncode, 0, self.describe(proc))
         self.assertEqual(self.server.token_requests, 1, "the helper's cache was not used")
         self.assertNoSecretsInFiles(self.home)
+
+    def test_safe_mode_drops_a_refused_token_through_serve(self):
+        self.configure()
+        url, key = self.start_serve()
+        refused = self.run_helper("token", check=True).stdout.strip()
+        self.server.revoke_all()
+        self.server.reset_counters()
+        self.bru_env(iotspot_helper_url=url, iotspot_api_url=self.server.base_url)
+        proc = self.bru_run("safe", requests=3, env=self.env(IOTSPOT_HELPER_KEY=key))
+        self.assertRecovered(proc, refused)
+        self.assertEqual(len(self.serve_requests("DELETE")), 1)
+        self.assertEqual(len(self.serve_requests()), 2)
+
+    def test_developer_mode_drops_a_refused_token_with_the_helper(self):
+        self.configure()
+        refused = self.run_helper("token", check=True).stdout.strip()
+        self.server.revoke_all()
+        self.server.reset_counters()
+        self.bru_env(iotspot_api_url=self.server.base_url)
+        proc = self.bru_run("developer", requests=3, env=self.env(PATH=self.helper_on_path()))
+        self.assertRecovered(proc, refused)
+        self.assertEqual(self.helper_calls(),
+                         [["token", "--json"], ["logout"], ["token", "--json"]])
 
     def test_developer_mode_passes_the_profile(self):
         self.configure("second")

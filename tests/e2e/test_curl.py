@@ -77,10 +77,11 @@ class IotspotCurlTest(HelperTestCase):
         self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
         argv = self.recorded_argv()
         self.assertNoSecrets("\n".join(argv))
-        self.assertEqual(len(argv), 6)
+        self.assertEqual(len(argv), 8)
         self.assertEqual(argv[0], "-H")
         self.assertRegex(argv[1], r"^@/dev/fd/[0-9]+$")
-        self.assertEqual(argv[2:], ["-sS", "--cacert", self.pki.ca_cert, self.ping])
+        self.assertEqual(argv[2], "-D")  # the response heads, to see a 401
+        self.assertEqual(argv[4:], ["-sS", "--cacert", self.pki.ca_cert, self.ping])
         with open(self.kinds_file) as f:
             self.assertEqual(f.read(), "pipe\n")
 
@@ -113,7 +114,8 @@ class IotspotCurlTest(HelperTestCase):
     def test_curls_exit_status_is_passed_through(self):
         self.configure()
         self.run_helper("token", check=True)
-        self.server.revoke_all()
+        # A 401 that a fresh token does not heal either.
+        self.server.script_api([{"status": 401}] * 4)
         proc = self.iotspot_curl("-sS", "--fail", "--cacert", self.pki.ca_cert, self.ping)
         self.assertEqual(proc.returncode, 22, self.redact(proc.stderr))
         self.assertIn("401", proc.stderr)
@@ -130,6 +132,82 @@ class IotspotCurlTest(HelperTestCase):
                 proc = self.iotspot_curl("-sS", *args)
                 self.assertNotEqual(plain.returncode, 0)
                 self.assertEqual(proc.returncode, plain.returncode, self.redact(proc.stderr))
+
+    def test_a_refused_token_is_replaced_and_the_request_repeated_once(self):
+        self.configure()
+        refused = self.run_helper("token", check=True).stdout.strip()
+        self.server.revoke_all()
+        self.server.reset_counters()
+        for fail in ([], ["--fail"]):
+            with self.subTest(fail=fail):
+                proc = self.iotspot_curl("-sS", *fail, "--cacert", self.pki.ca_cert, self.ping)
+                self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+                # Only the final answer on stdout, one line on stderr saying what happened.
+                self.assertEqual(json.loads(proc.stdout),
+                                 {"ok": True, "client_id": self.client_id})
+                self.assertIn("iotspot-curl: the API refused the cached token; repeating the "
+                              "request once with a fresh one", proc.stderr)
+                self.server.revoke_all()
+        log = self.server.api_request_log
+        self.assertEqual([e["status"] for e in log], [401, 200, 401, 200])
+        self.assertEqual(log[0]["token"], refused)
+        self.assertEqual(log[1]["token"], self.server.issued_tokens[0])
+        # Exactly one new token request per recovery.
+        self.assertEqual(self.server.token_requests, 2)
+
+    def test_a_401_that_persists_is_repeated_only_once(self):
+        self.configure()
+        self.server.script_api([{"status": 401, "body": '{"message":"first"}'},
+                                {"status": 401, "body": '{"message":"second"}'}])
+        proc = self.iotspot_curl("-sS", "-w", "[%{http_code}]", "--cacert", self.pki.ca_cert,
+                                 self.ping)
+        self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+        self.assertEqual(proc.stdout, '{"message":"second"}[401]')
+        self.assertEqual(self.server.api_requests, 2)
+        self.assertEqual(self.server.token_requests, 2)
+
+    def test_a_body_from_stdin_is_not_sent_twice_but_the_token_is_dropped(self):
+        self.configure()
+        self.run_helper("token", check=True)
+        self.server.revoke_all()
+        for args in (["-d", "@-"], ["--data-binary", "@-"], ["-T", "-"]):
+            with self.subTest(args=args):
+                self.server.reset_counters()
+                proc = self.iotspot_curl("-sS", "--cacert", self.pki.ca_cert, *args, self.ping,
+                                         input='{"from":"stdin"}')
+                self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+                self.assertEqual(json.loads(proc.stdout), {"message": "Unauthorized"})
+                self.assertIn("dropped it, so the next run gets a fresh one", proc.stderr)
+                self.assertEqual(self.server.api_requests, 1)
+                # The next run fetches exactly one new token and gets through.
+                proc = self.iotspot_curl("-sS", "--cacert", self.pki.ca_cert, *args,
+                                         self.ping, input='{"from":"stdin"}')
+                self.assertEqual(json.loads(proc.stdout)["received"], '{"from":"stdin"}')
+                self.assertEqual(self.server.token_requests, 1)
+                self.server.revoke_all()
+
+    def test_with_its_own_dump_header_the_command_runs_as_given(self):
+        self.configure()
+        self.run_helper("token", check=True)
+        self.server.revoke_all()
+        heads = os.path.join(self.home, "heads.txt")
+        proc = self.iotspot_curl("-sS", "-D", heads, "--cacert", self.pki.ca_cert, self.ping)
+        self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+        self.assertEqual(json.loads(proc.stdout), {"message": "Unauthorized"})
+        with open(heads) as f:
+            self.assertTrue(f.read().startswith("HTTP/1.1 401 "))
+        self.assertEqual(self.server.api_requests, 1)
+        self.assertNotIn("-D", self.recorded_argv()[:2])
+
+    def test_output_files_keep_the_users_umask(self):
+        self.configure()
+        out = os.path.join(self.home, "answer.json")
+        proc = subprocess.run(["sh", "-c", 'umask 022 && exec "$0" "$@"', IOTSPOT_CURL, "-sS",
+                               "--cacert", self.pki.ca_cert, "-o", out, self.ping],
+                              env=self.curl_env(), cwd=self.home, capture_output=True,
+                              text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+        self.assertEqual(os.stat(out).st_mode & 0o777, 0o644)
 
     def test_when_the_helper_fails_curl_does_not_run_and_its_status_is_returned(self):
         proc = self.iotspot_curl("-sS", "--cacert", self.pki.ca_cert, self.ping)

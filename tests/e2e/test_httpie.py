@@ -67,6 +67,52 @@ class HttpieTest(ApiClientTestCase):
         self.assertNoSecretsInFiles(self.home)
         self.assertEqual(self.server.token_requests, 1)
 
+    def revoke_cached_token(self):
+        """Caches a token, has the API refuse it, and forgets what was recorded so far."""
+        refused = self.run_helper("token", check=True).stdout.strip()
+        self.server.revoke_all()
+        self.server.reset_counters()
+        return refused
+
+    def assertReplayedOnce(self, proc, refused):  # noqa: N802
+        self.assertEqual(proc.returncode, 0, self.describe(proc))
+        self.assertIn("iotspot: the API refused the cached token; repeating the request once "
+                      "with a fresh one", proc.stderr)
+        log = self.server.api_request_log
+        self.assertEqual([e["status"] for e in log], [401, 200])
+        self.assertEqual(log[0]["token"], refused)
+        self.assertEqual(log[1]["token"], self.server.issued_tokens[0])
+        self.assertEqual(self.server.token_requests, 1, "exactly one new token request")
+        self.assertEqual(self.helper_calls(),
+                         [["token", "--json"], ["logout"], ["token", "--json"]])
+
+    def test_a_refused_token_is_replaced_and_the_request_replayed_once(self):
+        self.configure()
+        refused = self.revoke_cached_token()
+        proc = self.http("GET", self.ping)
+        self.assertReplayedOnce(proc, refused)
+        self.assertEqual(json.loads(proc.stdout), {"ok": True, "client_id": self.client_id})
+
+    def test_a_body_from_stdin_is_sent_again_after_a_401(self):
+        self.configure()
+        refused = self.revoke_cached_token()
+        body = '{"name": "desk 4"}'
+        proc = self.run_tool([HTTP, "--verify", self.pki.ca_cert, "--auth-type=iotspot",
+                              "POST", self.ping], input=body,
+                             env=self.env(PATH=self.helper_on_path()))
+        self.assertReplayedOnce(proc, refused)
+        self.assertEqual(json.loads(proc.stdout)["received"], body)
+        self.assertEqual([e["body"] for e in self.server.api_request_log],
+                         [body.encode()] * 2)
+
+    def test_a_401_that_persists_is_replayed_only_once(self):
+        self.configure()
+        self.server.script_api([{"status": 401}, {"status": 401}])
+        proc = self.http("GET", self.ping)
+        self.assertEqual(proc.returncode, 0, self.describe(proc))  # no --check-status
+        self.assertEqual(self.server.api_requests, 2)
+        self.assertEqual(json.loads(proc.stdout), {"message": "Unauthorized"})
+
     def test_the_helpers_message_is_shown_when_not_configured(self):
         proc = self.http("GET", self.ping)
         self.assertEqual(proc.returncode, 1, self.describe(proc))

@@ -52,6 +52,7 @@ class InsomniaTest(ApiClientTestCase):
         self.assertNotIn("dependencies", package)
         plugin, _results = self.drive()
         self.assertEqual(plugin["requestHooks"], 1)
+        self.assertEqual(plugin["responseHooks"], 1)
         self.assertEqual(plugin["templateTags"], [{"name": "iotspotToken",
                                                    "displayName": "iotspot token", "args": 1,
                                                    "disablePreview": True}])
@@ -68,6 +69,28 @@ class InsomniaTest(ApiClientTestCase):
         self.assertEqual(self.helper_calls(), [["get"], ["get"]])
         self.assertEqual(self.server.token_requests, 1)
         self.assertNoSecretsInFiles(self.home)
+
+    def test_a_refused_token_is_dropped_and_the_next_request_gets_a_fresh_one(self):
+        self.configure()
+        self.configure("second", extra_args=["--api-url", "https://api.example.invalid/"])
+        for name, environment, drop in (("default", {}, ["erase"]),
+                                        ("second", {"iotspot_profile": "second"},
+                                         ["--profile", "second", "logout"])):
+            with self.subTest(profile=name):
+                refused = self.run_helper("--profile", name, "token", check=True).stdout.strip()
+                self.server.revoke_all()
+                self.server.reset_counters()
+                if os.path.exists(self.calls_file):
+                    os.remove(self.calls_file)
+                _plugin, results = self.drive(*[hook(self.ping, **environment)] * 3)
+                self.assertEqual([r["status"] for r in results], [401, 200, 200])
+                log = self.server.api_request_log
+                self.assertEqual(log[0]["token"], refused)
+                self.assertEqual(log[1]["token"], self.server.issued_tokens[0])
+                self.assertEqual(self.server.token_requests, 1, "exactly one new token request")
+                fetch = ["get"] if name == "default" else ["--profile", "second", "token",
+                                                           "--json"]
+                self.assertEqual(self.helper_calls(), [fetch, drop, fetch])
 
     def test_requests_to_other_hosts_are_left_alone(self):
         self.configure()

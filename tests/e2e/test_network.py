@@ -136,6 +136,18 @@ class ProxiesTest(HelperTestCase):
                       "127.0.0.1:%d" % (proxy.port, closed), proc.stderr)
         self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
 
+    def test_a_host_that_bypasses_the_proxy_is_named_in_failures(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            closed = probe.getsockname()[1]
+        self.configure(extra_args=["--token-url", "https://127.0.0.1:%d/oauth2/token" % closed])
+        proxy = self.start_proxy("http")
+        proc = self.token(HTTPS_PROXY=proxy.url(), NO_PROXY="127.0.0.1", IOTSPOT_TIMEOUT=2)
+        self.assertEqual(proc.returncode, NETWORK, proc.stderr)
+        self.assertIn("connection to the token server 127.0.0.1:%d was refused" % closed,
+                      proc.stderr)
+        self.assertEqual(proxy.requests, [])
+
     def test_an_unsupported_proxy_scheme_is_a_clear_error(self):
         self.configure()
         for scheme in ("socks4", "ftp"):

@@ -43,19 +43,20 @@ class PostmanTest(ApiClientTestCase):
                               "--iteration-count", str(iterations), "--color", "off"],
                              env=self.env())
 
-    def serve_requests(self):
+    def serve_requests(self, method="GET"):
         with open(self.serve_log) as f:
-            return [line for line in f if " GET /v1/token" in line]
+            return [line for line in f if " %s /v1/token" % method in line]
 
     def test_the_sample_collection_embeds_pre_request_js(self):
         with open(COLLECTION) as f:
             collection = json.load(f)
-        scripts = [event["script"]["exec"] for event in collection["event"]
-                   if event["listen"] == "prerequest"]
-        self.assertEqual(len(scripts), 1)
-        with open(os.path.join(POSTMAN, "pre-request.js")) as f:
-            self.assertEqual("\n".join(scripts[0]) + "\n", f.read(),
-                             "run scripts/embed-plugin-scripts.js")
+        for listen, name in (("prerequest", "pre-request.js"), ("test", "post-response.js")):
+            scripts = [event["script"]["exec"] for event in collection["event"]
+                       if event["listen"] == listen]
+            self.assertEqual(len(scripts), 1)
+            with open(os.path.join(POSTMAN, name)) as f:
+                self.assertEqual("\n".join(scripts[0]) + "\n", f.read(),
+                                 "run scripts/embed-plugin-scripts.js")
         self.assertEqual(collection["auth"], {"type": "noauth"})
         with open(ENVIRONMENT) as f:
             environment = {item["key"]: item for item in json.load(f)["values"]}
@@ -91,6 +92,28 @@ class PostmanTest(ApiClientTestCase):
         self.assertEqual(self.server.api_requests, 2)
         self.assertEqual(self.server.token_requests, 1)
         self.assertEqual(len(self.serve_requests()), 2)
+
+    def test_a_refused_token_is_dropped_and_the_next_request_gets_a_fresh_one(self):
+        self.configure()
+        url, key = self.start_serve()
+        refused = self.run_helper("token", check=True).stdout.strip()
+        self.server.revoke_all()
+        self.server.reset_counters()
+        environment = self.environment(iotspot_helper_url=url, iotspot_helper_key=key,
+                                       iotspot_api_url=self.server.base_url)
+        proc = self.newman_run(environment, iterations=3)
+        # The first request was refused (its test fails); the next ones got a fresh token.
+        self.assertNotEqual(proc.returncode, 0, self.describe(proc))
+        self.assertEqual(proc.stdout.count("✓  the API accepted the token"), 2, proc.stdout)
+        self.assertIn("iotspot: the API refused the token; dropped it", proc.stdout)
+        log = self.server.api_request_log
+        self.assertEqual([e["status"] for e in log], [401, 200, 200])
+        self.assertEqual(log[0]["token"], refused)
+        self.assertEqual(log[1]["token"], self.server.issued_tokens[0])
+        self.assertEqual(self.server.token_requests, 1, "exactly one new token request")
+        self.assertEqual(len(self.serve_requests("DELETE")), 1)
+        self.assertEqual(len(self.serve_requests()), 2)
+        self.assertNoSecrets(proc.stdout + proc.stderr)
 
     def test_iotspot_profile_picks_the_profile(self):
         self.configure("default", secret="not-the-secret")

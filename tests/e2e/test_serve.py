@@ -133,6 +133,34 @@ class ServeTest(HelperTestCase):
         self.assertEqual(self.request("/v1/other")[0].status, 404)
         self.assertEqual(self.request(method="POST")[0].status, 405)
 
+    def test_delete_drops_the_refused_token_so_the_next_get_fetches_a_fresh_one(self):
+        _, body = self.request()
+        refused = json.loads(body)["access_token"]
+        self.server.revoke(refused)
+        response, body = self.request(method="DELETE")
+        self.assertEqual(response.status, 200)
+        self.assertEqual(json.loads(body), {"profile": "default", "dropped": True})
+        _, body = self.request()
+        fresh = json.loads(body)["access_token"]
+        self.assertNotEqual(fresh, refused)
+        self.assertEqual(self.api_get(fresh)[0], 200)
+        self.assertEqual(self.server.token_requests, 2)
+        response, body = self.request("/v1/token?profile=default", method="DELETE")
+        self.assertEqual(json.loads(body)["dropped"], True)
+        response, body = self.request(method="DELETE")
+        self.assertEqual(json.loads(body)["dropped"], False)
+
+    def test_delete_needs_the_key_the_host_and_no_origin(self):
+        self.request()
+        for headers, key, status in (({}, False, 401), ({"X-Iotspot-Key": "0" * 64}, True, 401),
+                                     ({"Host": "evil.example:%d" % self.port}, True, 403),
+                                     ({"Origin": "https://evil.example"}, True, 403)):
+            with self.subTest(headers=headers, key=key):
+                response, _ = self.request(method="DELETE", headers=headers, key=key)
+                self.assertEqual(response.status, status)
+        self.request()
+        self.assertEqual(self.server.token_requests, 1, "a refused DELETE dropped the token")
+
     def test_token_server_failure_502(self):
         self.configure(profile="bad", secret="wrong-secret")
         response, body = self.request("/v1/token?profile=bad")

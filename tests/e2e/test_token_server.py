@@ -372,6 +372,42 @@ class ProtectedApiTest(TokenServerTestBase):
         fresh = self.get_token()
         self.assertEqual(self.api("Bearer " + fresh)[0], 200)
 
+    def test_one_revoked_token_is_refused_and_others_are_not(self):
+        first, second = self.get_token(), self.get_token()
+        self.server.revoke(first)
+        self.assertRefused(self.api("Bearer " + first))
+        self.assertEqual(self.api("Bearer " + second)[0], 200)
+        log = self.server.api_request_log
+        self.assertEqual([(e["token"], e["status"]) for e in log],
+                         [(first, 401), (second, 200)])
+
+    def test_a_post_is_answered_with_what_it_sent(self):
+        token = self.get_token()
+        conn = self.connection()
+        try:
+            conn.request("POST", "/v1/things", body=b'{"a":1}',
+                         headers={"Authorization": "Bearer " + token})
+            response = conn.getresponse()
+            self.assertEqual(response.status, 200)
+            self.assertEqual(json.loads(response.read()),
+                             {"ok": True, "client_id": self.client_id, "method": "POST",
+                              "received": '{"a":1}'})
+        finally:
+            conn.close()
+        self.assertEqual(self.server.api_request_log[-1]["body"], b'{"a":1}')
+
+    def test_scripted_api_answers_come_first_then_tokens_are_checked(self):
+        token = self.get_token()
+        self.server.script_api([{"status": 429, "retry_after": 1},
+                                {"status": 404, "body": '{"message":"no such thing"}'}])
+        status, headers, _body = self.api("Bearer " + token)
+        self.assertEqual((status, headers["Retry-After"]), (429, "1"))
+        status, _headers, body = self.api("Bearer " + token)
+        self.assertEqual((status, body), (404, b'{"message":"no such thing"}'))
+        self.assertEqual(self.api("Bearer " + token)[0], 200)
+        with self.assertRaises(ValueError):
+            self.server.script_api([{"status": 500, "drop": True}])
+
     def test_harness_style_api_get_with_urllib(self):
         token = self.get_token()
         request = urllib.request.Request(self.server.api_url + "v1/ping",

@@ -5,8 +5,9 @@
 //   X-Iotspot-Key: <the key>
 //
 // ("KEY" in a header value stands for the right key, so the fuzzer can reach past the key
-// check.) A token is handed out only to a GET of /v1/token with the right key and Host, no
-// Origin and a valid profile name; every answer is a JSON object that never holds the key.
+// check.) A token is handed out only to a GET of /v1/token, and dropped only for a DELETE of
+// it, with the right key and Host, no Origin and a valid profile name; every answer is a JSON
+// object that never holds the key.
 
 #include <cstddef>
 #include <cstdint>
@@ -69,19 +70,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         parse_request(std::string_view(reinterpret_cast<const char*>(data), size));
     std::string asked;
     bool looked_up = false;
+    bool erased = false;
+    const auto check_profile = [&](const std::string& profile) {
+        asked = profile;
+        if (profile == "missing") {
+            throw core::Error(core::Exit::not_configured, "profile \"missing\" is not configured");
+        }
+    };
     const auto response = core::answer_local_request(
-        request, key, port, "default", [&](const std::string& profile) -> std::string {
+        request, key, port, "default",
+        [&](const std::string& profile) -> std::string {
             looked_up = true;
-            asked = profile;
-            if (profile == "missing") {
-                throw core::Error(core::Exit::not_configured,
-                                  "profile \"missing\" is not configured");
-            }
+            check_profile(profile);
             return "{\"access_token\":\"t\"}\n";
+        },
+        [&](const std::string& profile) {
+            erased = true;
+            check_profile(profile);
+            return true;
         });
 
-    if (looked_up) {
-        FUZZ_CHECK(request.method == "GET");
+    FUZZ_CHECK(!(looked_up && erased));
+    if (looked_up || erased) {
+        FUZZ_CHECK(request.method == (looked_up ? "GET" : "DELETE"));
         FUZZ_CHECK(request.target.substr(0, request.target.find('?')) == "/v1/token");
         FUZZ_CHECK(has_header(request, "x-iotspot-key", key));
         FUZZ_CHECK(request.headers.count("origin") == 0);
@@ -89,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(host == "127.0.0.1:47381" || host == "localhost:47381");
         FUZZ_CHECK(util::is_valid_profile_name(asked));
     }
-    FUZZ_CHECK((response.status == 200) == (looked_up && asked != "missing"));
+    FUZZ_CHECK((response.status == 200) == ((looked_up || erased) && asked != "missing"));
     FUZZ_CHECK(response.body.size() >= 3 && response.body.front() == '{' &&
                response.body.substr(response.body.size() - 2) == "}\n");
     FUZZ_CHECK(response.body.find(key) == std::string::npos);

@@ -18,19 +18,40 @@ LocalRequest request(std::string target = "/v1/token?profile=p1") {
     return r;
 }
 
-LocalResponse answer(const LocalRequest& r, std::string* asked = nullptr) {
-    return answer_local_request(r, key, 47381, "default", [asked](const std::string& profile) {
-        if (asked) {
-            *asked = profile;
-        }
-        if (profile == "missing") {
-            throw Error(Exit::not_configured, "profile \"missing\" is not configured");
-        }
-        if (profile == "down") {
-            throw Error(Exit::network, "cannot reach the token server");
-        }
-        return std::string("{\"access_token\":\"t\"}\n");
-    });
+void check_profile(const std::string& profile) {
+    if (profile == "missing") {
+        throw Error(Exit::not_configured, "profile \"missing\" is not configured");
+    }
+    if (profile == "down") {
+        throw Error(Exit::network, "cannot reach the token server");
+    }
+}
+
+// `asked` records the profile a GET looked up, `erased` the profile a DELETE dropped.
+LocalResponse answer(const LocalRequest& r, std::string* asked = nullptr,
+                     std::string* erased = nullptr) {
+    return answer_local_request(
+        r, key, 47381, "default",
+        [asked](const std::string& profile) {
+            if (asked) {
+                *asked = profile;
+            }
+            check_profile(profile);
+            return std::string("{\"access_token\":\"t\"}\n");
+        },
+        [erased](const std::string& profile) {
+            check_profile(profile);
+            if (erased) {
+                *erased = profile;
+            }
+            return profile != "empty";
+        });
+}
+
+LocalRequest erase_request(std::string target = "/v1/token?profile=p1") {
+    auto r = request(std::move(target));
+    r.method = "DELETE";
+    return r;
 }
 
 } // namespace
@@ -101,4 +122,39 @@ TEST_CASE("local endpoint: helper errors map to HTTP statuses with the message")
     CHECK(missing.status == 404);
     CHECK(missing.body.find("not_configured") != std::string::npos);
     CHECK(answer(request("/v1/token?profile=down")).status == 502);
+}
+
+TEST_CASE("local endpoint: DELETE with the key drops the token of the named profile") {
+    std::string asked;
+    std::string erased;
+    const auto dropped = answer(erase_request(), &asked, &erased);
+    CHECK(dropped.status == 200);
+    CHECK(dropped.body == "{\"profile\":\"p1\",\"dropped\":true}\n");
+    CHECK(erased == "p1");
+    CHECK(asked.empty()); // no token is fetched or handed out
+    const auto none = answer(erase_request("/v1/token?profile=empty"));
+    CHECK(none.status == 200);
+    CHECK(none.body == "{\"profile\":\"empty\",\"dropped\":false}\n");
+    erased.clear();
+    CHECK(answer(erase_request("/v1/token"), nullptr, &erased).status == 200);
+    CHECK(erased == "default");
+    CHECK(answer(erase_request("/v1/token?profile=missing")).status == 404);
+}
+
+TEST_CASE("local endpoint: DELETE follows the key, Host and Origin rules of GET") {
+    std::string erased;
+    auto no_key = erase_request();
+    no_key.headers.erase("x-iotspot-key");
+    CHECK(answer(no_key, nullptr, &erased).status == 401);
+    auto wrong_key = erase_request();
+    wrong_key.headers["x-iotspot-key"] = std::string(64, 'b');
+    CHECK(answer(wrong_key, nullptr, &erased).status == 401);
+    auto rebound = erase_request();
+    rebound.headers["host"] = "evil.example:47381";
+    CHECK(answer(rebound, nullptr, &erased).status == 403);
+    auto browser = erase_request();
+    browser.headers["origin"] = "https://evil.example";
+    CHECK(answer(browser, nullptr, &erased).status == 403);
+    CHECK(answer(erase_request("/v1/token?profile=../x"), nullptr, &erased).status == 400);
+    CHECK(erased.empty());
 }

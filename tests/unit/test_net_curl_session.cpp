@@ -80,7 +80,7 @@ TEST_CASE("curl session: a timeout names the stage it stopped in") {
     const auto within = [](Stage stage, bool at_proxy = false) {
         auto exchange = failed(Failure::timed_out, stage);
         exchange.at_proxy = at_proxy;
-        exchange.proxy = net::ProxySetting{"http://p:3128", "http", "p:3128"};
+        exchange.proxy = net::ProxySetting{"http://p:3128", "http", "p:3128", 3128};
         return net::describe_failure(exchange, token_server, 5).text;
     };
     CHECK(within(Stage::resolving) == "cannot resolve [::1] within 5 s; check your DNS");
@@ -117,7 +117,7 @@ TEST_CASE("curl session: a refused connection names the server, IPv6 in brackets
         net::describe_failure(failed(Failure::refused, Stage::connecting), token_server, 5).text ==
         "connection to the token server [::1]:8443 was refused; check token_url");
     auto exchange = failed(Failure::refused, Stage::connecting);
-    exchange.proxy = net::ProxySetting{"http://u:secret@p:3128", "http", "p:3128"};
+    exchange.proxy = net::ProxySetting{"http://u:secret@p:3128", "http", "p:3128", 3128};
     exchange.at_proxy = true;
     const auto text = net::describe_failure(exchange, token_server, 5).text;
     CHECK(text == "the proxy p:3128 refused the connection; check HTTPS_PROXY");

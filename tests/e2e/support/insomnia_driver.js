@@ -2,15 +2,16 @@
 // Runs an Insomnia plugin outside Insomnia (the app itself cannot run in the tests): loads the
 // plugin package the way Insomnia does (require() of its directory, package.json "main"),
 // calls its request hooks and template tags with context objects shaped like Insomnia's
-// documented plugin API (developer.konghq.com/insomnia/context-object-reference), and sends
-// the resulting request itself, over real TLS, trusting only the test CA.
+// documented plugin API (developer.konghq.com/insomnia/context-object-reference), sends the
+// resulting request itself, over real TLS, trusting only the test CA, and calls its response
+// hooks with the answer (and the request sent, as Insomnia passes it).
 //
 //   node insomnia_driver.js < steps.json > results.json
 //
 // Input: {"plugin": DIR, "ca": FILE, "steps": [STEP...]}, where a STEP is
 //   {"hook": {"url": U, "method": "GET", "environment": {...}, "headers": {...}, "auth": {...}}}
 //   {"tag": {"name": N, "args": [...], "environment": {...}, "purpose": "send", "url": U}}
-// Output: {"plugin": {"requestHooks": N, "templateTags": [{name, displayName, args,
+// Output: {"plugin": {"requestHooks": N, "responseHooks": N, "templateTags": [{name, displayName, args,
 // disablePreview}]}, "results": [RESULT...]}, one RESULT per step, never a token:
 //   {"error": message|null, "authorization": "absent"|"bearer"|"other",
 //    "sent": bool, "status": N|null, "body": text|null, "storeWrites": N, "alerts": [...]}
@@ -133,6 +134,31 @@ function send(final, ca) {
   });
 }
 
+// The response context of Insomnia's plugin API, over an answer.
+function responseContext(answer) {
+  return {
+    getRequestId: () => 'req_test',
+    getStatusCode: () => answer.status,
+    getStatusMessage: () => '',
+    getBytesRead: () => Buffer.byteLength(answer.body),
+    getTime: () => 0,
+    getBody: () => Buffer.from(answer.body),
+    setBody: () => {},
+    getHeader: () => null,
+    getHeaders: () => [],
+    hasHeader: () => false
+  };
+}
+
+async function runResponseHooks(plugin, final, answer, state) {
+  const request = requestContext({ url: final.url, method: final.method,
+                                   headers: Object.fromEntries(final.headers.map((h) => [h.name, h.value])) });
+  const context = Object.assign(commonContext(state), { request, response: responseContext(answer) });
+  for (const hook of plugin.responseHooks || []) {
+    await hook(context);
+  }
+}
+
 function authorizationKind(final) {
   const h = final.headers.find((x) => x.name.toLowerCase() === 'authorization');
   if (!h) return 'absent';
@@ -186,6 +212,7 @@ async function runStep(plugin, step, ca) {
       result.sent = true;
       result.status = answer.status;
       result.body = answer.body;
+      await runResponseHooks(plugin, final, answer, state);
     }
   }
   return result;
@@ -201,6 +228,7 @@ async function main() {
   }
   const described = {
     requestHooks: (plugin.requestHooks || []).length,
+    responseHooks: (plugin.responseHooks || []).length,
     templateTags: (plugin.templateTags || []).map((t) => ({
       name: t.name,
       displayName: t.displayName,

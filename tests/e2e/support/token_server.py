@@ -12,13 +12,18 @@ It serves, on 127.0.0.1 only:
     unsupported_grant_type, invalid_scope).  Success is HTTP 200 with
     ``{"access_token": <JWT>, "expires_in": N, "token_type": "Bearer"}``.
 
-``GET /v1/<anything>`` (``/v1/ping`` in particular; not ``/v1/token``)
-    A protected API endpoint: 200 ``{"ok": true, "client_id": ...}`` for a
-    live token issued by this server, else 401 with
+``GET``, ``POST``, ``PUT``, ``PATCH``, ``DELETE /v1/<anything>`` (``/v1/ping``
+in particular; not ``/v1/token``)
+    A protected API endpoint: 200 ``{"ok": true, "client_id": ...}`` (with
+    ``"method"`` and the request body as ``"received"`` for a request with a
+    body) for a live token issued by this server, else 401 with
     ``WWW-Authenticate: Bearer error="invalid_token"`` and
-    ``{"message": "Unauthorized"}``.
+    ``{"message": "Unauthorized"}``.  ``revoke(token)`` and ``revoke_all()``
+    make it refuse tokens before they expire, as an API does after a secret
+    is rotated.
 
-Faults can be scripted per token request (see ``TokenServer.script``).
+Faults can be scripted per token request (see ``TokenServer.script``) and per
+API request (``TokenServer.script_api``: 429 with Retry-After, 5xx, any body).
 
 Standard library only.  The server never logs tokens or secrets; by default it
 logs nothing at all.
@@ -108,6 +113,14 @@ FAULT_KEYS = frozenset({
     "raw",           # bytes: send exactly these bytes as the whole answer, then close
 })
 
+API_FAULT_KEYS = frozenset({
+    "status",        # int: answer with this status instead of checking the token
+    "retry_after",   # str/int: add a Retry-After header
+    "body",          # str/bytes: the body (default: small JSON naming the status)
+    "content_type",  # str: Content-Type of the body
+    "headers",       # dict/list of pairs: extra response headers
+})
+
 _UNSET: Any = object()
 
 
@@ -174,6 +187,18 @@ def _validate_fault(fault: Any) -> Dict[str, Any]:
         raise TypeError("fault 'expires_in' must be an int")
     if "drip" in fault and float(fault["drip"]) <= 0:
         raise ValueError("fault 'drip' must be > 0")
+    return dict(fault)
+
+
+def _validate_api_fault(fault: Any) -> Dict[str, Any]:
+    if not isinstance(fault, Mapping):
+        raise TypeError("API fault entries must be dicts, not %r" % type(fault).__name__)
+    unknown = set(fault) - API_FAULT_KEYS
+    if unknown:
+        raise ValueError("unknown API fault keys %s (known: %s)"
+                         % (sorted(unknown), sorted(API_FAULT_KEYS)))
+    if not isinstance(fault.get("status"), int):
+        raise TypeError("API fault 'status' must be an int")
     return dict(fault)
 
 
@@ -384,9 +409,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if path == TOKEN_PATH:
             self.owner._handle_token(self, body)
         elif path.startswith(API_PREFIX) and path != "/v1/token":
-            self.send_json(405, {"message": "Method Not Allowed"}, headers=[("Allow", "GET")])
+            self.owner._handle_api(self, path, body)
         else:
             self.send_json(404, {"message": "Not Found"})
+
+    def _api_only(self) -> None:
+        body = self.read_body()
+        if body is None:
+            return
+        path = self._route()
+        if path.startswith(API_PREFIX) and path != "/v1/token":
+            self.owner._handle_api(self, path, body)
+        else:
+            self.send_json(404, {"message": "Not Found"})
+
+    do_PUT = do_PATCH = do_DELETE = _api_only  # noqa: N815
 
     def do_GET(self) -> None:  # noqa: N802
         body = self.read_body()
@@ -396,7 +433,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if path == TOKEN_PATH:
             self.send_json(405, {"message": "Method Not Allowed"}, headers=[("Allow", "POST")])
         elif path.startswith(API_PREFIX) and path != "/v1/token":
-            self.owner._handle_api(self, path)
+            self.owner._handle_api(self, path, body)
         else:
             self.send_json(404, {"message": "Not Found"})
 
@@ -441,6 +478,8 @@ class TokenServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._faults: collections.deque = collections.deque()
+        self._api_faults: collections.deque = collections.deque()
+        self._api_request_log: List[Dict[str, Any]] = []
         self._tokens: Dict[str, _TokenRecord] = {}
         self._issued: List[str] = []          # since the last reset_counters()
         self._all_issued: List[str] = []      # ever
@@ -554,10 +593,24 @@ class TokenServer:
     def clear_script(self) -> None:
         self.script([])
 
+    def script_api(self, faults: Iterable[Mapping[str, Any]]) -> None:
+        """Replace the queue of one-shot API answers: each protected-API request consumes
+        the next entry and gets its status (with Retry-After, headers, body) without its
+        token being looked at; once the queue is empty tokens are checked as usual.
+        See API_FAULT_KEYS."""
+        validated = [_validate_api_fault(f) for f in faults]
+        with self._lock:
+            self._api_faults = collections.deque(validated)
+
     @property
     def pending_faults(self) -> int:
         with self._lock:
             return len(self._faults)
+
+    def revoke(self, token: str) -> None:
+        """The protected API stops accepting this one token (KeyError if never issued)."""
+        with self._lock:
+            self._tokens[token].revoked = True
 
     def revoke_all(self) -> None:
         """The protected API stops accepting every token issued so far."""
@@ -573,6 +626,7 @@ class TokenServer:
             self._token_request_log = []
             self._issued = []
             self._api_requests = 0
+            self._api_request_log = []
             self._last_api_headers = None
             self._last_api_path = None
             self._request_targets = []
@@ -581,6 +635,7 @@ class TokenServer:
         """reset_counters() + clear the fault script + constructor settings."""
         with self._lock:
             self._faults.clear()
+            self._api_faults.clear()
             self._scope = self._defaults["scope"]
             self._expires_in = self._defaults["expires_in"]
             self._delay = self._defaults["delay"]
@@ -621,6 +676,14 @@ class TokenServer:
     def api_requests(self) -> int:
         with self._lock:
             return self._api_requests
+
+    @property
+    def api_request_log(self) -> List[Dict[str, Any]]:
+        """One dict per protected-API request since reset_counters():
+        {"method", "path", "token" (the bearer token sent, or None), "body" (bytes),
+        "status" (of the answer)}.  Held in memory only, never logged."""
+        with self._lock:
+            return [dict(entry) for entry in self._api_request_log]
 
     @property
     def last_api_headers(self) -> Any:
@@ -879,24 +942,41 @@ class TokenServer:
                             "token_type": "Bearer"})
 
     # -- protected API ----------------------------------------------------------------------
-    def _handle_api(self, h: _Handler, path: str) -> None:
+    def _handle_api(self, h: _Handler, path: str, body: bytes = b"") -> None:
+        scheme, _, token = (h.headers.get("Authorization") or "").strip().partition(" ")
+        token = token.strip() if scheme.lower() == "bearer" and token.strip() else None
+        entry: Dict[str, Any] = {"method": h.command, "path": path, "token": token,
+                                 "body": body, "status": None}
         with self._lock:
             self._api_requests += 1
+            self._api_request_log.append(entry)
             self._last_api_headers = h.headers
             self._last_api_path = path
-        record = None
-        scheme, _, token = (h.headers.get("Authorization") or "").strip().partition(" ")
-        token = token.strip()
-        if scheme.lower() == "bearer" and token:
-            with self._lock:
-                record = self._tokens.get(token)
-                if record is not None and (record.revoked or time.time() >= record.exp):
-                    record = None
-        if record is None:
+            fault = self._api_faults.popleft() if self._api_faults else None
+            record = self._tokens.get(token) if token else None
+            if record is not None and (record.revoked or time.time() >= record.exp):
+                record = None
+        if fault is not None:
+            entry["status"] = status = int(fault["status"])
+            extra = _header_items(fault.get("headers"))
+            if fault.get("retry_after") is not None:
+                extra.append(("Retry-After", str(fault["retry_after"])))
+            raw = fault.get("body")
+            if raw is None:
+                raw = _json_bytes({"message": h.responses.get(status, ("Error",))[0]})
+            raw = raw if isinstance(raw, bytes) else str(raw).encode("utf-8")
+            h.send_raw(status, raw, fault.get("content_type", JSON_CONTENT_TYPE), extra)
+        elif record is None:
+            entry["status"] = 401
             h.send_json(401, {"message": "Unauthorized"},
                         headers=[("WWW-Authenticate", 'Bearer error="invalid_token"')])
         else:
-            h.send_json(200, {"ok": True, "client_id": record.client_id})
+            entry["status"] = 200
+            answer: Dict[str, Any] = {"ok": True, "client_id": record.client_id}
+            if h.command not in ("GET", "HEAD"):
+                answer["method"] = h.command
+                answer["received"] = body.decode("utf-8", "replace")
+            h.send_json(200, answer)
 
 
 # --------------------------------------------------------------------------
