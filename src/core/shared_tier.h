@@ -61,6 +61,11 @@ public:
     /// Stores a freshly fetched token for the other hosts and releases the lock.
     void publish(const SharedToken& token);
 
+    /// Deletes the token entry while it holds `refused` (read, opened, compared, then a
+    /// compare-and-delete of that exact value): a token the API refused leaves the cache,
+    /// a newer one another host published stays. A failure is one warning.
+    void drop(const std::string& refused);
+
     /// True once a command failed (the warning has been given).
     bool failed() const { return failed_; }
 
@@ -69,6 +74,8 @@ private:
     /// Limits the next commands to `end` and the deadline; false when no time is left.
     bool limit_to(double end);
     std::optional<SharedToken> read(const std::function<bool(const TokenTimes&)>& fresh);
+    /// check() for drop(): the warning says what a failure there costs.
+    bool check_drop(const SharedReply& reply);
     void release();
 
     SharedTierDeps deps_;

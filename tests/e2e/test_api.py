@@ -226,5 +226,5 @@ class ApiTest(HelperTestCase):
         self.assertEqual(self.statuses(), [401], "no second API request")
         self.assertEqual(self.server.token_requests, 2)
         self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
-        self.assertIn("token", proc.stderr)
+        self.assertIn("the token server", proc.stderr)
         self.assertEqual(proc.stdout, "")
