@@ -10,10 +10,14 @@ the token requests and revokes tokens the way an API does after a secret is rota
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
+import time
 
 from support.redis_server import installed_servers
 from test_fleet import FleetBase
@@ -41,6 +45,32 @@ class FleetRefused(FleetBase):
                               cwd=home, timeout=60)
         self.assertNoSecrets(proc.stdout + proc.stderr)
         return proc
+
+    def serve(self, home: str) -> int:
+        """Starts `serve` as host `home` on a free loopback port (stopped at cleanup)."""
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen([self.bin, "serve", "--port", str(port)],
+                                env=self.host_env(home), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=home)
+
+        def stop() -> None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.addCleanup(stop)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return port
+            except OSError:
+                time.sleep(0.05)
+        self.fail("serve did not start listening")
 
     def two_hosts_sharing_a_revoked_token(self):
         """Hosts A and B hold the same token (B took it from Redis), which is then revoked."""
@@ -92,6 +122,21 @@ class FleetRefused(FleetBase):
         self.assertEqual(self.redis.keys_and_values(), [])
         fresh = self.token(a).stdout.strip()
         self.assertNotEqual(fresh, refused)
+        self.assertEqual(self.server.token_requests, 1)
+        self.assert_b_takes_the_new_token_from_redis(b, refused)
+
+    def test_serves_delete_drops_the_shared_token_too(self):
+        a, b, refused = self.two_hosts_sharing_a_revoked_token()
+        key = self.run_helper("serve", "--print-key", env=self.host_env(a),
+                              check=True).stdout.strip()
+        conn = http.client.HTTPConnection("127.0.0.1", self.serve(a), timeout=20)
+        conn.request("DELETE", "/v1/token", headers={"X-Iotspot-Key": key})
+        response = conn.getresponse()
+        self.assertEqual((response.status, json.loads(response.read())),
+                         (200, {"profile": "default", "dropped": True}))
+        conn.close()
+        self.assertEqual(self.redis.keys_and_values(), [])
+        self.assertNotEqual(self.token(a).stdout.strip(), refused)
         self.assertEqual(self.server.token_requests, 1)
         self.assert_b_takes_the_new_token_from_redis(b, refused)
 
