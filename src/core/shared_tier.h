@@ -10,6 +10,8 @@
 //               held elsewhere -> sleep with backoff (25 ms doubling to 200 ms, jittered)
 //                         and start over, until the caller's wait is over (its deadline
 //                         less a reserve for its own request) -> the caller fetches
+//   drop()    GET token -> opens and is the refused token -> delete that exact value (EVAL,
+//             as the lock's release); a newer token another host published stays
 //   any failure of Redis -> one warning naming Redis, and the tier is off for the rest of
 //             the invocation: the caller fetches directly, as it would without Redis.
 //   time      each command ends within IOTSPOT_REDIS_TIMEOUT_MS (the client's bound); those

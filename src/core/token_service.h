@@ -8,7 +8,8 @@
 //     refreshed meanwhile) -> still a miss -> fetch with retries -> seal and store -> unlock
 //     fetch failed, cached token still valid -> that token, with a warning (stale-while-error)
 //   a profile with a shared_cache asks it after the local miss, under the lock, and
-//     publishes what it fetched (core/shared_tier.h)
+//     publishes what it fetched (core/shared_tier.h); a token dropped because it was
+//     refused leaves the shared cache too, while the shared cache still holds it
 //
 // One deadline (IOTSPOT_TIMEOUT, default 20 s) bounds the whole call: the wait for another
 // process's refresh and this one's request with its retries. A lock held past it (a holder
