@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/expiry.h"
 #include "core/log.h"
@@ -63,6 +64,12 @@ public:
 
     /// True once a command failed (the warning has been given).
     bool failed() const { return failed_; }
+    /// True when obtain() waited while another host held the refresh lock.
+    bool waited() const { return waited_; }
+
+    /// Adds one to the fleet's count `counter` for today (UTC), kept fleet_counter_days.
+    /// Best effort: a failure is a --verbose note and turns nothing off.
+    void count(const std::string& counter);
 
 private:
     bool check(const SharedReply& reply);
@@ -79,9 +86,25 @@ private:
     std::string lock_value_;
     bool holding_ = false;
     bool failed_ = false;
+    bool waited_ = false;
     bool ignored_foreign_ = false; ///< warned about a value that does not open
     double deadline_ = std::numeric_limits<double>::infinity();
 };
+
+/// How long a day's fleet counts live in the shared cache, and how many days status adds up.
+inline constexpr int fleet_counter_days = 35;
+inline constexpr int fleet_window_days = 28;
+
+/// The UTC day of `unix_seconds` as a counter key names it: "2026-12-06".
+std::string utc_day(std::int64_t unix_seconds);
+
+/// The fleet's counts of `binding`'s client over the `fleet_window_days` UTC days up to
+/// `now`, one per name in `counters`, read from `client`; nullopt with `problem` set when
+/// the shared cache does not answer.
+std::optional<std::vector<std::int64_t>> read_fleet_counts(SharedCacheClient& client,
+                                                           const SharedBinding& binding,
+                                                           const std::vector<std::string>& counters,
+                                                           std::int64_t now, std::string& problem);
 
 /// The secret-store slot of profile `profile`'s Redis password (not a valid profile name, so
 /// it never collides with one).
