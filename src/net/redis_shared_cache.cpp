@@ -370,8 +370,8 @@ SharedReply RedisSharedCache::server_error(const std::string& text) {
             "); set IOTSPOT_REDIS_PASSWORD, or store it with iotspot-helper "
             "configure --redis-password-stdin";
     } else if (starts_with(text, "NOPERM")) {
-        reply.message = "denied a command to this ACL user (NOPERM); it needs GET, SET, EVAL "
-                        "and PING on keys iotspot-helper:* (docs/fleet.md)";
+        reply.message = "denied a command to this ACL user (NOPERM); it needs GET, SET, EVAL, "
+                        "PING, INCR, PEXPIRE and MGET on keys iotspot-helper:* (docs/fleet.md)";
     } else {
         reply.failure = SharedFailure::protocol;
         reply.message = "answered with an error: " + shown;
