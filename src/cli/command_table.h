@@ -69,6 +69,8 @@ inline constexpr OptionSpec option_specs[] = {
      "read the secret from the first line of standard input", ""},
     {"shared-cache", '\0', Value::other, "URL", "configure",
      "share tokens between hosts: redis://[user@]host:port[/db], rediss://..., or none", ""},
+    {"request-price", '\0', Value::other, "USD", "configure",
+     "USD per 1,000 token requests for status's estimated cost (2.25)", ""},
     {"next-client-secret-stdin", '\0', Value::none, "", "configure",
      "store a second secret for a rotation from the next line of standard input", ""},
     {"redis-password-stdin", '\0', Value::none, "", "configure",

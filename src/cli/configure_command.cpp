@@ -39,6 +39,7 @@ void apply_flags(const Invocation& inv, core::ProfileSettings& settings) {
     take("token-url", "token_url", settings.token_url);
     take("scope", "scope", settings.scope);
     take("api-url", "api_url", settings.api_url);
+    take("request-price", "request_price", settings.request_price);
     if (auto file = inv.value("ca-file")) {
         core::validate_setting("ca_file", *file);
         if (::access(file->c_str(), R_OK) != 0) {

@@ -58,7 +58,7 @@ bool has_next_secret(Context& ctx, const core::Profile& profile) {
 
 // The counters of the row's profile: the host's, and the fleet's when Redis answered.
 void add_counters(Context& ctx, Row& row) {
-    const double price = core::default_request_price;
+    const double price = row.profile->request_price;
     row.host = core::summarize(ctx.service.host_counts(row.name), price);
     if (!row.shared || !row.shared->ok()) {
         return;

@@ -28,10 +28,6 @@ inline constexpr const char* lock_waits = "lock_waits";
 /// The counters the fleet keeps in the shared cache, in this order.
 std::vector<std::string> fleet_counter_names();
 
-/// AWS's published price of Cognito machine-to-machine token requests, USD per 1,000: the
-/// default of the profile setting request_price (docs/fleet.md).
-inline constexpr double default_request_price = 2.25;
-
 /// What status reports of a set of counts.
 struct CounterSummary {
     std::int64_t token_requests = 0; ///< issued + refused + failed
