@@ -40,7 +40,7 @@ struct Row {
     std::optional<core::SharedReply> shared; // the shared cache's answer to PING, if it has one
     bool from_shared = false;                // the cached token came from the shared cache
     bool next_secret = false;                // a next secret is stored (a rotation)
-    std::optional<core::TokenCache::SecretUse> secret_use;
+    std::optional<core::CounterStore::SecretUse> secret_use;
     core::CounterSummary host;
     std::optional<core::CounterSummary> fleet; // with a shared cache that answered
 };

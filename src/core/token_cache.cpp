@@ -14,10 +14,6 @@ namespace {
 const std::vector<const char*> migrations = {
     "CREATE TABLE tokens (profile TEXT PRIMARY KEY, obtained_at INTEGER NOT NULL, "
     "expires_at INTEGER NOT NULL, sealed BLOB NOT NULL)",
-    "CREATE TABLE counters (profile TEXT NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL, "
-    "PRIMARY KEY (profile, name)); "
-    "CREATE TABLE secret_use (profile TEXT PRIMARY KEY, accepted TEXT NOT NULL, "
-    "refused TEXT NOT NULL, at INTEGER NOT NULL)",
 };
 
 std::string token_ad(const TokenBinding& b, const TokenTimes& t) {
@@ -166,74 +162,6 @@ std::vector<TokenCache::Entry> TokenCache::entries() {
             return out;
         },
         std::vector<Entry>{}, false);
-}
-
-void TokenCache::add_count(const std::string& profile, const std::string& counter) {
-    guarded<bool>(
-        [&](Database& db) {
-            without_sync(db);
-            auto stmt = db.prepare("INSERT INTO counters (profile, name, value) VALUES (?, ?, 1) "
-                                   "ON CONFLICT (profile, name) DO UPDATE SET value = value + 1");
-            stmt.bind(1, profile).bind(2, counter);
-            stmt.step();
-            db.checkpoint(); // an empty log for the next cache hit (save())
-            return true;
-        },
-        false, false);
-}
-
-std::map<std::string, std::int64_t> TokenCache::counts(const std::string& profile) {
-    return guarded<std::map<std::string, std::int64_t>>(
-        [&](Database& db) {
-            std::map<std::string, std::int64_t> out;
-            auto stmt = db.prepare("SELECT name, value FROM counters WHERE profile = ?");
-            stmt.bind(1, profile);
-            while (stmt.step()) {
-                out[stmt.text(0)] = stmt.integer(1);
-            }
-            return out;
-        },
-        {}, true);
-}
-
-void TokenCache::note_secret_use(const std::string& profile, const SecretUse& use) {
-    guarded<bool>(
-        [&](Database& db) {
-            without_sync(db);
-            auto stmt = db.prepare("INSERT OR REPLACE INTO secret_use (profile, accepted, "
-                                   "refused, at) VALUES (?, ?, ?, ?)");
-            stmt.bind(1, profile).bind(2, use.accepted).bind(3, use.refused).bind(4, use.at);
-            stmt.step();
-            db.checkpoint(); // an empty log for the next cache hit (save())
-            return true;
-        },
-        false, false);
-}
-
-std::optional<TokenCache::SecretUse> TokenCache::secret_use(const std::string& profile) {
-    return guarded<std::optional<SecretUse>>(
-        [&](Database& db) -> std::optional<SecretUse> {
-            auto stmt =
-                db.prepare("SELECT accepted, refused, at FROM secret_use WHERE profile = ?");
-            stmt.bind(1, profile);
-            if (!stmt.step()) {
-                return std::nullopt;
-            }
-            return SecretUse{stmt.text(0), stmt.text(1), stmt.integer(2)};
-        },
-        std::nullopt, true);
-}
-
-void TokenCache::forget_secret_use(const std::string& profile) {
-    guarded<bool>(
-        [&](Database& db) {
-            auto stmt = db.prepare("DELETE FROM secret_use WHERE profile = ?");
-            stmt.bind(1, profile);
-            stmt.step();
-            db.checkpoint(); // an empty log for the next cache hit (save())
-            return true;
-        },
-        false, false);
 }
 
 } // namespace iotspot::core

@@ -4,8 +4,6 @@
 // token URL, scope and the row's times, so a row that was copied, edited, or belongs to a
 // profile since reconfigured simply fails to open and counts as a miss.
 
-#include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,23 +54,6 @@ public:
     };
     /// Every cached row's profile and times (no token), ordered by profile.
     std::vector<Entry> entries();
-
-    /// Adds one to the count `counter` of `profile` (counters beside the cache, for status
-    /// and metrics). Throws Error(store) when it cannot be written.
-    void add_count(const std::string& profile, const std::string& counter);
-    /// Every count of `profile`, by counter name; empty when none.
-    std::map<std::string, std::int64_t> counts(const std::string& profile);
-
-    /// Which of a profile's two secrets the token server accepted last, and which it refused.
-    struct SecretUse {
-        std::string accepted; ///< "next" or "current"; empty when none was accepted
-        std::string refused;  ///< "next", "current" or empty
-        std::int64_t at = 0;  ///< Unix seconds
-    };
-    void note_secret_use(const std::string& profile, const SecretUse& use);
-    std::optional<SecretUse> secret_use(const std::string& profile);
-    /// Forgets the secret use of `profile` (its secrets were replaced).
-    void forget_secret_use(const std::string& profile);
 
     /// False once the file turned out damaged and could not be moved aside.
     bool usable() const { return db_ != nullptr; }

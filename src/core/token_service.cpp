@@ -88,6 +88,19 @@ TokenCache* TokenService::cache() {
     return cache_.get();
 }
 
+CounterStore* TokenService::counters(bool create) {
+    if (counters_ || (!create && !file_exists(deps_.paths.counter_db()))) {
+        return counters_.get();
+    }
+    try {
+        ensure_private_dir(deps_.paths.cache_dir);
+        counters_ = std::make_unique<CounterStore>(deps_.paths.counter_db());
+    } catch (const Error& error) {
+        log_.note(std::string(error.what()) + "; nothing is counted");
+    }
+    return counters_.get();
+}
+
 const Key& TokenService::key() {
     if (!key_) {
         key_ = Key::load_or_create(deps_.paths.key_file());
@@ -130,8 +143,8 @@ std::vector<TokenService::ClientSecret> TokenService::client_secrets(const Profi
 
 void TokenService::count(const std::string& profile, const char* counter, SharedTier* shared) {
     try {
-        if (TokenCache* tokens = cache()) {
-            tokens->add_count(profile, counter);
+        if (CounterStore* store = counters()) {
+            store->add(profile, counter);
         }
     } catch (const Error& error) {
         log_.note(std::string(error.what()) + "; the count of " + counter + " missed one");
@@ -153,8 +166,9 @@ void TokenService::count_request(const std::string& profile, const FetchResult& 
 void TokenService::note_secret_use(const std::string& profile, const std::string& accepted,
                                    const std::string& refused) {
     try {
-        if (TokenCache* tokens = cache()) {
-            tokens->note_secret_use(profile, TokenCache::SecretUse{accepted, refused, deps_.now()});
+        if (CounterStore* store = counters()) {
+            store->note_secret_use(profile,
+                                   CounterStore::SecretUse{accepted, refused, deps_.now()});
         }
     } catch (const Error& error) {
         log_.note(std::string(error.what()) + "; status will not say which secret was accepted");
@@ -538,24 +552,32 @@ IssuedToken TokenService::adopt_shared(const Profile& profile, TokenCache* token
 }
 
 std::map<std::string, std::int64_t> TokenService::host_counts(const std::string& profile) {
-    if (!file_exists(deps_.paths.token_db())) {
+    try {
+        CounterStore* store = counters(false);
+        return store ? store->counts(profile) : std::map<std::string, std::int64_t>{};
+    } catch (const Error& error) {
+        log_.note(std::string(error.what()) + "; no counts to show");
         return {};
     }
-    TokenCache* tokens = cache();
-    return tokens ? tokens->counts(profile) : std::map<std::string, std::int64_t>{};
 }
 
-std::optional<TokenCache::SecretUse> TokenService::secret_use(const std::string& profile) {
-    if (!file_exists(deps_.paths.token_db())) {
+std::optional<CounterStore::SecretUse> TokenService::secret_use(const std::string& profile) {
+    try {
+        CounterStore* store = counters(false);
+        return store ? store->secret_use(profile) : std::nullopt;
+    } catch (const Error& error) {
+        log_.note(std::string(error.what()) + "; the secret last accepted is not known");
         return std::nullopt;
     }
-    TokenCache* tokens = cache();
-    return tokens ? tokens->secret_use(profile) : std::nullopt;
 }
 
 void TokenService::forget_secret_use(const std::string& profile) {
-    if (TokenCache* tokens = file_exists(deps_.paths.token_db()) ? cache() : nullptr) {
-        tokens->forget_secret_use(profile);
+    try {
+        if (CounterStore* store = counters(false)) {
+            store->forget_secret_use(profile);
+        }
+    } catch (const Error& error) {
+        log_.note(std::string(error.what()) + "; status may name a secret use of the old secrets");
     }
 }
 

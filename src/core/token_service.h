@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/counter_store.h"
 #include "core/crypto.h"
 #include "core/environment.h"
 #include "core/error.h"
@@ -95,7 +96,7 @@ public:
     std::optional<std::vector<std::int64_t>> fleet_counts(const Profile& profile,
                                                           std::string& problem);
     /// Which secret the token server accepted last for `profile`, and which it refused.
-    std::optional<TokenCache::SecretUse> secret_use(const std::string& profile);
+    std::optional<CounterStore::SecretUse> secret_use(const std::string& profile);
     /// Forgets that (configure replaced the secrets).
     void forget_secret_use(const std::string& profile);
 
@@ -144,6 +145,9 @@ private:
     void note_secret_use(const std::string& profile, const std::string& accepted,
                          const std::string& refused);
     TokenCache* cache();
+    /// The counter store, opened on first use; nullptr when it cannot be (then nothing is
+    /// counted). With `create` false, only an existing file is opened.
+    CounterStore* counters(bool create = true);
     const Key& key();
     std::string client_secret(const Profile& profile);
     std::optional<CachedToken> load_cached(TokenCache* tokens, const TokenBinding& binding);
@@ -176,6 +180,7 @@ private:
     const Log& log_;
     std::unique_ptr<TokenCache> cache_;
     bool cache_unusable_ = false;
+    std::unique_ptr<CounterStore> counters_;
     std::optional<Key> key_;
 };
 

@@ -1,8 +1,11 @@
+#include <cstdio>
 #include <map>
 #include <string>
 
 #include "catch.h"
+#include "core/counter_store.h"
 #include "core/counters.h"
+#include "temp_dir.h"
 
 using namespace iotspot::core;
 
@@ -42,4 +45,29 @@ TEST_CASE("counters: the metrics file has every family once, a sample per profil
     }
     CHECK(types == 4);
     CHECK(text.back() == '\n');
+}
+
+TEST_CASE("counter store: counts and the secret use, kept across opens; damage starts afresh") {
+    iotspot::test::TempDir dir;
+    {
+        CounterStore store(dir / "counters.db");
+        CHECK(store.counts("default").empty());
+        store.add("default", "requests_issued");
+        store.add("default", "requests_issued");
+        store.add("other", "shared_hits");
+        store.note_secret_use("default", {"current", "next", 42});
+    }
+    CounterStore store(dir / "counters.db");
+    CHECK(store.counts("default") == std::map<std::string, std::int64_t>{{"requests_issued", 2}});
+    CHECK(store.secret_use("default")->refused == "next");
+    store.forget_secret_use("default");
+    CHECK_FALSE(store.secret_use("default"));
+
+    {
+        std::FILE* file = std::fopen((dir / "damaged.db").c_str(), "w");
+        std::fputs("not a database, but long enough to look like a header of one.......", file);
+        std::fclose(file);
+    }
+    CounterStore fresh(dir / "damaged.db");
+    CHECK(fresh.counts("default").empty());
 }

@@ -104,37 +104,3 @@ TEST_CASE("token cache: a newer schema is refused, not destroyed") {
     sqlite3_finalize(stmt);
     sqlite3_close(db);
 }
-
-TEST_CASE("token cache: a version 1 file gains the counters and keeps its token") {
-    TempDir dir;
-    const auto key = Key::random();
-    {
-        sqlite3* db = nullptr;
-        sqlite3_open((dir / "tokens.db").c_str(), &db);
-        sqlite3_exec(db,
-                     "CREATE TABLE tokens (profile TEXT PRIMARY KEY, obtained_at INTEGER NOT "
-                     "NULL, expires_at INTEGER NOT NULL, sealed BLOB NOT NULL); "
-                     "PRAGMA user_version = 1",
-                     nullptr, nullptr, nullptr);
-        sqlite3_close(db);
-    }
-    {
-        TokenCache cache(dir / "tokens.db", quiet);
-        cache.save(binding, key, CachedToken{"tok.en", TokenTimes{100, 3700}});
-    }
-    TokenCache cache(dir / "tokens.db", quiet);
-    CHECK(cache.counts("default").empty());
-    cache.add_count("default", "requests_issued");
-    cache.add_count("default", "requests_issued");
-    cache.add_count("other", "shared_hits");
-    CHECK(cache.counts("default") == std::map<std::string, std::int64_t>{{"requests_issued", 2}});
-    CHECK(cache.load(binding, key)->access_token == "tok.en");
-    CHECK(cache.erase("default")); // a token dropped, the counts kept
-    CHECK(cache.counts("default").at("requests_issued") == 2);
-
-    CHECK_FALSE(cache.secret_use("default"));
-    cache.note_secret_use("default", {"current", "next", 42});
-    CHECK(cache.secret_use("default")->refused == "next");
-    cache.forget_secret_use("default");
-    CHECK_FALSE(cache.secret_use("default"));
-}
