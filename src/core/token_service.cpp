@@ -154,6 +154,12 @@ void TokenService::count(const std::string& profile, const char* counter, Shared
     }
 }
 
+void TokenService::count_shared_wait(const std::string& profile, const SharedTier& shared) {
+    if (shared.waited()) {
+        count(profile, counter::lock_waits);
+    }
+}
+
 void TokenService::count_request(const std::string& profile, const FetchResult& result,
                                  SharedTier* shared) {
     count(profile,
@@ -376,12 +382,11 @@ TokenService::Attempt TokenService::refresh_with(const Profile& profile, TokenCa
                     return is_fresh(times, deps_.now(), profile.refresh_margin, min_ttl);
                 },
                 deadline.budget, shared_wait(deadline))) {
+            count_shared_wait(profile.name, *shared);
             count(profile.name, counter::shared_hits, shared.get());
             return {adopt_shared(profile, tokens, std::move(*token)), {}};
         }
-        if (shared->waited()) {
-            count(profile.name, counter::lock_waits);
-        }
+        count_shared_wait(profile.name, *shared);
     }
 
     TokenRequest request{profile.token_url, profile.client_id, secret.value,

@@ -142,6 +142,7 @@ private:
     /// Never throws: a failure is a --verbose note.
     void count(const std::string& profile, const char* counter, SharedTier* shared = nullptr);
     void count_request(const std::string& profile, const FetchResult& result, SharedTier* shared);
+    void count_shared_wait(const std::string& profile, const SharedTier& shared);
     void note_secret_use(const std::string& profile, const std::string& accepted,
                          const std::string& refused);
     TokenCache* cache();

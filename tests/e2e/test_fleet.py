@@ -450,6 +450,14 @@ class FleetRotation(FleetBase):
                                capture_output=True, timeout=60)
         self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
 
+        # sink writes the same file after each refresh.
+        os.remove(metrics)
+        token_file = os.path.join(homes[0], "token")
+        self.run_helper("sink", "--once", "--metrics", metrics, token_file,
+                        env=self.host_env(homes[0]), check=True)
+        with open(metrics, encoding="utf-8") as f:
+            self.assertEqual(f.read(), text)
+
 
 class FleetFaults(FleetBase):
     def test_redis_killed_mid_run(self):
