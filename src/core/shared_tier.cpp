@@ -43,6 +43,9 @@ bool SharedTier::check(const SharedReply& reply) {
     }
     if (!failed_) {
         deps_.log->warning(reply.message + "; fetching the token directly");
+        if (on_failure_) {
+            on_failure_();
+        }
     }
     failed_ = true;
     holding_ = false; // the lock expires on its own (PX)
@@ -132,6 +135,13 @@ std::optional<SharedToken> SharedTier::obtain(const std::function<bool(const Tok
         deps_.sleep(pause);
         delay = std::min(delay * 2, longest_poll_delay);
     }
+}
+
+std::optional<SharedToken> SharedTier::peek(const std::function<bool(const TokenTimes&)>& fresh) {
+    if (failed_ || !limit_to(deadline_)) {
+        return std::nullopt;
+    }
+    return read(fresh);
 }
 
 void SharedTier::publish(const SharedToken& token) {

@@ -59,11 +59,19 @@ public:
     std::optional<SharedToken> obtain(const std::function<bool(const TokenTimes&)>& fresh,
                                       int lock_seconds, double wait_seconds);
 
+    /// The token in the cache if `fresh` accepts it, without the lock or any wait (a host
+    /// with two secrets looks at the other secret's entry this way first).
+    std::optional<SharedToken> peek(const std::function<bool(const TokenTimes&)>& fresh);
+
     /// Stores a freshly fetched token for the other hosts and releases the lock.
     void publish(const SharedToken& token);
 
     /// True once a command failed (the warning has been given).
     bool failed() const { return failed_; }
+    /// Called once, at the first failed command (after its warning): the caller's other
+    /// tiers of this invocation stay off too, so a failure is warned about once.
+    void set_on_failure(std::function<void()> on_failure) { on_failure_ = std::move(on_failure); }
+
     /// True when obtain() waited while another host held the refresh lock.
     bool waited() const { return waited_; }
 
@@ -87,6 +95,7 @@ private:
     bool holding_ = false;
     bool failed_ = false;
     bool waited_ = false;
+    std::function<void()> on_failure_;
     bool ignored_foreign_ = false; ///< warned about a value that does not open
     double deadline_ = std::numeric_limits<double>::infinity();
 };

@@ -345,6 +345,10 @@ IssuedToken TokenService::refresh(const Profile& profile, TokenCache* tokens,
                                   std::optional<std::int64_t> min_ttl, WhenRefreshFails when_fails,
                                   const Deadline& deadline) {
     const auto secrets = client_secrets(profile);
+    shared_failed_ = false; // one warning per refresh, and each refresh tries the tier again
+    if (auto token = peek_other_secrets(profile, tokens, secrets, min_ttl, deadline)) {
+        return std::move(*token);
+    }
     std::string refused;
     for (std::size_t i = 0; i < secrets.size(); ++i) {
         Attempt attempt = refresh_with(profile, tokens, secrets[i], min_ttl, deadline);
@@ -367,6 +371,27 @@ IssuedToken TokenService::refresh(const Profile& profile, TokenCache* tokens,
                               when_fails);
     }
     throw Error(Exit::not_configured, missing_secret_message(profile, false));
+}
+
+std::optional<IssuedToken>
+TokenService::peek_other_secrets(const Profile& profile, TokenCache* tokens,
+                                 const std::vector<ClientSecret>& secrets,
+                                 std::optional<std::int64_t> min_ttl, const Deadline& deadline) {
+    for (std::size_t i = 1; i < secrets.size(); ++i) {
+        const auto shared = shared_tier(profile, secrets[i].value);
+        if (!shared) {
+            return std::nullopt;
+        }
+        shared->set_deadline(
+            std::chrono::duration<double>(deadline.steady.time_since_epoch()).count());
+        if (auto token = shared->peek([&](const TokenTimes& times) {
+                return is_fresh(times, deps_.now(), profile.refresh_margin, min_ttl);
+            })) {
+            count(profile.name, counter::shared_hits, shared.get());
+            return adopt_shared(profile, tokens, std::move(*token));
+        }
+    }
+    return std::nullopt;
 }
 
 TokenService::Attempt TokenService::refresh_with(const Profile& profile, TokenCache* tokens,
@@ -466,7 +491,7 @@ void TokenService::store(TokenCache* tokens, const TokenBinding& binding,
 
 std::unique_ptr<SharedTier> TokenService::shared_tier(const Profile& profile,
                                                       const std::string& secret) {
-    if (profile.shared_cache.empty() || !deps_.shared_cache) {
+    if (profile.shared_cache.empty() || !deps_.shared_cache || shared_failed_) {
         return nullptr;
     }
     SharedCacheSettings settings = shared_settings(profile);
@@ -485,9 +510,11 @@ std::unique_ptr<SharedTier> TokenService::shared_tier(const Profile& profile,
         log_.warning(std::string(error.what()) + "; fetching the token directly");
         return nullptr;
     }
-    return std::make_unique<SharedTier>(
+    auto shared = std::make_unique<SharedTier>(
         std::move(tier), std::move(client), "Redis at " + settings.url.where(),
         SharedBinding{profile.client_id, profile.token_url, profile.scope, {}}, secret);
+    shared->set_on_failure([this] { shared_failed_ = true; });
+    return shared;
 }
 
 double TokenService::shared_wait(const Deadline& deadline) const {

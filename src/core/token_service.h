@@ -134,6 +134,13 @@ private:
     };
     Attempt refresh_with(const Profile& profile, TokenCache* tokens, const ClientSecret& secret,
                          std::optional<std::int64_t> min_ttl, const Deadline& deadline);
+    /// During a rotation: a fresh token in the entry of a secret other than the first, which
+    /// the hosts on that secret published (so no request is made with a secret not active
+    /// yet); nullopt otherwise.
+    std::optional<IssuedToken> peek_other_secrets(const Profile& profile, TokenCache* tokens,
+                                                  const std::vector<ClientSecret>& secrets,
+                                                  std::optional<std::int64_t> min_ttl,
+                                                  const Deadline& deadline);
     /// Refreshes with each secret in turn while the token server refuses the client.
     IssuedToken refresh(const Profile& profile, TokenCache* tokens,
                         std::optional<CachedToken>& cached, std::optional<std::int64_t> min_ttl,
@@ -182,6 +189,7 @@ private:
     std::unique_ptr<TokenCache> cache_;
     bool cache_unusable_ = false;
     std::unique_ptr<CounterStore> counters_;
+    bool shared_failed_ = false; ///< a shared tier failed: no other one in this refresh
     std::optional<Key> key_;
 };
 

@@ -408,6 +408,24 @@ class FleetRotation(FleetBase):
         plain = self.run_helper("status", env=self.host_env(home), check=True).stdout
         self.assertIn("accepted the next secret last", plain)
 
+    def test_a_host_with_both_secrets_takes_the_live_secrets_entry_without_a_request(self):
+        self.server.set_client_secrets(self.client_id, [self.client_secret])
+        self.assertEqual(self.token(self.rotated_host(self.client_secret)).returncode, 0)
+        self.server.reset_counters()
+        proc = self.token(self.rotated_host(self.client_secret, self.new_secret))
+        self.assertEqual((proc.returncode, proc.stderr), (0, ""))
+        self.assertEqual(self.server.token_requests, 0)  # not even a refused one
+
+    def test_redis_stopped_during_a_rotation_costs_one_warning(self):
+        home = self.rotated_host(self.client_secret, self.new_secret)
+        self.redis.stop_process()
+        try:
+            proc, elapsed = self.timed_token(home)
+        finally:
+            self.redis.resume()
+        self.assertFellBack(proc, elapsed, "did not answer within 250 ms")
+        self.assertEqual(self.server.token_requests, 1)
+
     def test_counters_equal_the_token_servers_count_and_promtool_accepts_them(self):
         homes = [self.rotated_host(self.client_secret) for _ in range(3)]
         self.server.set(delay=0.3)
