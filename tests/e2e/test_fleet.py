@@ -398,6 +398,8 @@ class FleetRotation(FleetBase):
         self.assertEqual(status["counters"]["host"]["issued"], 1)
         plain = self.run_helper("status", env=self.host_env(home), check=True).stdout
         self.assertIn("accepted the current secret last and refused the next one", plain)
+        self.assertIn("counters:   this host 2 token requests (1 failed), 0 shared hits, "
+                      "about 0.00 USD; the fleet, last 28 days: 2 token requests", plain)
         self.assertNoSecrets(plain, extra=[self.new_secret])
 
         # Activated: the next secret is accepted, and status says the old one may go.
