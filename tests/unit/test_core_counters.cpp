@@ -47,7 +47,8 @@ TEST_CASE("counters: the metrics file has every family once, a sample per profil
     CHECK(text.back() == '\n');
 }
 
-TEST_CASE("counter store: counts and the secret use, kept across opens; damage starts afresh") {
+TEST_CASE("counter store: counts and the secret use are kept across opens, a damaged file starts "
+          "afresh") {
     iotspot::test::TempDir dir;
     {
         CounterStore store(dir / "counters.db");
