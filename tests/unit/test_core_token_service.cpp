@@ -280,7 +280,8 @@ TEST_CASE("token service: a next secret is tried first, the current one when it 
     CHECK(counts.at("requests_issued") == 1);
 }
 
-TEST_CASE("token service: an accepted next secret is used alone; both refused fails with exit 4") {
+TEST_CASE(
+    "token service: an accepted next secret is used alone, and both refused fail with exit 4") {
     Fixture f;
     TokenService service(stored_secrets(f, true));
     service.get(f.profile, std::nullopt);
