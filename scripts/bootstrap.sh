@@ -48,6 +48,7 @@ test_packages="
   httpie
   systemd
   python3-yaml python3-requests
+  prometheus
   clang libclang-rt-dev clang-tidy shellcheck pyflakes3
 "
 if $with_tests; then

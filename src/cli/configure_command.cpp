@@ -39,6 +39,7 @@ void apply_flags(const Invocation& inv, core::ProfileSettings& settings) {
     take("token-url", "token_url", settings.token_url);
     take("scope", "scope", settings.scope);
     take("api-url", "api_url", settings.api_url);
+    take("request-price", "request_price", settings.request_price);
     if (auto file = inv.value("ca-file")) {
         core::validate_setting("ca_file", *file);
         if (::access(file->c_str(), R_OK) != 0) {
@@ -83,6 +84,28 @@ std::optional<std::string> redis_password(const Invocation& inv,
     return std::nullopt;
 }
 
+// A new client secret replaces both of a rotation; --next-client-secret-stdin stores the
+// next one from the following line of standard input.
+void store_next_secret(const Invocation& inv, core::SecretStore& secrets, const std::string& name,
+                       const std::string& client_id, const core::Key& key, bool replaced) {
+    const auto slot = core::next_secret_slot(name);
+    if (!inv.has("next-client-secret-stdin")) {
+        if (replaced) {
+            secrets.erase(slot);
+        }
+        return;
+    }
+    std::optional<std::string> next;
+    try {
+        next = read_secret_line(standard_input());
+    } catch (const Error&) {
+        throw Error(Exit::usage, "--next-client-secret-stdin found no usable secret on its line "
+                                 "of standard input (empty, too long, or with control "
+                                 "characters)");
+    }
+    secrets.save(slot, client_id, key, *next);
+}
+
 } // namespace
 
 int configure_command(Context& ctx) {
@@ -102,7 +125,7 @@ int configure_command(Context& ctx) {
     std::optional<std::string> secret;
     if (ctx.invocation.has("client-secret-stdin")) {
         secret = read_secret_line(standard_input());
-    } else if (have_terminal()) {
+    } else if (have_terminal() && !ctx.invocation.has("next-client-secret-stdin")) {
         secret = read_secret_from_terminal("Client secret for " + *settings.client_id + ": ");
     }
 
@@ -120,6 +143,7 @@ int configure_command(Context& ctx) {
     } else {
         secrets.save(name, *settings.client_id, key, *secret);
     }
+    store_next_secret(ctx.invocation, secrets, name, *settings.client_id, key, secret.has_value());
 
     if (const auto password = redis_password(ctx.invocation, settings)) {
         const auto slot = core::redis_password_slot(name);
@@ -133,8 +157,12 @@ int configure_command(Context& ctx) {
     core::ensure_private_dir(ctx.paths.config_dir);
     core::write_file_atomic(ctx.paths.config_file(), core::render_config(config), "config file");
     ctx.service.forget_token(name);
+    ctx.service.forget_secret_use(name);
     print("Profile \"" + name + "\" configured for client " + *settings.client_id +
           (secret ? "; secret stored encrypted." : "; stored secret kept.") +
+          (ctx.invocation.has("next-client-secret-stdin")
+               ? " Next secret stored: it is tried first, the other when it is refused."
+               : "") +
           " Try: iotspot-helper" + (name == "default" ? std::string() : " --profile " + name) +
           " token\n");
     return 0;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/context.h"
+#include "cli/metrics_file.h"
 #include "core/error.h"
 #include "util/strings.h"
 #include "util/time.h"
@@ -189,6 +190,7 @@ int prefetch_command(Context& ctx) {
     if (!ctx.invocation.has("quiet") && !out.empty()) {
         print(out);
     }
+    write_metrics_file(ctx, names);
     return exit_status(outcomes);
 }
 

@@ -4,6 +4,7 @@
 #include <csignal>
 
 #include "cli/context.h"
+#include "cli/metrics_file.h"
 #include "cli/signal_wait.h"
 #include "cli/token_keeper.h"
 #include "core/error.h"
@@ -42,12 +43,14 @@ int sink_command(Context& ctx) {
     SignalWait signals({SIGTERM, SIGINT});
     TokenKeeper keeper(ctx, file, mode);
     keeper.start();
+    write_metrics_file(ctx, {ctx.profile_name()});
     if (ctx.invocation.has("once")) {
         return 0;
     }
     ctx.log.note("keeping " + file + " fresh until SIGTERM or SIGINT");
     while (signals.wait_until(keeper.due()) == 0) {
         keeper.refresh();
+        write_metrics_file(ctx, {ctx.profile_name()});
     }
     if (!ctx.invocation.has("keep")) {
         core::remove_token_file(file);

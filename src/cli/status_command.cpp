@@ -1,11 +1,13 @@
 // status and logout: what is configured and cached, and dropping it.
 
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
 #include <sys/stat.h>
 
 #include "cli/context.h"
+#include "core/counters.h"
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/expiry.h"
@@ -38,7 +40,40 @@ struct Row {
     std::optional<core::TokenTimes> token;
     std::optional<core::SharedReply> shared; // the shared cache's answer to PING, if it has one
     bool from_shared = false;                // the cached token came from the shared cache
+    bool next_secret = false;                // a next secret is stored (a rotation)
+    std::optional<core::CounterStore::SecretUse> secret_use;
+    core::CounterSummary host;
+    std::optional<core::CounterSummary> fleet; // with a shared cache that answered
 };
+
+bool has_next_secret(Context& ctx, const core::Profile& profile) {
+    if (!exists(ctx.paths.secret_db()) || !exists(ctx.paths.key_file()) ||
+        core::secret_origin(ctx.env, core::client_secret_source) != core::SecretOrigin::none) {
+        return false;
+    }
+    core::SecretStore store(ctx.paths.secret_db());
+    const auto key = core::Key::load_or_create(ctx.paths.key_file());
+    return store.load(core::next_secret_slot(profile.name), profile.client_id, key).status ==
+           core::SecretStore::Status::found;
+}
+
+// The counters of the row's profile: the host's, and the fleet's when Redis answered.
+void add_counters(Context& ctx, Row& row) {
+    const double price = row.profile->request_price;
+    row.host = core::summarize(ctx.service.host_counts(row.name), price);
+    if (!row.shared || !row.shared->ok()) {
+        return;
+    }
+    std::string problem;
+    if (const auto fleet = ctx.service.fleet_counts(*row.profile, problem)) {
+        const auto names = core::fleet_counter_names();
+        std::map<std::string, std::int64_t> counts;
+        for (std::size_t i = 0; i < names.size() && i < fleet->size(); ++i) {
+            counts[names[i]] = (*fleet)[i];
+        }
+        row.fleet = core::summarize(counts, price);
+    }
+}
 
 std::string secret_state(Context& ctx, const core::Profile& profile) {
     switch (core::secret_origin(ctx.env, core::client_secret_source)) {
@@ -93,6 +128,11 @@ std::vector<Row> collect(Context& ctx) {
         if (row.profile && !row.profile->shared_cache.empty()) {
             row.shared = ctx.service.ping_shared_cache(*row.profile);
         }
+        if (row.profile) {
+            row.next_secret = has_next_secret(ctx, *row.profile);
+            row.secret_use = ctx.service.secret_use(name);
+            add_counters(ctx, row);
+        }
         rows.push_back(std::move(row));
     }
     return rows;
@@ -127,6 +167,54 @@ std::string shared_text(const Row& row) {
     return url + (row.shared->ok() ? " (answered)" : " (" + row.shared->message + ")");
 }
 
+// Which secret of a rotation the token server accepted last, in words; empty without one.
+std::string rotation_text(const Row& row) {
+    if (!row.next_secret && !row.secret_use) {
+        return "";
+    }
+    std::string out = row.next_secret ? "next secret stored" : "one secret";
+    if (row.secret_use) {
+        const auto& use = *row.secret_use;
+        out += use.accepted.empty()
+                   ? "; the token server refused both secrets"
+                   : "; the token server accepted the " + use.accepted + " secret last";
+        if (!use.accepted.empty() && !use.refused.empty()) {
+            out += " and refused the " + use.refused + " one";
+        }
+        out += " (" + util::format_rfc3339(use.at) + ")";
+        if (use.accepted == "next" && use.refused == "current") {
+            out += ": once every host has the next secret, delete the old one";
+        }
+    }
+    return out;
+}
+
+std::string counters_text(const core::CounterSummary& c) {
+    char cost[32];
+    std::snprintf(cost, sizeof cost, "%.2f", c.estimated_cost);
+    return std::to_string(c.token_requests) + " token requests (" + std::to_string(c.failures) +
+           " failed), " + std::to_string(c.shared_hits) + " shared hits, about " + cost + " USD";
+}
+
+std::string rotation_json(const Row& row) {
+    std::string out =
+        ",\"rotation\":{\"next_secret\":" + std::string(row.next_secret ? "true" : "false");
+    if (row.secret_use) {
+        out += ",\"accepted\":" + core::json_string(row.secret_use->accepted) +
+               ",\"refused\":" + core::json_string(row.secret_use->refused) +
+               ",\"at\":" + core::json_string(util::format_rfc3339(row.secret_use->at));
+    }
+    return out + "}";
+}
+
+std::string counters_json(const Row& row) {
+    std::string out = ",\"counters\":{\"host\":" + core::summary_json(row.host);
+    if (row.fleet) {
+        out += ",\"fleet\":" + core::summary_json(*row.fleet);
+    }
+    return out + "}";
+}
+
 std::string status_json(const std::vector<Row>& rows, std::int64_t now) {
     std::string out = "{\"profiles\":[";
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -150,6 +238,7 @@ std::string status_json(const std::vector<Row>& rows, std::int64_t now) {
                 }
                 out += "}";
             }
+            out += rotation_json(row) + counters_json(row);
         } else {
             out += ",\"problem\":" + core::json_string(row.problem);
         }
@@ -197,10 +286,14 @@ int status_command(Context& ctx) {
             out += "  token URL:  " + util::without_userinfo(row.profile->token_url) + "\n";
             out += "  scope:      " + row.profile->scope + "\n";
             out += "  API URL:    " + row.profile->api_url + "\n";
-            out += "  secret:     " + row.secret + "\n";
+            const std::string rotation = rotation_text(row);
+            out += "  secret:     " + row.secret + (rotation.empty() ? "" : "; " + rotation) + "\n";
             if (row.shared) {
                 out += "  shared cache: " + shared_text(row) + "\n";
             }
+            out += "  counters:   this host " + counters_text(row.host) +
+                   (row.fleet ? "; the fleet, last 28 days: " + counters_text(*row.fleet) : "") +
+                   "\n";
         } else {
             out += "  problem:    " + row.problem + "\n";
         }
@@ -252,6 +345,9 @@ int logout_command(Context& ctx) {
             core::SecretStore store(ctx.paths.secret_db());
             if (store.erase(name)) {
                 out += "Deleted the stored client secret of profile \"" + name + "\".\n";
+            }
+            if (store.erase(core::next_secret_slot(name))) {
+                out += "Deleted the stored next client secret of profile \"" + name + "\".\n";
             }
             if (store.erase(core::redis_password_slot(name))) {
                 out += "Deleted the stored Redis password of profile \"" + name + "\".\n";

@@ -82,6 +82,10 @@ std::string problem_with(const std::string& key, const std::string& value) {
             return "refresh_margin must be a whole number of seconds from 0 to 86400";
         }
     }
+    if (key == "request_price" && !parse_price(value)) {
+        return "request_price must be a number of US dollars per 1,000 token requests from 0 "
+               "to 1000, with at most four decimals (2.25)";
+    }
     if (key == "shared_cache") {
         try {
             parse_shared_cache_url(value);
@@ -107,12 +111,15 @@ void set_key(ProfileSettings& settings, const std::string& key, const std::strin
         settings.refresh_margin = *util::parse_int(value);
     } else if (key == "shared_cache") {
         settings.shared_cache = value;
+    } else if (key == "request_price") {
+        settings.request_price = value;
     }
 }
 
 bool is_known_key(std::string_view key) {
     return key == "client_id" || key == "token_url" || key == "scope" || key == "api_url" ||
-           key == "ca_file" || key == "refresh_margin" || key == "shared_cache";
+           key == "ca_file" || key == "refresh_margin" || key == "shared_cache" ||
+           key == "request_price";
 }
 
 // Parses `[profile "NAME"]`; returns the name or throws.
@@ -197,6 +204,7 @@ std::string render_config(const ConfigFile& config) {
             text += "refresh_margin = " + std::to_string(*settings.refresh_margin) + "\n";
         }
         line("shared_cache", settings.shared_cache);
+        line("request_price", settings.request_price);
     }
     return text;
 }
@@ -232,6 +240,10 @@ Profile resolve_profile(const std::string& name, const ConfigFile& file, const E
     profile.refresh_margin = settings.refresh_margin.value_or(default_refresh_margin);
     profile.shared_cache =
         normalized("shared_cache", pick("IOTSPOT_SHARED_CACHE", settings.shared_cache, ""));
+    if (settings.request_price) {
+        profile.request_price =
+            parse_price(*settings.request_price).value_or(default_request_price);
+    }
 
     if (profile.client_id.empty()) {
         throw Error(Exit::not_configured,
@@ -254,6 +266,28 @@ Profile resolve_profile(const std::string& name, const ConfigFile& file, const E
         }
     }
     return profile;
+}
+
+std::optional<double> parse_price(std::string_view text) {
+    const auto dot = text.find('.');
+    const auto whole = util::parse_int(text.substr(0, dot));
+    if (text.empty() || text.front() < '0' || text.front() > '9' || !whole || *whole > 1000) {
+        return std::nullopt;
+    }
+    double price = static_cast<double>(*whole);
+    if (dot != std::string_view::npos) {
+        const auto decimals = text.substr(dot + 1);
+        if (decimals.empty() || decimals.size() > 4 ||
+            decimals.find_first_not_of("0123456789") != std::string_view::npos) {
+            return std::nullopt;
+        }
+        double scale = 1;
+        for (const char digit : decimals) {
+            scale /= 10;
+            price += (digit - '0') * scale;
+        }
+    }
+    return price <= 1000 ? std::optional<double>(price) : std::nullopt;
 }
 
 std::string validate_setting(const std::string& key, const std::string& value) {

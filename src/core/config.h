@@ -12,6 +12,7 @@
 //   ca_file = /etc/ssl/certs/corporate-proxy.pem
 //   refresh_margin = 300
 //   shared_cache = rediss://helper@redis.internal:6380/0   (docs/fleet.md)
+//   request_price = 2.25      USD per 1,000 token requests, for status's estimate
 //
 // Blank lines and lines starting with '#' or ';' are ignored, and so is a UTF-8 byte-order
 // mark at the start. A profile's section appears once. URL schemes are case-insensitive.
@@ -34,6 +35,9 @@ inline constexpr const char* default_scope = "iotspot/openapi";
 /// iotspot.co and every host under it (see api_url_matches in core/credential_protocol.h).
 inline constexpr const char* default_api_url = "https://*.iotspot.co";
 inline constexpr std::int64_t default_refresh_margin = 300;
+/// AWS's published price of Cognito machine-to-machine token requests, USD per 1,000: the
+/// default of the setting request_price (docs/fleet.md).
+inline constexpr double default_request_price = 2.25;
 
 /// What one `[profile "NAME"]` section sets; unset keys fall back to the environment and the
 /// defaults.
@@ -45,6 +49,7 @@ struct ProfileSettings {
     std::optional<std::string> ca_file;
     std::optional<std::int64_t> refresh_margin;
     std::optional<std::string> shared_cache;
+    std::optional<std::string> request_price;
 };
 
 struct ConfigFile {
@@ -80,6 +85,8 @@ struct Profile {
     std::string ca_file; ///< empty: the system CA store only
     std::int64_t refresh_margin = default_refresh_margin;
     std::string shared_cache; ///< redis:// or rediss:// URL without a password; empty: none
+    /// USD per 1,000 token requests (status's estimated cost).
+    double request_price = default_request_price;
     bool client_id_from_environment = false;
 };
 
@@ -92,6 +99,10 @@ std::string select_profile_name(const std::optional<std::string>& flag, const En
 /// Error(not_configured) when no client id is known, and for settings that cannot work (a token URL
 /// that is not https).
 Profile resolve_profile(const std::string& name, const ConfigFile& file, const Environment& env);
+
+/// A price as request_price takes it: a decimal number from 0 to 1000 with at most four
+/// decimals ("2.25"), read without the locale; nullopt otherwise.
+std::optional<double> parse_price(std::string_view text);
 
 /// Checks a value that `configure` is about to write; throws Error(usage) with the reason.
 /// Returns the value to write: a URL's scheme in lower case.

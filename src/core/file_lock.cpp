@@ -75,6 +75,7 @@ FileLock::FileLock(const std::string& path, Deadline deadline) {
             ::close(fd_);
             throw Error(Exit::store, "cannot lock " + path + ": " + reason);
         }
+        waited_ = true;
         const auto now = std::chrono::steady_clock::now();
         if (now >= deadline) {
             time_out(fd_, path);

@@ -47,8 +47,12 @@ public:
     FileLock(const FileLock&) = delete;
     FileLock& operator=(const FileLock&) = delete;
 
+    /// True when another process held the lock and this one had to wait for it.
+    bool waited() const { return waited_; }
+
 private:
     int fd_ = -1;
+    bool waited_ = false;
 };
 
 /// Parses the "PID START" a holder wrote into a lock file; nullopt when it is not that.

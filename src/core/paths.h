@@ -13,11 +13,12 @@ namespace iotspot::core {
 
 struct Paths {
     std::string config_dir; ///< holds `config`
-    std::string cache_dir;  ///< holds `tokens.db` and `locks/`
+    std::string cache_dir;  ///< holds `tokens.db`, `counters.db` and `locks/`
     std::string data_dir;   ///< holds `key`, `secrets.db`
 
     std::string config_file() const { return config_dir + "/config"; }
     std::string token_db() const { return cache_dir + "/tokens.db"; }
+    std::string counter_db() const { return cache_dir + "/counters.db"; }
     std::string lock_dir() const { return cache_dir + "/locks"; }
     std::string key_file() const { return data_dir + "/key"; }
     std::string secret_db() const { return data_dir + "/secrets.db"; }

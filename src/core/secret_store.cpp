@@ -82,4 +82,8 @@ bool SecretStore::erase_row(const std::string& profile) {
     return found;
 }
 
+std::string next_secret_slot(const std::string& profile) {
+    return "next:" + profile;
+}
+
 } // namespace iotspot::core

@@ -42,4 +42,8 @@ private:
     std::unique_ptr<Database> db_;
 };
 
+/// The secret-store slot of profile `profile`'s next client secret, during a rotation (not a
+/// valid profile name, so it never collides with one).
+std::string next_secret_slot(const std::string& profile);
+
 } // namespace iotspot::core

@@ -11,6 +11,7 @@ namespace iotspot::core {
 namespace {
 
 constexpr std::string_view key_context = "iotspot-helper shared-cache v1";
+constexpr std::string_view secret_id_context = "iotspot-helper shared-cache secret id v1";
 constexpr std::string_view token_purpose = "iotspot-helper shared token v1";
 constexpr std::string_view value_prefix = "v1.";
 constexpr std::size_t nonce_size = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
@@ -47,11 +48,35 @@ std::string token_ad(const SharedBinding& b, std::int64_t obtained_at, std::int6
                             std::to_string(expires_at)});
 }
 
-std::string binding_hash(const SharedBinding& b) {
-    const std::string input = associated_data("", {b.client_id, b.token_url, b.scope});
+std::string hash_hex(const std::string& input) {
     unsigned char digest[16];
     crypto_generichash(digest, sizeof digest, bytes(input), input.size(), nullptr, 0);
     return to_hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+}
+
+std::string binding_hash(const SharedBinding& b) {
+    return hash_hex(associated_data("", {b.client_id, b.token_url, b.scope, b.secret_id}));
+}
+
+std::string client_hash(const SharedBinding& b) {
+    return hash_hex(associated_data("", {b.client_id, b.token_url, b.scope}));
+}
+
+// BLAKE2b(key = BLAKE2b-512(secret), message = context NUL client id), `size` bytes.
+template <std::size_t size>
+std::array<unsigned char, size> keyed_by_secret(std::string_view context,
+                                                std::string_view client_secret,
+                                                std::string_view client_id) {
+    if (sodium_init() < 0) {
+        throw Error(Exit::store, "cannot initialise libsodium (no system randomness?)");
+    }
+    unsigned char prk[crypto_generichash_BYTES_MAX];
+    crypto_generichash(prk, sizeof prk, bytes(client_secret), client_secret.size(), nullptr, 0);
+    const std::string message = associated_data(context, {client_id});
+    std::array<unsigned char, size> out{};
+    crypto_generichash(out.data(), out.size(), bytes(message), message.size(), prk, sizeof prk);
+    sodium_memzero(prk, sizeof prk);
+    return out;
 }
 
 [[noreturn]] void refuse(const std::string& why) {
@@ -142,17 +167,14 @@ int shared_cache_timeout_ms(const Environment& env) {
 }
 
 SharedKey SharedKey::derive(std::string_view client_secret, std::string_view client_id) {
-    if (sodium_init() < 0) {
-        throw Error(Exit::store, "cannot initialise libsodium (no system randomness?)");
-    }
-    unsigned char prk[crypto_generichash_BYTES_MAX];
-    crypto_generichash(prk, sizeof prk, bytes(client_secret), client_secret.size(), nullptr, 0);
-    const std::string message = associated_data(key_context, {client_id});
     SharedKey key;
-    crypto_generichash(key.bytes_.data(), key.bytes_.size(), bytes(message), message.size(), prk,
-                       sizeof prk);
-    sodium_memzero(prk, sizeof prk);
+    key.bytes_ = keyed_by_secret<size>(key_context, client_secret, client_id);
     return key;
+}
+
+std::string shared_secret_id(std::string_view client_secret, std::string_view client_id) {
+    const auto id = keyed_by_secret<16>(secret_id_context, client_secret, client_id);
+    return to_hex(std::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
 }
 
 std::string shared_token_key(const SharedBinding& binding) {
@@ -161,6 +183,12 @@ std::string shared_token_key(const SharedBinding& binding) {
 
 std::string shared_lock_key(const SharedBinding& binding) {
     return "iotspot-helper:v1:lock:" + binding_hash(binding);
+}
+
+std::string shared_counter_key(const SharedBinding& binding, std::string_view day,
+                               std::string_view counter) {
+    return "iotspot-helper:v1:count:" + client_hash(binding) + ":" + std::string(day) + ":" +
+           std::string(counter);
 }
 
 std::string seal_shared_token(const SharedKey& key, const SharedBinding& binding,

@@ -4,7 +4,11 @@
 //
 //   profile setting   shared_cache = rediss://helper@redis.example:6380/2
 //   key names         iotspot-helper:v1:token:<hash>   iotspot-helper:v1:lock:<hash>
-//                     <hash> = BLAKE2b-128(client id, token URL, scope), hex: nothing secret
+//                     <hash> = BLAKE2b-128(client id, token URL, scope, secret id), hex
+//                     secret id = keyed BLAKE2b-128 of the client secret (shared_secret_id):
+//                     each secret of a rotation has entries of its own; nothing secret
+//   fleet counters    iotspot-helper:v1:count:<client hash>:<YYYY-MM-DD>:<counter> (INCR)
+//                     <client hash> = BLAKE2b-128(client id, token URL, scope), hex
 //   token value       v1.<obtained_at>.<expires_at>.<hex(nonce || ciphertext || tag)>
 //                     XChaCha20-Poly1305 under a key derived from the client secret, with
 //                     associated data binding client id, token URL, scope and both times
@@ -19,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/environment.h"
 #include "core/module_boundary.h"
@@ -76,6 +81,18 @@ struct SharedReply {
     bool ok() const { return failure == SharedFailure::none; }
 };
 
+/// The reply to a read of counters: one number per key asked for, 0 for an absent key.
+struct SharedCounts {
+    SharedFailure failure = SharedFailure::none;
+    std::string message; ///< as SharedReply::message
+    std::vector<std::int64_t> values;
+
+    bool ok() const { return failure == SharedFailure::none; }
+};
+
+/// The most keys one read_counts() call may ask for.
+inline constexpr std::size_t shared_counts_limit = 256;
+
 /// One connection to the shared cache, opened on first use. Not thread-safe. Never throws.
 /// Each command ends within SharedCacheSettings::timeout_ms, and within the time limit
 /// last set, whichever comes first; past it, it fails as a timeout.
@@ -94,10 +111,14 @@ public:
     virtual SharedReply delete_if_equal(const std::string& key, const std::string& expected) = 0;
     /// PING (status).
     virtual SharedReply ping() = 0;
+    /// INCR key, then PEXPIRE key ttl_ms (one EVAL, atomic in Redis); value: the new count.
+    virtual SharedReply increment(const std::string& key, std::int64_t ttl_ms) = 0;
+    /// MGET of at most shared_counts_limit keys holding counts.
+    virtual SharedCounts read_counts(const std::vector<std::string>& keys) = 0;
 };
 
 /// Bumped whenever SharedCacheSettings, SharedReply or SharedCacheClient change shape.
-inline constexpr int shared_cache_abi = 2;
+inline constexpr int shared_cache_abi = 3;
 
 /// The key a token is sealed with, derived from the client secret:
 /// BLAKE2b-256(key = BLAKE2b-512(secret), message = "iotspot-helper shared-cache v1" NUL
@@ -112,16 +133,29 @@ private:
     std::array<unsigned char, size> bytes_{};
 };
 
+/// An identifier of `client_secret` that names its entries in the shared cache, so hosts on
+/// the two secrets of a rotation never overwrite each other's: hex of BLAKE2b-128(key =
+/// BLAKE2b-512(secret), message = "iotspot-helper shared-cache secret id v1" NUL client id),
+/// the sealing key's derivation with a context of its own. One-way: it tells nothing about
+/// the secret that the sealed value does not (docs/fleet.md).
+std::string shared_secret_id(std::string_view client_secret, std::string_view client_id);
+
 /// What a shared token belongs to.
 struct SharedBinding {
     std::string client_id;
     std::string token_url;
     std::string scope;
+    std::string secret_id; ///< shared_secret_id() of the secret that fetches the token
 };
 
 /// The Redis key of the token of `binding`, and of its refresh lock.
 std::string shared_token_key(const SharedBinding& binding);
 std::string shared_lock_key(const SharedBinding& binding);
+
+/// The Redis key of the fleet's count `counter` for the client of `binding` (whichever
+/// secret) on UTC day `day` ("2026-12-06").
+std::string shared_counter_key(const SharedBinding& binding, std::string_view day,
+                               std::string_view counter);
 
 /// A token as the shared cache holds it, once opened.
 struct SharedToken {

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "util/strings.h"
+#include "util/time.h"
 
 namespace iotspot::core {
 
@@ -14,6 +15,11 @@ namespace {
 
 constexpr double first_poll_delay = 0.025;
 constexpr double longest_poll_delay = 0.2;
+
+SharedBinding with_secret_id(SharedBinding binding, std::string_view client_secret) {
+    binding.secret_id = shared_secret_id(client_secret, binding.client_id);
+    return binding;
+}
 
 std::string origin_file(const std::string& cache_dir, const std::string& profile) {
     return cache_dir + "/shared/" + profile;
@@ -24,8 +30,8 @@ std::string origin_file(const std::string& cache_dir, const std::string& profile
 SharedTier::SharedTier(SharedTierDeps deps, std::unique_ptr<SharedCacheClient> client,
                        std::string where, SharedBinding binding, std::string_view client_secret)
     : deps_(std::move(deps)), client_(std::move(client)), where_(std::move(where)),
-      binding_(std::move(binding)), key_(SharedKey::derive(client_secret, binding_.client_id)),
-      lock_value_(random_hex(16)) {}
+      binding_(with_secret_id(std::move(binding), client_secret)),
+      key_(SharedKey::derive(client_secret, binding_.client_id)), lock_value_(random_hex(16)) {}
 
 SharedTier::~SharedTier() {
     release();
@@ -37,6 +43,9 @@ bool SharedTier::check(const SharedReply& reply) {
     }
     if (!failed_) {
         deps_.log->warning(reply.message + "; fetching the token directly");
+        if (on_failure_) {
+            on_failure_();
+        }
     }
     failed_ = true;
     holding_ = false; // the lock expires on its own (PX)
@@ -122,9 +131,17 @@ std::optional<SharedToken> SharedTier::obtain(const std::function<bool(const Tok
                                " ms without publishing a token; fetching the token directly");
             return std::nullopt;
         }
+        waited_ = true;
         deps_.sleep(pause);
         delay = std::min(delay * 2, longest_poll_delay);
     }
+}
+
+std::optional<SharedToken> SharedTier::peek(const std::function<bool(const TokenTimes&)>& fresh) {
+    if (failed_ || !limit_to(deadline_)) {
+        return std::nullopt;
+    }
+    return read(fresh);
 }
 
 void SharedTier::publish(const SharedToken& token) {
@@ -171,6 +188,47 @@ bool SharedTier::check_drop(const SharedReply& reply) {
                            "; the refused token may stay in the shared cache until it expires");
     }
     return reply.ok();
+}
+
+void SharedTier::count(const std::string& counter) {
+    if (failed_ || !limit_to(deadline_)) {
+        return;
+    }
+    const auto key = shared_counter_key(binding_, utc_day(deps_.now()), counter);
+    const SharedReply reply =
+        client_->increment(key, std::int64_t{fleet_counter_days} * 86400 * 1000);
+    if (!reply.ok()) {
+        deps_.log->note(reply.message + "; the fleet's count of " + counter + " missed one");
+    }
+}
+
+std::string utc_day(std::int64_t unix_seconds) {
+    return util::format_rfc3339(unix_seconds).substr(0, 10);
+}
+
+std::optional<std::vector<std::int64_t>> read_fleet_counts(SharedCacheClient& client,
+                                                           const SharedBinding& binding,
+                                                           const std::vector<std::string>& counters,
+                                                           std::int64_t now, std::string& problem) {
+    std::vector<std::string> keys;
+    for (const auto& counter : counters) {
+        for (int day = 0; day < fleet_window_days; ++day) {
+            keys.push_back(
+                shared_counter_key(binding, utc_day(now - std::int64_t{day} * 86400), counter));
+        }
+    }
+    const SharedCounts counts = client.read_counts(keys);
+    if (!counts.ok() || counts.values.size() != keys.size()) {
+        problem = counts.ok() ? "the shared cache answered a count read with the wrong number "
+                                "of values"
+                              : counts.message;
+        return std::nullopt;
+    }
+    std::vector<std::int64_t> sums(counters.size(), 0);
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        sums[i / fleet_window_days] += counts.values[i];
+    }
+    return sums;
 }
 
 std::string redis_password_slot(const std::string& profile) {

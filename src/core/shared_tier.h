@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/expiry.h"
 #include "core/log.h"
@@ -60,6 +61,10 @@ public:
     std::optional<SharedToken> obtain(const std::function<bool(const TokenTimes&)>& fresh,
                                       int lock_seconds, double wait_seconds);
 
+    /// The token in the cache if `fresh` accepts it, without the lock or any wait (a host
+    /// with two secrets looks at the other secret's entry this way first).
+    std::optional<SharedToken> peek(const std::function<bool(const TokenTimes&)>& fresh);
+
     /// Stores a freshly fetched token for the other hosts and releases the lock.
     void publish(const SharedToken& token);
 
@@ -70,6 +75,16 @@ public:
 
     /// True once a command failed (the warning has been given).
     bool failed() const { return failed_; }
+    /// Called once, at the first failed command (after its warning): the caller's other
+    /// tiers of this invocation stay off too, so a failure is warned about once.
+    void set_on_failure(std::function<void()> on_failure) { on_failure_ = std::move(on_failure); }
+
+    /// True when obtain() waited while another host held the refresh lock.
+    bool waited() const { return waited_; }
+
+    /// Adds one to the fleet's count `counter` for today (UTC), kept fleet_counter_days.
+    /// Best effort: a failure is a --verbose note and turns nothing off.
+    void count(const std::string& counter);
 
 private:
     bool check(const SharedReply& reply);
@@ -88,9 +103,26 @@ private:
     std::string lock_value_;
     bool holding_ = false;
     bool failed_ = false;
+    bool waited_ = false;
+    std::function<void()> on_failure_;
     bool ignored_foreign_ = false; ///< warned about a value that does not open
     double deadline_ = std::numeric_limits<double>::infinity();
 };
+
+/// How long a day's fleet counts live in the shared cache, and how many days status adds up.
+inline constexpr int fleet_counter_days = 35;
+inline constexpr int fleet_window_days = 28;
+
+/// The UTC day of `unix_seconds` as a counter key names it: "2026-12-06".
+std::string utc_day(std::int64_t unix_seconds);
+
+/// The fleet's counts of `binding`'s client over the `fleet_window_days` UTC days up to
+/// `now`, one per name in `counters`, read from `client`; nullopt with `problem` set when
+/// the shared cache does not answer.
+std::optional<std::vector<std::int64_t>> read_fleet_counts(SharedCacheClient& client,
+                                                           const SharedBinding& binding,
+                                                           const std::vector<std::string>& counters,
+                                                           std::int64_t now, std::string& problem);
 
 /// The secret-store slot of profile `profile`'s Redis password (not a valid profile name, so
 /// it never collides with one).

@@ -30,6 +30,7 @@ struct FetchResult {
     std::string message;    ///< what went wrong, for the user; never contains the secret
     bool retryable = false; ///< connection error, timeout, 5xx, throttling
     std::optional<std::int64_t> retry_after; ///< seconds, from a Retry-After header
+    bool client_refused = false; ///< the server answered invalid_client (a wrong secret?)
 
     std::string access_token;
     std::int64_t expires_in = 0;
@@ -46,7 +47,7 @@ public:
 };
 
 /// Bumped whenever TokenRequest, FetchResult, TokenClient or the entry point change shape.
-inline constexpr int token_client_abi = 2;
+inline constexpr int token_client_abi = 3;
 
 } // namespace iotspot::core
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <sys/stat.h>
 
+#include "core/counters.h"
 #include "core/error.h"
 #include "core/file_lock.h"
 #include "core/files.h"
@@ -89,6 +90,19 @@ TokenCache* TokenService::cache() {
     return cache_.get();
 }
 
+CounterStore* TokenService::counters(bool create) {
+    if (counters_ || (!create && !file_exists(deps_.paths.counter_db()))) {
+        return counters_.get();
+    }
+    try {
+        ensure_private_dir(deps_.paths.cache_dir);
+        counters_ = std::make_unique<CounterStore>(deps_.paths.counter_db());
+    } catch (const Error& error) {
+        log_.note(std::string(error.what()) + "; nothing is counted");
+    }
+    return counters_.get();
+}
+
 const Key& TokenService::key() {
     if (!key_) {
         key_ = Key::load_or_create(deps_.paths.key_file());
@@ -113,8 +127,65 @@ std::string TokenService::client_secret(const Profile& profile) {
     return std::move(lookup.secret);
 }
 
+std::vector<TokenService::ClientSecret> TokenService::client_secrets(const Profile& profile) {
+    if (auto secret = secret_from_environment(deps_.env, client_secret_source)) {
+        return {ClientSecret{"", std::move(*secret)}};
+    }
+    std::vector<ClientSecret> secrets;
+    if (file_exists(deps_.paths.secret_db())) {
+        SecretStore store(deps_.paths.secret_db());
+        auto next = store.load(next_secret_slot(profile.name), profile.client_id, key());
+        if (next.status == SecretStore::Status::found) {
+            secrets.push_back(ClientSecret{"next", std::move(next.secret)});
+        }
+    }
+    secrets.push_back(ClientSecret{"current", client_secret(profile)});
+    return secrets;
+}
+
+void TokenService::count(const std::string& profile, const char* counter, SharedTier* shared) {
+    try {
+        if (CounterStore* store = counters()) {
+            store->add(profile, counter);
+        }
+    } catch (const Error& error) {
+        log_.note(std::string(error.what()) + "; the count of " + counter + " missed one");
+    }
+    if (shared) {
+        shared->count(counter);
+    }
+}
+
+void TokenService::count_shared_wait(const std::string& profile, const SharedTier& shared) {
+    if (shared.waited()) {
+        count(profile, counter::lock_waits);
+    }
+}
+
+void TokenService::count_request(const std::string& profile, const FetchResult& result,
+                                 SharedTier* shared) {
+    count(profile,
+          result.code == Exit::ok         ? counter::issued
+          : result.code == Exit::rejected ? counter::refused
+                                          : counter::failed,
+          shared);
+}
+
+void TokenService::note_secret_use(const std::string& profile, const std::string& accepted,
+                                   const std::string& refused) {
+    try {
+        if (CounterStore* store = counters()) {
+            store->note_secret_use(profile,
+                                   CounterStore::SecretUse{accepted, refused, deps_.now()});
+        }
+    } catch (const Error& error) {
+        log_.note(std::string(error.what()) + "; status will not say which secret was accepted");
+    }
+}
+
 FetchResult TokenService::fetch(const std::string& profile, const TokenRequest& base,
-                                std::int64_t deadline, std::int64_t& started_at) {
+                                std::int64_t deadline, std::int64_t& started_at,
+                                SharedTier* shared) {
     const std::string who = "profile \"" + profile + "\": ";
     TokenClient& client = deps_.client();
     for (int attempt = 1;; ++attempt) {
@@ -126,6 +197,7 @@ FetchResult TokenService::fetch(const std::string& profile, const TokenRequest& 
         log_.note(who + "requesting a token from " + util::without_userinfo(request.token_url) +
                   " (attempt " + std::to_string(attempt) + ")");
         FetchResult result = client.fetch(request, log_);
+        count_request(profile, result, shared);
         if (result.code == Exit::ok || !result.retryable) {
             return result;
         }
@@ -240,6 +312,7 @@ IssuedToken TokenService::refresh_failed(const Profile& profile, const Error& er
     log_.warning("refreshing the token of profile \"" + profile.name +
                  "\" failed: " + error.what() + "; using the cached token, which expires " +
                  expiry_text(cached->times, now));
+    count(profile.name, counter::stale_uses);
     return IssuedToken{std::move(cached->access_token), cached->times, true};
 }
 
@@ -264,6 +337,9 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
         } catch (const Error& error) {
             return refresh_failed(profile, error, cached, when_fails);
         }
+        if (lock && lock->waited()) {
+            count(profile.name, counter::lock_waits);
+        }
         // Another process may have refreshed while this one waited for the lock.
         cached = load_cached(tokens, binding);
         if (is_usable(cached, profile, min_ttl)) {
@@ -271,8 +347,67 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
         }
     }
 
-    std::string secret = client_secret(profile);
-    const auto shared = shared_tier(profile, secret);
+    return refresh(profile, tokens, cached, min_ttl, when_fails, deadline);
+}
+
+IssuedToken TokenService::refresh(const Profile& profile, TokenCache* tokens,
+                                  std::optional<CachedToken>& cached,
+                                  std::optional<std::int64_t> min_ttl, WhenRefreshFails when_fails,
+                                  const Deadline& deadline) {
+    const auto secrets = client_secrets(profile);
+    if (auto token = peek_other_secrets(profile, tokens, secrets, min_ttl, deadline)) {
+        return std::move(*token);
+    }
+    std::string refused;
+    for (std::size_t i = 0; i < secrets.size(); ++i) {
+        Attempt attempt = refresh_with(profile, tokens, secrets[i], min_ttl, deadline);
+        if (attempt.token) {
+            if (secrets.size() > 1) {
+                note_secret_use(profile.name, secrets[i].which, refused);
+            }
+            return std::move(*attempt.token);
+        }
+        if (attempt.failure.client_refused && i + 1 < secrets.size()) {
+            refused = secrets[i].which;
+            log_.note("profile \"" + profile.name + "\": the token server refused the " + refused +
+                      " client secret; trying the " + secrets[i + 1].which + " one");
+            continue;
+        }
+        if (attempt.failure.client_refused && secrets.size() > 1) {
+            note_secret_use(profile.name, "", "next current");
+        }
+        return refresh_failed(profile, Error(attempt.failure.code, attempt.failure.message), cached,
+                              when_fails);
+    }
+    throw Error(Exit::not_configured, missing_secret_message(profile, false));
+}
+
+std::optional<IssuedToken>
+TokenService::peek_other_secrets(const Profile& profile, TokenCache* tokens,
+                                 const std::vector<ClientSecret>& secrets,
+                                 std::optional<std::int64_t> min_ttl, const Deadline& deadline) {
+    for (std::size_t i = 1; i < secrets.size(); ++i) {
+        const auto shared = shared_tier(profile, secrets[i].value);
+        if (!shared) {
+            return std::nullopt;
+        }
+        shared->set_deadline(
+            std::chrono::duration<double>(deadline.steady.time_since_epoch()).count());
+        if (auto token = shared->peek([&](const TokenTimes& times) {
+                return is_fresh(times, deps_.now(), profile.refresh_margin, min_ttl);
+            })) {
+            count(profile.name, counter::shared_hits, shared.get());
+            return adopt_shared(profile, tokens, std::move(*token));
+        }
+    }
+    return std::nullopt;
+}
+
+TokenService::Attempt TokenService::refresh_with(const Profile& profile, TokenCache* tokens,
+                                                 const ClientSecret& secret,
+                                                 std::optional<std::int64_t> min_ttl,
+                                                 const Deadline& deadline) {
+    const auto shared = shared_tier(profile, secret.value);
     if (shared) {
         shared->set_deadline(
             std::chrono::duration<double>(deadline.steady.time_since_epoch()).count());
@@ -281,18 +416,21 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
                     return is_fresh(times, deps_.now(), profile.refresh_margin, min_ttl);
                 },
                 deadline.budget, shared_wait(deadline))) {
-            return adopt_shared(profile, tokens, std::move(*token));
+            count_shared_wait(profile.name, *shared);
+            count(profile.name, counter::shared_hits, shared.get());
+            return {adopt_shared(profile, tokens, std::move(*token)), {}};
         }
+        count_shared_wait(profile.name, *shared);
     }
 
-    TokenRequest request{profile.token_url, profile.client_id, std::move(secret),
+    TokenRequest request{profile.token_url, profile.client_id, secret.value,
                          profile.scope,     profile.ca_file,   10};
     std::int64_t started_at = 0;
-    FetchResult result = fetch(profile.name, request, deadline.at, started_at);
+    FetchResult result = fetch(profile.name, request, deadline.at, started_at, shared.get());
     const std::int64_t received_at = deps_.now();
     check_answer(result);
     if (result.code != Exit::ok) {
-        return refresh_failed(profile, Error(result.code, result.message), cached, when_fails);
+        return {std::nullopt, std::move(result)};
     }
 
     cross_check(profile, result, received_at);
@@ -301,14 +439,13 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
                       TokenTimes{started_at, started_at + result.expires_in}};
     log_.note("got a token for profile \"" + profile.name + "\", expires " +
               expiry_text(token.times, received_at));
-    store(tokens, binding, token);
+    store(tokens, binding_of(profile), token);
     if (shared) {
         shared->publish(
             SharedToken{token.access_token, token.times.obtained_at, token.times.expires_at});
         if (tokens && !shared->failed()) {
             note_origin(profile.name, TokenOrigin::published, token.times);
         }
-        shared_down_ = shared_down_ || shared->failed();
     }
     if (min_ttl && token.times.expires_at - received_at <= *min_ttl) {
         log_.warning("a fresh token of profile \"" + profile.name + "\" lives only " +
@@ -316,7 +453,7 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
                      ", less than --min-ttl " + std::to_string(*min_ttl) +
                      " s; handing it out anyway");
     }
-    return IssuedToken{std::move(token.access_token), token.times, false};
+    return {IssuedToken{std::move(token.access_token), token.times, false}, {}};
 }
 
 void TokenService::check_answer(FetchResult& result) const {
@@ -363,7 +500,7 @@ void TokenService::store(TokenCache* tokens, const TokenBinding& binding,
 
 std::unique_ptr<SharedTier> TokenService::shared_tier(const Profile& profile,
                                                       const std::string& secret) {
-    if (profile.shared_cache.empty() || !deps_.shared_cache || shared_down_) {
+    if (profile.shared_cache.empty() || !deps_.shared_cache || shared_resting()) {
         return nullptr;
     }
     SharedCacheSettings settings = shared_settings(profile);
@@ -380,11 +517,18 @@ std::unique_ptr<SharedTier> TokenService::shared_tier(const Profile& profile,
     } catch (const Error& error) {
         // An install without the shared-cache module is no worse than no shared cache.
         log_.warning(std::string(error.what()) + "; fetching the token directly");
+        note_shared_failure();
         return nullptr;
     }
-    return std::make_unique<SharedTier>(
+    auto shared = std::make_unique<SharedTier>(
         std::move(tier), std::move(client), "Redis at " + settings.url.where(),
-        SharedBinding{profile.client_id, profile.token_url, profile.scope}, secret);
+        SharedBinding{profile.client_id, profile.token_url, profile.scope, {}}, secret);
+    shared->set_on_failure([this] { note_shared_failure(); });
+    return shared;
+}
+
+bool TokenService::shared_resting() const {
+    return shared_failed_at_ && std::chrono::steady_clock::now() - *shared_failed_at_ < shared_rest;
 }
 
 double TokenService::shared_wait(const Deadline& deadline) const {
@@ -453,6 +597,53 @@ IssuedToken TokenService::adopt_shared(const Profile& profile, TokenCache* token
     return issued;
 }
 
+std::map<std::string, std::int64_t> TokenService::host_counts(const std::string& profile) {
+    try {
+        CounterStore* store = counters(false);
+        return store ? store->counts(profile) : std::map<std::string, std::int64_t>{};
+    } catch (const Error& error) {
+        log_.note(std::string(error.what()) + "; no counts to show");
+        return {};
+    }
+}
+
+std::optional<CounterStore::SecretUse> TokenService::secret_use(const std::string& profile) {
+    try {
+        CounterStore* store = counters(false);
+        return store ? store->secret_use(profile) : std::nullopt;
+    } catch (const Error& error) {
+        log_.note(std::string(error.what()) + "; the secret last accepted is not known");
+        return std::nullopt;
+    }
+}
+
+void TokenService::forget_secret_use(const std::string& profile) {
+    try {
+        if (CounterStore* store = counters(false)) {
+            store->forget_secret_use(profile);
+        }
+    } catch (const Error& error) {
+        log_.note(std::string(error.what()) + "; status may name a secret use of the old secrets");
+    }
+}
+
+std::optional<std::vector<std::int64_t>> TokenService::fleet_counts(const Profile& profile,
+                                                                    std::string& problem) {
+    if (profile.shared_cache.empty() || !deps_.shared_cache) {
+        problem = "no shared cache";
+        return std::nullopt;
+    }
+    try {
+        const auto client = deps_.shared_cache(shared_settings(profile));
+        return read_fleet_counts(
+            *client, SharedBinding{profile.client_id, profile.token_url, profile.scope, {}},
+            fleet_counter_names(), deps_.now(), problem);
+    } catch (const Error& error) {
+        problem = error.what();
+        return std::nullopt;
+    }
+}
+
 bool TokenService::forget_token(const std::string& profile) {
     if (!file_exists(deps_.paths.token_db())) {
         return false;
@@ -481,15 +672,16 @@ void TokenService::forget_shared(const Profile& profile, const std::string& refu
     try {
         const auto shared = shared_tier(profile, client_secret(profile));
         if (!shared) {
-            shared_down_ = true; // any warning is given
-            return;
+            return; // no shared cache, or it is resting after a failure already warned of
         }
         shared->set_deadline(
             std::chrono::duration<double>(start_deadline().steady.time_since_epoch()).count());
         shared->drop(refused);
-        shared_down_ = shared->failed();
+        if (shared->failed()) {
+            note_shared_failure();
+        }
     } catch (const Error& error) {
-        shared_down_ = true;
+        note_shared_failure();
         log_.warning(std::string(error.what()) +
                      "; the refused token may stay in the shared cache until it expires");
     }

@@ -21,11 +21,14 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
+#include "core/counter_store.h"
 #include "core/crypto.h"
 #include "core/environment.h"
 #include "core/error.h"
@@ -98,6 +101,17 @@ public:
     /// The cache's rows (no tokens); empty when there is no cache yet.
     std::vector<TokenCache::Entry> cached_entries();
 
+    /// The counts this host kept for `profile` (core/counters.h); empty without a cache.
+    std::map<std::string, std::int64_t> host_counts(const std::string& profile);
+    /// The fleet's counts of `profile`'s client over the last days (fleet_counter_names()
+    /// order); nullopt with `problem` set without a shared cache or when it does not answer.
+    std::optional<std::vector<std::int64_t>> fleet_counts(const Profile& profile,
+                                                          std::string& problem);
+    /// Which secret the token server accepted last for `profile`, and which it refused.
+    std::optional<CounterStore::SecretUse> secret_use(const std::string& profile);
+    /// Forgets that (configure replaced the secrets).
+    void forget_secret_use(const std::string& profile);
+
     /// Asks the shared cache of `profile` for a PING (status); a reply with failure
     /// `unreachable` and an explanation when the profile has none or it cannot be loaded.
     SharedReply ping_shared_cache(const Profile& profile);
@@ -115,7 +129,45 @@ private:
         int budget;
     };
     Deadline start_deadline() const;
+    /// A secret to fetch with: which one of a rotation ("next", "current"; "" from the
+    /// environment) and its value.
+    struct ClientSecret {
+        std::string which;
+        std::string value;
+    };
+    /// The profile's secrets, the newer first: a next secret (during a rotation), then the
+    /// current one. Throws Error(not_configured) when there is none.
+    std::vector<ClientSecret> client_secrets(const Profile& profile);
+    /// One refresh with `secret`: a token (from the shared cache or the token server), or
+    /// the failed request's result.
+    struct Attempt {
+        std::optional<IssuedToken> token;
+        FetchResult failure;
+    };
+    Attempt refresh_with(const Profile& profile, TokenCache* tokens, const ClientSecret& secret,
+                         std::optional<std::int64_t> min_ttl, const Deadline& deadline);
+    /// During a rotation: a fresh token in the entry of a secret other than the first, which
+    /// the hosts on that secret published (so no request is made with a secret not active
+    /// yet); nullopt otherwise.
+    std::optional<IssuedToken> peek_other_secrets(const Profile& profile, TokenCache* tokens,
+                                                  const std::vector<ClientSecret>& secrets,
+                                                  std::optional<std::int64_t> min_ttl,
+                                                  const Deadline& deadline);
+    /// Refreshes with each secret in turn while the token server refuses the client.
+    IssuedToken refresh(const Profile& profile, TokenCache* tokens,
+                        std::optional<CachedToken>& cached, std::optional<std::int64_t> min_ttl,
+                        WhenRefreshFails when_fails, const Deadline& deadline);
+    /// Counts one `counter` for `profile` on this host, and in the fleet with `shared`.
+    /// Never throws: a failure is a --verbose note.
+    void count(const std::string& profile, const char* counter, SharedTier* shared = nullptr);
+    void count_request(const std::string& profile, const FetchResult& result, SharedTier* shared);
+    void count_shared_wait(const std::string& profile, const SharedTier& shared);
+    void note_secret_use(const std::string& profile, const std::string& accepted,
+                         const std::string& refused);
     TokenCache* cache();
+    /// The counter store, opened on first use; nullptr when it cannot be (then nothing is
+    /// counted). With `create` false, only an existing file is opened.
+    CounterStore* counters(bool create = true);
     const Key& key();
     std::string client_secret(const Profile& profile);
     std::optional<CachedToken> load_cached(TokenCache* tokens, const TokenBinding& binding);
@@ -136,7 +188,7 @@ private:
     void clamp_lifetime(const Profile& profile, FetchResult& result) const;
     void store(TokenCache* tokens, const TokenBinding& binding, const CachedToken& token);
     FetchResult fetch(const std::string& profile, const TokenRequest& request,
-                      std::int64_t deadline, std::int64_t& started_at);
+                      std::int64_t deadline, std::int64_t& started_at, SharedTier* shared);
     void cross_check(const Profile& profile, const FetchResult& result, std::int64_t received_at);
     std::unique_ptr<SharedTier> shared_tier(const Profile& profile, const std::string& secret);
     SharedCacheSettings shared_settings(const Profile& profile);
@@ -150,9 +202,16 @@ private:
     const Log& log_;
     std::unique_ptr<TokenCache> cache_;
     bool cache_unusable_ = false;
+    std::unique_ptr<CounterStore> counters_;
     std::optional<Key> key_;
     std::optional<std::chrono::steady_clock::time_point> end_by_; ///< end_by()
-    bool shared_down_ = false; ///< the shared cache failed once: not asked again this run
+    /// When the shared cache last failed. It rests for shared_rest after that: one warning
+    /// for a command (or a refresh trying two secrets), while a long-running command
+    /// (prefetch, sink, serve) asks it again at a later refresh.
+    std::optional<std::chrono::steady_clock::time_point> shared_failed_at_;
+    static constexpr std::chrono::seconds shared_rest{60};
+    bool shared_resting() const;
+    void note_shared_failure() { shared_failed_at_ = std::chrono::steady_clock::now(); }
 };
 
 /// The message for a profile whose secret cannot be found or opened.

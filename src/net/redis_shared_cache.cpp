@@ -33,6 +33,9 @@ using core::SharedReply;
 using Clock = std::chrono::steady_clock;
 
 // Deletes KEYS[1] only while it holds ARGV[1]: a lock is released by its holder only.
+constexpr const char* increment_and_expire =
+    "local n = redis.call('INCR', KEYS[1]) redis.call('PEXPIRE', KEYS[1], ARGV[1]) return n";
+
 constexpr const char* compare_and_delete =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) "
     "else return 0 end";
@@ -319,8 +322,8 @@ void RedisSharedCache::start(Clock::time_point until) {
     connection.ready = true;
 }
 
-SharedReply RedisSharedCache::run(const std::vector<std::string>& command,
-                                  const ReplyShape& shape) {
+SharedReply RedisSharedCache::run(const std::vector<std::string>& command, const ReplyShape& shape,
+                                  Reply* whole) {
     Clock::time_point until = Clock::now() + std::chrono::milliseconds(settings_.timeout_ms);
     limited_ = limit_ && *limit_ < until;
     if (limited_) {
@@ -342,7 +345,11 @@ SharedReply RedisSharedCache::run(const std::vector<std::string>& command,
             start(until);
         }
         SharedReply reply;
-        reply.value = value_of(connection_->call(command, shape, until));
+        Reply answer = connection_->call(command, shape, until);
+        reply.value = value_of(answer);
+        if (whole) {
+            *whole = std::move(answer);
+        }
         return reply;
     } catch (...) {
         return failure(std::current_exception(), until);
@@ -363,8 +370,8 @@ SharedReply RedisSharedCache::server_error(const std::string& text) {
             "); set IOTSPOT_REDIS_PASSWORD, or store it with iotspot-helper "
             "configure --redis-password-stdin";
     } else if (starts_with(text, "NOPERM")) {
-        reply.message = "denied a command to this ACL user (NOPERM); it needs GET, SET, EVAL "
-                        "and PING on keys iotspot-helper:* (docs/fleet.md)";
+        reply.message = "denied a command to this ACL user (NOPERM); it needs GET, SET, EVAL, "
+                        "PING, INCR, PEXPIRE and MGET on keys iotspot-helper:* (docs/fleet.md)";
     } else {
         reply.failure = SharedFailure::protocol;
         reply.message = "answered with an error: " + shown;
@@ -460,6 +467,50 @@ SharedReply RedisSharedCache::delete_if_equal(const std::string& key, const std:
 
 SharedReply RedisSharedCache::ping() {
     return run({"PING"}, ReplyShape::status());
+}
+
+// Fleet counters (core/shared_tier.h): INCR with an expiry, and MGET of counts.
+
+SharedReply RedisSharedCache::increment(const std::string& key, std::int64_t ttl_ms) {
+    return run({"EVAL", increment_and_expire, "1", key, std::to_string(ttl_ms)},
+               ReplyShape::integer());
+}
+
+core::SharedCounts RedisSharedCache::read_counts(const std::vector<std::string>& keys) {
+    core::SharedCounts counts;
+    if (keys.empty() || keys.size() > core::shared_counts_limit) {
+        counts.failure = SharedFailure::protocol;
+        counts.message = "a count read of " + std::to_string(keys.size()) + " keys";
+        return counts;
+    }
+    std::vector<std::string> command{"MGET"};
+    command.insert(command.end(), keys.begin(), keys.end());
+    ReplyShape shape = ReplyShape::array(keys.size());
+    shape.max_bulk = 20; // a count: at most 20 digits
+    shape.max_bytes = 64 + keys.size() * 32;
+    Reply whole;
+    const SharedReply reply = run(command, shape, &whole);
+    counts.failure = reply.failure;
+    counts.message = reply.message;
+    if (!reply.ok()) {
+        return counts;
+    }
+    for (const Reply& element : whole.elements) {
+        const auto number = element.kind == ReplyKind::integer
+                                ? std::optional<std::int64_t>(element.integer)
+                            : element.kind == ReplyKind::bulk ? util::parse_int(element.text)
+                                                              : std::optional<std::int64_t>(0);
+        if (!number || *number < 0) {
+            counts.failure = SharedFailure::protocol;
+            counts.message = "Redis at " + settings_.url.where() +
+                             " holds a fleet count that is not a number; check that only "
+                             "iotspot-helper writes keys iotspot-helper:*";
+            counts.values.clear();
+            return counts;
+        }
+        counts.values.push_back(*number);
+    }
+    return counts;
 }
 
 } // namespace iotspot::net

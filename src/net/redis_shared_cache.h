@@ -24,6 +24,7 @@
 namespace iotspot::net {
 
 struct ReplyShape;
+struct Reply;
 
 class RedisSharedCache : public core::SharedCacheClient {
 public:
@@ -36,12 +37,16 @@ public:
                           bool only_if_absent) override;
     core::SharedReply delete_if_equal(const std::string& key, const std::string& expected) override;
     core::SharedReply ping() override;
+    core::SharedReply increment(const std::string& key, std::int64_t ttl_ms) override;
+    core::SharedCounts read_counts(const std::vector<std::string>& keys) override;
 
 private:
     using Clock = std::chrono::steady_clock;
     struct Connection;
 
-    core::SharedReply run(const std::vector<std::string>& command, const ReplyShape& shape);
+    /// Runs `command`; with `whole`, the reply is also kept there (an array's elements).
+    core::SharedReply run(const std::vector<std::string>& command, const ReplyShape& shape,
+                          Reply* whole = nullptr);
     core::SharedReply failure(const std::exception_ptr& error, Clock::time_point until);
     core::SharedReply describe(const std::exception_ptr& error);
     core::SharedReply server_error(const std::string& text);

@@ -155,6 +155,7 @@ FetchResult oauth_error(const std::string& error, const std::optional<std::strin
     result.code = Exit::rejected;
     const std::string detail = description ? " (" + printable(*description) + ")" : "";
     if (error == "invalid_client") {
+        result.client_refused = true;
         result.message = "the token server rejected the client id or secret (invalid_client)" +
                          detail +
                          "; check them with your organization admin in the iotspot Control "

@@ -7,6 +7,7 @@ installed (both, where both are), with ACL users and, for rediss://, TLS with th
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -16,7 +17,7 @@ import time
 import unittest
 from typing import Dict, List, Optional
 
-from support.harness import HelperTestCase
+from support.harness import HelperTestCase, random_client_secret
 from support.hostile_redis import HostileRedis
 from support.pki import make_pki
 from support.redis_server import RedisServer, installed_servers
@@ -330,6 +331,154 @@ class FleetShare(FleetBase):
         self.assertEqual(self.server.token_requests, 1)
 
 
+class FleetRotation(FleetBase):
+    """A secret rotation: the token server accepts two secrets of the client while hosts move
+    from the old one to the new one (docs/fleet.md, the rotation runbook)."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.new_secret = random_client_secret()
+        self.server.set_client_secrets(self.client_id, [self.client_secret, self.new_secret])
+        self.addCleanup(self.server.set_client_secrets, self.client_id, [self.client_secret])
+
+    def rotated_host(self, current: str, next_secret: Optional[str] = None) -> str:
+        """A host whose secret is ``current`` and, with ``next_secret``, that one too."""
+        home = tempfile.mkdtemp(prefix="host-", dir=self.tmp)
+        os.chmod(home, 0o700)
+        self.addCleanup(shutil.rmtree, home, ignore_errors=True)
+        lines = [current] + ([next_secret] if next_secret else []) + [self.redis.helper_password]
+        extra = ["--shared-cache", self.redis.url, "--redis-password-stdin"]
+        if next_secret:
+            extra.insert(0, "--next-client-secret-stdin")
+        self.configure(env=self.env(HOME=home), extra_args=extra, secret="\n".join(lines))
+        return home
+
+    def assertClean(self, results: List[subprocess.CompletedProcess]) -> None:  # noqa: N802
+        for proc in results:
+            self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+            self.assertNotIn("does not open", proc.stderr)
+            self.assertNotIn("warning", proc.stderr)
+            self.assertNoSecrets(proc.stderr, extra=[self.new_secret])
+
+    def test_hosts_split_between_two_secrets_make_one_request_per_secret(self):
+        old_hosts = [self.rotated_host(self.client_secret) for _ in range(3)]
+        new_hosts = [self.rotated_host(self.new_secret) for _ in range(3)]
+        both = [self.rotated_host(self.client_secret, self.new_secret) for _ in range(2)]
+        self.server.set(delay=0.3)
+        for _ in range(3):  # waves: the local caches are gone each time (new pods)
+            for home in old_hosts + new_hosts + both:
+                self.drop_local_cache(home)
+            self.assertClean(self.wave(old_hosts + new_hosts + both, 3))
+        self.assertEqual(self.server.token_requests, 2)
+        self.assertEqual(len(self.server.issued_tokens), 2)
+
+        # The rotation ends: every host on the new secret, one request per lifetime again.
+        self.server.set_client_secrets(self.client_id, [self.new_secret])
+        self.redis.command("FLUSHALL")
+        self.server.reset_counters()
+        after = [self.rotated_host(self.new_secret) for _ in range(4)]
+        for _ in range(2):
+            for home in after:
+                self.drop_local_cache(home)
+            self.assertClean(self.wave(after, 3))
+        self.assertEqual(self.server.token_requests, 1)
+
+    def test_a_next_secret_not_active_yet_falls_back_to_the_live_one(self):
+        self.server.set_client_secrets(self.client_id, [self.client_secret])
+        home = self.rotated_host(self.client_secret, self.new_secret)
+        proc = self.token(home)
+        self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+        self.assertEqual(self.api_get(proc.stdout.strip())[0], 200)
+        self.assertEqual(proc.stderr, "")
+        status = json.loads(self.run_helper("status", "--json", env=self.host_env(home),
+                                            check=True).stdout)["profiles"][0]
+        self.assertEqual(status["rotation"], {"next_secret": True, "accepted": "current",
+                                              "refused": "next", "at": status["rotation"]["at"]})
+        self.assertEqual(status["counters"]["host"]["refused"], 1)
+        self.assertEqual(status["counters"]["host"]["issued"], 1)
+        plain = self.run_helper("status", env=self.host_env(home), check=True).stdout
+        self.assertIn("accepted the current secret last and refused the next one", plain)
+        self.assertIn("counters:   this host 2 token requests (1 failed), 0 shared hits, "
+                      "about 0.00 USD; the fleet, last 28 days: 2 token requests", plain)
+        self.assertNoSecrets(plain, extra=[self.new_secret])
+
+        # Activated: the next secret is accepted, and status says the old one may go.
+        self.server.set_client_secrets(self.client_id, [self.new_secret])
+        self.drop_local_cache(home)
+        self.redis.command("FLUSHALL")
+        self.assertEqual(self.token(home).returncode, 0)
+        plain = self.run_helper("status", env=self.host_env(home), check=True).stdout
+        self.assertIn("accepted the next secret last", plain)
+
+    def test_a_host_with_both_secrets_takes_the_live_secrets_entry_without_a_request(self):
+        self.server.set_client_secrets(self.client_id, [self.client_secret])
+        self.assertEqual(self.token(self.rotated_host(self.client_secret)).returncode, 0)
+        self.server.reset_counters()
+        proc = self.token(self.rotated_host(self.client_secret, self.new_secret))
+        self.assertEqual((proc.returncode, proc.stderr), (0, ""))
+        self.assertEqual(self.server.token_requests, 0)  # not even a refused one
+
+    def test_redis_stopped_during_a_rotation_costs_one_warning(self):
+        home = self.rotated_host(self.client_secret, self.new_secret)
+        self.redis.stop_process()
+        try:
+            proc, elapsed = self.timed_token(home)
+        finally:
+            self.redis.resume()
+        self.assertFellBack(proc, elapsed, "did not answer within 250 ms")
+        self.assertEqual(self.server.token_requests, 1)
+
+    def test_counters_equal_the_token_servers_count_and_promtool_accepts_them(self):
+        homes = [self.rotated_host(self.client_secret) for _ in range(3)]
+        self.server.set(delay=0.3)
+        self.assertClean(self.wave(homes, 2))
+        for home in homes:  # the token only: the counters stay beside the cache
+            self.run_helper("logout", env=self.host_env(home), check=True)
+        self.assertClean(self.wave(homes, 1))
+        self.server.script([{"status": 400, "body": '{"error": "invalid_grant"}',
+                             "content_type": "application/json"}])
+        # logout drops the shared entry too (it holds the same token); the fleet's counts stay
+        self.run_helper("logout", env=self.host_env(homes[0]), check=True)
+        self.token(homes[0])
+        host_requests = fleet = 0
+        for home in homes:
+            counters = json.loads(self.run_helper("status", "--json", env=self.host_env(home),
+                                                  check=True).stdout)["profiles"][0]["counters"]
+            host_requests += counters["host"]["token_requests"]
+            fleet = counters["fleet"]
+        self.assertEqual(host_requests, self.server.token_requests)
+        self.assertEqual(fleet["token_requests"], self.server.token_requests)
+        self.assertEqual(fleet["issued"], len(self.server.issued_tokens))
+        self.assertEqual(fleet["failures"], 1)
+        self.assertGreaterEqual(fleet["shared_hits"], 3)
+        self.assertAlmostEqual(fleet["estimated_cost_usd"],
+                               round(fleet["token_requests"] * 2.25 / 1000, 4))
+
+        metrics = os.path.join(homes[0], "textfile", "iotspot.prom")
+        os.makedirs(os.path.dirname(metrics))
+        proc = self.run_helper("prefetch", "--metrics", metrics, env=self.host_env(homes[0]))
+        self.assertEqual(proc.returncode, 0, self.redact(proc.stderr))
+        with open(metrics, encoding="utf-8") as f:
+            text = f.read()
+        self.assertIn('iotspot_helper_token_requests_total{profile="default",outcome="refused"} 1',
+                      text)
+        self.assertEqual(os.stat(metrics).st_mode & 0o777, 0o644)
+        promtool = shutil.which("promtool")
+        if promtool is None:
+            self.fail("promtool is needed: run scripts/bootstrap.sh --test (Debian's prometheus)")
+        check = subprocess.run([promtool, "check", "metrics"], input=text, text=True,
+                               capture_output=True, timeout=60)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
+        # sink writes the same file after each refresh.
+        os.remove(metrics)
+        token_file = os.path.join(homes[0], "token")
+        self.run_helper("sink", "--once", "--metrics", metrics, token_file,
+                        env=self.host_env(homes[0]), check=True)
+        with open(metrics, encoding="utf-8") as f:
+            self.assertEqual(f.read(), text)
+
+
 class FleetFaults(FleetBase):
     def test_redis_killed_mid_run(self):
         home = self.host()
@@ -525,7 +674,7 @@ def assert_survived(test: unittest.TestCase, result: Measured, port: int, words:
 
 # The bases, kept here: they are deleted from the module below so that unittest does not run
 # them without a server program.
-_BASES = (FleetShare, FleetFaults, FleetTls)
+_BASES = (FleetShare, FleetFaults, FleetTls, FleetRotation)
 
 
 def _classes():
@@ -543,4 +692,4 @@ def _classes():
 
 
 globals().update(_classes())
-del FleetShare, FleetFaults, FleetTls
+del FleetShare, FleetFaults, FleetTls, FleetRotation

@@ -190,3 +190,21 @@ TEST_CASE("config: URL schemes are case-insensitive and kept in lower case") {
         std::map<std::string, std::string>{{"IOTSPOT_TOKEN_URL", "HtTpS://auth.example/t"}});
     CHECK(resolve_profile("default", config, env).token_url == "https://auth.example/t");
 }
+
+TEST_CASE("config: request_price is a plain decimal number of dollars, read without a locale") {
+    CHECK(parse_price("2.25") == std::optional<double>(2.25));
+    CHECK(parse_price("0") == std::optional<double>(0.0));
+    CHECK(parse_price("1000") == std::optional<double>(1000.0));
+    CHECK(parse_price("0.0001") == std::optional<double>(0.0001));
+    for (const char* bad : {"", "-1", "1001", "2,25", "2.", ".5", "2.123456", "1e3", " 2", "x"}) {
+        CHECK_FALSE(parse_price(bad));
+    }
+    const auto config = parse_config("[profile \"default\"]\nclient_id = c\nrequest_price = 3.5\n");
+    CHECK(resolve_profile("default", config, Environment{}).request_price == 3.5);
+    CHECK(resolve_profile("default", parse_config("[profile \"default\"]\nclient_id = c\n"),
+                          Environment{})
+              .request_price == default_request_price);
+    CHECK(parse_config(render_config(config)).profiles.at("default").request_price == "3.5");
+    CHECK_THROWS_AS(parse_config("[profile \"default\"]\nrequest_price = cheap\n"),
+                    ConfigSyntaxError);
+}

@@ -1,4 +1,6 @@
+#include <cstdio>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "catch.h"
@@ -12,7 +14,9 @@ using iotspot::test::TempDir;
 
 namespace {
 
-const SharedBinding binding{"client-1", "https://auth.example/oauth2/token", "iotspot/openapi"};
+// The binding a tier on secret "s3cret" uses (the secret's identifier names its entries).
+const SharedBinding binding{"client-1", "https://auth.example/oauth2/token", "iotspot/openapi",
+                            shared_secret_id("s3cret", "client-1")};
 constexpr std::int64_t now = 1'800'000'000;
 
 SharedToken sample_token() {
@@ -68,6 +72,32 @@ public:
         return reply;
     }
     SharedReply ping() override { return down ? failed() : SharedReply{}; }
+    SharedReply increment(const std::string& key, std::int64_t ttl_ms) override {
+        commands.push_back("INCR " + key);
+        if (down) {
+            return failed();
+        }
+        const auto it = live(key);
+        const long next = it == entries.end() ? 1 : std::stol(it->second.first) + 1;
+        entries[key] = {std::to_string(next), clock + static_cast<double>(ttl_ms) / 1000};
+        SharedReply reply;
+        reply.value = std::to_string(next);
+        return reply;
+    }
+    SharedCounts read_counts(const std::vector<std::string>& keys) override {
+        commands.push_back("MGET " + std::to_string(keys.size()));
+        SharedCounts counts;
+        if (down) {
+            counts.failure = SharedFailure::unreachable;
+            counts.message = "Redis at test:6379 refused the connection";
+            return counts;
+        }
+        for (const auto& key : keys) {
+            const auto it = live(key);
+            counts.values.push_back(it == entries.end() ? 0 : std::stol(it->second.first));
+        }
+        return counts;
+    }
 
 private:
     std::map<std::string, std::pair<std::string, double>>::iterator live(const std::string& key) {
@@ -116,6 +146,12 @@ struct Fixture {
                 return c.delete_if_equal(k, e);
             }
             SharedReply ping() override { return c.ping(); }
+            SharedReply increment(const std::string& k, std::int64_t t) override {
+                return c.increment(k, t);
+            }
+            SharedCounts read_counts(const std::vector<std::string>& k) override {
+                return c.read_counts(k);
+            }
         };
         return std::make_unique<SharedTier>(std::move(deps), std::make_unique<Borrowed>(shared),
                                             "Redis at test:6379", binding, secret);
@@ -192,11 +228,42 @@ TEST_CASE("shared cache: key names are a hash of client id, token URL and scope"
     CHECK(key.find("auth.example") == std::string::npos);
     CHECK(shared_lock_key(binding).rfind("iotspot-helper:v1:lock:", 0) == 0);
     CHECK(key.substr(24) == shared_lock_key(binding).substr(23));
-    for (const auto& other : {SharedBinding{"client-2", binding.token_url, binding.scope},
-                              SharedBinding{binding.client_id, "https://x", binding.scope},
-                              SharedBinding{binding.client_id, binding.token_url, "other"}}) {
+    for (const auto& other :
+         {SharedBinding{"client-2", binding.token_url, binding.scope, binding.secret_id},
+          SharedBinding{binding.client_id, "https://x", binding.scope, binding.secret_id},
+          SharedBinding{binding.client_id, binding.token_url, "other", binding.secret_id},
+          SharedBinding{binding.client_id, binding.token_url, binding.scope,
+                        shared_secret_id("the next secret", binding.client_id)}}) {
         CHECK(shared_token_key(other) != key);
     }
+}
+
+TEST_CASE("shared cache: a secret's identifier is 128 bits, one-way, and apart from the key") {
+    const auto id = shared_secret_id("s3cret", "client-1");
+    CHECK(id.size() == 32);
+    CHECK(id.find_first_not_of("0123456789abcdef") == std::string::npos);
+    CHECK(id == shared_secret_id("s3cret", "client-1"));
+    CHECK(id != shared_secret_id("s3cret", "client-2"));
+    CHECK(id != shared_secret_id("s3cret2", "client-1"));
+    // Not a prefix of the sealing key: a context of its own.
+    const auto key = SharedKey::derive("s3cret", "client-1");
+    char hex[3];
+    std::string key_hex;
+    for (std::size_t i = 0; i < 16; ++i) {
+        std::snprintf(hex, sizeof hex, "%02x", key.data()[i]);
+        key_hex += hex;
+    }
+    CHECK(id != key_hex);
+}
+
+TEST_CASE("shared cache: fleet counter keys name the client and the day, not the secret") {
+    const auto key = shared_counter_key(binding, "2026-12-06", "requests_issued");
+    CHECK(key.rfind("iotspot-helper:v1:count:", 0) == 0);
+    CHECK(key.find(":2026-12-06:requests_issued") != std::string::npos);
+    CHECK(key.find("client-1") == std::string::npos);
+    SharedBinding next = binding;
+    next.secret_id = shared_secret_id("the next secret", binding.client_id);
+    CHECK(shared_counter_key(next, "2026-12-06", "requests_issued") == key);
 }
 
 TEST_CASE("shared cache: a sealed token opens with the same secret and binding only") {
@@ -361,12 +428,31 @@ TEST_CASE("shared tier: a token not fresh enough for the caller is not taken") {
         picky->obtain([](const TokenTimes& t) { return t.expires_at - now > 4000; }, 20, 20.0));
 }
 
-TEST_CASE("shared tier: a token sealed with another secret is ignored with a warning") {
+TEST_CASE("shared tier: hosts on the two secrets of a rotation keep entries of their own") {
     MemoryCache shared;
     Fixture f;
-    auto other = f.tier(shared, "another secret");
-    CHECK_FALSE(other->obtain(always_fresh, 20, 20.0));
-    other->publish(sample_token());
+    auto old_secret = f.tier(shared, "another secret");
+    CHECK_FALSE(old_secret->obtain(always_fresh, 20, 20.0));
+    old_secret->publish(sample_token());
+    auto new_secret = f.tier(shared);
+    CHECK_FALSE(new_secret->obtain(always_fresh, 20, 20.0));
+    new_secret->publish(SharedToken{"eyJuZXc.payload.signature", now - 5, now + 3595});
+    // Neither overwrote the other: each group finds its own token, and nobody is warned.
+    CHECK(f.tier(shared, "another secret")->obtain(always_fresh, 20, 20.0)->access_token ==
+          sample_token().access_token);
+    CHECK(f.tier(shared)->obtain(always_fresh, 20, 20.0)->access_token ==
+          "eyJuZXc.payload.signature");
+    CHECK(f.warnings() == 0);
+}
+
+TEST_CASE("shared tier: a value under this secret's name sealed with another key is ignored "
+          "with a warning") {
+    MemoryCache shared;
+    Fixture f;
+    shared.entries[shared_token_key(binding)] = {
+        seal_shared_token(SharedKey::derive("another secret", binding.client_id), binding,
+                          sample_token()),
+        1e9};
     auto tier = f.tier(shared);
     CHECK_FALSE(tier->obtain(always_fresh, 20, 20.0));
     REQUIRE(f.warnings() == 1);
@@ -390,6 +476,28 @@ TEST_CASE("shared tier: Redis down -> one warning, then no more commands") {
     CHECK(f.lines[0].find("fetching the token directly") != std::string::npos);
     CHECK(shared.commands.size() == 1);
     CHECK(tier->failed());
+}
+
+TEST_CASE("shared tier: fleet counts add up per day over the window, and Redis down is no "
+          "failure") {
+    MemoryCache shared;
+    Fixture f;
+    auto tier = f.tier(shared);
+    tier->count("requests_issued");
+    tier->count("requests_issued");
+    tier->count("shared_hits");
+    std::string problem;
+    const auto counts = read_fleet_counts(
+        shared, binding, {"requests_issued", "requests_refused", "shared_hits"}, now, problem);
+    REQUIRE(counts);
+    CHECK(*counts == std::vector<std::int64_t>{2, 0, 1});
+    CHECK(shared.entries.at(shared_counter_key(binding, utc_day(now), "requests_issued")).second ==
+          iotspot::test::Approx(35.0 * 86400));
+    shared.down = true;
+    tier->count("requests_issued");
+    CHECK(f.warnings() == 0);
+    CHECK_FALSE(read_fleet_counts(shared, binding, {"shared_hits"}, now, problem));
+    CHECK(problem.find("Redis at test:6379") != std::string::npos);
 }
 
 TEST_CASE("shared tier: the origin note matches only the token it was written for") {

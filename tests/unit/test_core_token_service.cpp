@@ -18,10 +18,12 @@ namespace {
 struct Scripted : TokenClient {
     std::deque<FetchResult> answers;
     int calls = 0;
-    std::vector<int> timeouts; // each request's timeout_seconds
+    std::vector<int> timeouts;        // each request's timeout_seconds
+    std::vector<std::string> secrets; // the secret of each request
     FetchResult fetch(const TokenRequest& request, const Log&) override {
         ++calls;
         timeouts.push_back(request.timeout_seconds);
+        secrets.push_back(request.client_secret);
         if (answers.empty()) {
             FetchResult ok;
             ok.access_token = "token-" + std::to_string(calls);
@@ -267,4 +269,99 @@ TEST_CASE("token service: after end_by() a get() keeps to what is left, not a bu
     CHECK_THROWS_AS(g.service.get(g.profile, std::nullopt), Error);
     CHECK(g.client.timeouts.front() == 10);
     CHECK(g.client.calls > f.client.calls);
+}
+
+namespace {
+
+FetchResult invalid_client() {
+    FetchResult r = failure(Exit::rejected, false);
+    r.client_refused = true;
+    return r;
+}
+
+// A service on stored secrets: "current-secret" and, with `next`, "next-secret" too.
+ServiceDeps stored_secrets(Fixture& f, bool next) {
+    auto deps = f.deps();
+    deps.env = Environment{};
+    const auto key = Key::load_or_create(deps.paths.key_file());
+    SecretStore store(deps.paths.secret_db());
+    store.save("default", "client", key, "current-secret");
+    if (next) {
+        store.save(next_secret_slot("default"), "client", key, "next-secret");
+    }
+    return deps;
+}
+
+} // namespace
+
+TEST_CASE("token service: a next secret is tried first, the current one when it is refused") {
+    Fixture f;
+    TokenService service(stored_secrets(f, true));
+    f.client.answers = {invalid_client()};
+    CHECK(service.get(f.profile, std::nullopt).access_token == "token-2");
+    CHECK(f.client.secrets == std::vector<std::string>{"next-secret", "current-secret"});
+    const auto use = service.secret_use("default");
+    REQUIRE(use);
+    CHECK(use->accepted == "current");
+    CHECK(use->refused == "next");
+    CHECK(use->at == f.clock);
+    const auto counts = service.host_counts("default");
+    CHECK(counts.at("requests_refused") == 1);
+    CHECK(counts.at("requests_issued") == 1);
+}
+
+TEST_CASE(
+    "token service: an accepted next secret is used alone, and both refused fail with exit 4") {
+    Fixture f;
+    TokenService service(stored_secrets(f, true));
+    service.get(f.profile, std::nullopt);
+    CHECK(f.client.secrets == std::vector<std::string>{"next-secret"});
+    CHECK(service.secret_use("default")->accepted == "next");
+    CHECK(service.secret_use("default")->refused.empty());
+
+    service.forget_token("default");
+    f.client.answers = {invalid_client(), invalid_client()};
+    try {
+        service.get(f.profile, std::nullopt);
+        FAIL("expected an error");
+    } catch (const Error& error) {
+        CHECK(error.code() == Exit::rejected);
+    }
+    CHECK(service.secret_use("default")->accepted.empty());
+}
+
+TEST_CASE("token service: one secret makes one request and notes no rotation") {
+    Fixture f;
+    TokenService service(stored_secrets(f, false));
+    f.client.answers = {invalid_client()};
+    CHECK_THROWS_AS(service.get(f.profile, std::nullopt), Error);
+    CHECK(f.client.secrets == std::vector<std::string>{"current-secret"});
+    CHECK_FALSE(service.secret_use("default"));
+}
+
+TEST_CASE("token service: IOTSPOT_CLIENT_SECRET keeps its one-secret meaning") {
+    Fixture f;
+    auto deps = stored_secrets(f, true);
+    deps.env =
+        Environment(std::map<std::string, std::string>{{"IOTSPOT_CLIENT_SECRET", "env-secret"}});
+    TokenService service(deps);
+    f.client.answers = {invalid_client()};
+    CHECK_THROWS_AS(service.get(f.profile, std::nullopt), Error);
+    CHECK(f.client.secrets == std::vector<std::string>{"env-secret"});
+}
+
+TEST_CASE("token service: counters count requests by outcome and stale uses, not cache hits") {
+    Fixture f;
+    f.client.answers = {failure(Exit::network, true)};
+    f.service.get(f.profile, std::nullopt); // a failed attempt, then an issued token
+    f.service.get(f.profile, std::nullopt); // a cache hit
+    f.clock += 3600 - 100;
+    f.client.answers = {failure(Exit::rejected, false)};
+    f.service.get(f.profile, std::nullopt); // refused: the cached token, stale
+    const auto counts = f.service.host_counts("default");
+    CHECK(counts == std::map<std::string, std::int64_t>{{"requests_failed", 1},
+                                                        {"requests_issued", 1},
+                                                        {"requests_refused", 1},
+                                                        {"stale_uses", 1}});
+    CHECK(f.client.calls == 3);
 }

@@ -78,7 +78,7 @@ class RedisServer:
             "dir %s" % self.directory,
             "logfile %s" % os.path.join(self.directory, "server.log"),
             "user default off",
-            "user %s on >%s ~iotspot-helper:* -@all +get +set +eval +del +ping +select"
+            "user %s on >%s ~iotspot-helper:* -@all +get +set +eval +del +ping +select +incr +pexpire +mget"
             % (HELPER_USER, self.helper_password),
             "user %s on >%s ~* &* +@all" % (ADMIN_USER, self.admin_password),
         ]

@@ -161,12 +161,14 @@ def _normalize_clients(clients: Mapping[str, Any]) -> Dict[str, Dict[str, Any]]:
         if not isinstance(client_id, str) or not client_id:
             raise ValueError("client ids must be non-empty strings")
         if isinstance(value, str):
-            out[client_id] = {"secret": value, "allowed": True}
+            out[client_id] = {"secret": value, "secrets": [value], "allowed": True}
         elif isinstance(value, Mapping):
-            secret = value.get("secret")
-            if not isinstance(secret, str):
+            # "secrets": the active secrets of a client during a rotation (Cognito allows two).
+            secrets_ = value.get("secrets", [value.get("secret")])
+            if not secrets_ or not all(isinstance(one, str) for one in secrets_):
                 raise ValueError("client %r: 'secret' must be a string" % client_id)
-            out[client_id] = {"secret": secret, "allowed": bool(value.get("allowed", True))}
+            out[client_id] = {"secret": secrets_[0], "secrets": list(secrets_),
+                              "allowed": bool(value.get("allowed", True))}
         else:
             raise ValueError("client %r: value must be a secret string or a dict" % client_id)
     return out
@@ -618,6 +620,12 @@ class TokenServer:
             for record in self._tokens.values():
                 record.revoked = True
 
+    def set_client_secrets(self, client_id: str, secrets_: List[str]) -> None:
+        """The active secrets of ``client_id`` from now on (a rotation: add, then delete)."""
+        with self._lock:
+            self._clients[client_id]["secrets"] = list(secrets_)
+            self._clients[client_id]["secret"] = secrets_[0]
+
     def reset_counters(self) -> None:
         """Zero token_requests/api_requests, forget issued_tokens (tokens stay
         valid) and the recorded requests."""
@@ -889,8 +897,9 @@ class TokenServer:
         else:
             raise _OAuthError("invalid_client")
         client = self._clients.get(client_id)
-        if client is None or not hmac.compare_digest(
-                client["secret"].encode("utf-8"), secret.encode("utf-8")):
+        if client is None or not any(
+                hmac.compare_digest(one.encode("utf-8"), secret.encode("utf-8"))
+                for one in client["secrets"]):
             raise _OAuthError("invalid_client")
         entry["client_id"] = client_id
 
