@@ -141,7 +141,7 @@ class FleetBase(HelperTestCase):
 
     def token_key(self) -> bytes:
         keys = [key for key, _ in self.redis.keys_and_values()
-                if key.startswith(b"iotspot-helper:v1:token:")]
+                if key.startswith(b"iotspot-helper:v2:{") and key.endswith(b"}:token")]
         self.assertEqual(len(keys), 1, keys)
         return keys[0]
 
@@ -261,7 +261,7 @@ class FleetShare(FleetBase):
                         check=True)
         self.assertEqual(self.token(other).returncode, 0)
         other_key = [key for key, _ in self.redis.keys_and_values()
-                     if key.startswith(b"iotspot-helper:v1:token:") and
+                     if key.startswith(b"iotspot-helper:v2:{") and key.endswith(b"}:token") and
                      self.redis.command("GET", key) != value]
         self.assertEqual(len(other_key), 1)
         self.redis.command("SET", other_key[0], value)  # the first scope's token, moved

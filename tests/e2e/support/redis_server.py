@@ -10,7 +10,7 @@ Usage::
 
 The server runs with the default user disabled and two ACL users: ``helper`` (what
 iotspot-helper needs: GET, SET, EVAL with DEL inside, PING, SELECT on ``iotspot-helper:*``
-keys) and ``admin`` (everything, for the tests' own inspection). With ``tls`` (a
+keys, ROLE for Sentinel and ASKING for Cluster) and ``admin`` (everything, for the tests' own inspection). With ``tls`` (a
 support.pki.Pki, or a (cert, key, ca) triple) it listens with TLS only. Nothing is persisted.
 """
 
@@ -79,7 +79,7 @@ class RedisServer:
             "logfile %s" % os.path.join(self.directory, "server.log"),
             "user default off",
             "user %s on >%s ~iotspot-helper:* -@all +get +set +eval +del +ping +select"
-            % (HELPER_USER, self.helper_password),
+            " +role +asking" % (HELPER_USER, self.helper_password),
             "user %s on >%s ~* &* +@all" % (ADMIN_USER, self.admin_password),
         ]
         if self.tls:
