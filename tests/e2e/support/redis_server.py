@@ -24,7 +24,7 @@ import socket
 import ssl
 import subprocess
 import time
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 __all__ = ["RedisServer", "installed_servers", "free_port"]
 
@@ -50,8 +50,9 @@ class RespError(Exception):
 class RedisServer:
     def __init__(self, program: str, directory: str,
                  tls: Optional[Tuple[str, str, str]] = None,
-                 hostname: str = "127.0.0.1") -> None:
+                 hostname: str = "127.0.0.1", extra_config: Sequence[str] = ()) -> None:
         self.program = program
+        self.extra_config = list(extra_config)  # lines added to the configuration
         self.directory = directory
         self.tls = tls  # (cert, key, ca)
         self.hostname = hostname  # the name the tests' own TLS connections verify
@@ -89,7 +90,7 @@ class RedisServer:
                       "tls-auth-clients no"]
         else:
             lines += ["port %d" % self.port]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + self.extra_config) + "\n"
 
     def start(self) -> "RedisServer":
         path = os.path.join(self.directory, "server.conf")
