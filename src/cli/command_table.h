@@ -68,7 +68,9 @@ inline constexpr OptionSpec option_specs[] = {
     {"client-secret-stdin", '\0', Value::none, "", "configure",
      "read the secret from the first line of standard input", ""},
     {"shared-cache", '\0', Value::other, "URL", "configure",
-     "share tokens between hosts: redis://[user@]host:port[/db], rediss://..., or none", ""},
+     "share tokens between hosts: redis://[user@]host:port[/db], rediss://..., "
+     "redis+sentinel://[user@]host:port[,host:port...]/MASTER[/db], or none",
+     ""},
     {"redis-password-stdin", '\0', Value::none, "", "configure",
      "read the Redis password from the next line of standard input", ""},
     {"all", '\0', Value::none, "", "logout prefetch", "every configured profile", ""},

@@ -336,7 +336,7 @@ class FleetFaults(FleetBase):
         self.server.set(delay=1.0)
         proc = self.spawn(home)
         deadline = time.monotonic() + 10
-        while not any(b":lock:" in key for key, _ in self.redis.keys_and_values()):
+        while not any(key.endswith(b"}:lock") for key, _ in self.redis.keys_and_values()):
             self.assertLess(time.monotonic(), deadline, "the lock was never taken")
             time.sleep(0.05)
         self.redis.kill()
@@ -373,7 +373,7 @@ class FleetFaults(FleetBase):
         self.server.set(delay=30)
         proc = self.spawn(holder, IOTSPOT_TIMEOUT="3")
         deadline = time.monotonic() + 10
-        while not any(b":lock:" in key for key, _ in self.redis.keys_and_values()):
+        while not any(key.endswith(b"}:lock") for key, _ in self.redis.keys_and_values()):
             self.assertLess(time.monotonic(), deadline, "the lock was never taken")
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGKILL)
