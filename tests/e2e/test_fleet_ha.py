@@ -120,6 +120,14 @@ class SentinelFleet(SentinelBase):
     def test_a_forced_failover_between_two_waves_costs_no_token_request(self):
         self.failover_between_two_waves()
 
+    def test_status_asks_the_sentinels_and_the_primary(self):
+        url = self.ha.url(HELPER_USER)
+        home = self.host(url)
+        self.assertEqual(self.run_helper("token", env=self.env(HOME=home)).returncode, 0)
+        proc = self.run_helper("status", env=self.env(HOME=home), check=True)
+        self.assertIn("shared cache: %s (answered)" % url, proc.stdout)
+        self.assertNotIn(self.password, proc.stdout + proc.stderr)
+
     def test_a_primary_name_the_sentinels_do_not_know(self):
         url = self.ha.url(HELPER_USER).replace("/" + MASTER, "/elsewhere")
         proc = self.run_helper("token", env=self.env(HOME=self.host(url)))
