@@ -164,6 +164,12 @@ double seconds_left(const Context& ctx, Clock::time_point started) {
 // Sends `request` with a token of `profile`, fetched from the cache or the token server.
 core::ApiResponse send_with_token(Context& ctx, core::ApiClient& client, core::ApiRequest request,
                                   const core::Profile& profile, double left) {
+    if (left <= 0) {
+        throw Error(Exit::network, "api: IOTSPOT_TIMEOUT (" +
+                                       std::to_string(ctx.service.time_budget()) +
+                                       " s) ran out before the request could be sent again; "
+                                       "try again, or raise IOTSPOT_TIMEOUT");
+    }
     const auto token = ctx.service.get(profile, std::nullopt);
     request.headers.push_back("Authorization: Bearer " + token.access_token);
     request.timeout_seconds = std::max(1, static_cast<int>(std::ceil(left)));
@@ -181,6 +187,8 @@ core::ApiResponse send_with_token(Context& ctx, core::ApiClient& client, core::A
 
 int api_command(Context& ctx) {
     const auto started = Clock::now();
+    // A second token (after a 401) comes out of the same IOTSPOT_TIMEOUT.
+    ctx.service.end_by(started + std::chrono::seconds(ctx.service.time_budget()));
     const core::Profile profile = ctx.profile();
     const core::ApiRequest request = planned_request(ctx, profile);
     const auto client = new_net_api_client();
@@ -194,7 +202,7 @@ int api_command(Context& ctx) {
         case core::ApiStep::done:
             return finish(ctx, request, response);
         case core::ApiStep::renew_token:
-            ctx.service.forget_token(profile.name);
+            ctx.service.forget_refused_token(profile);
             renewed = true;
             ctx.log.note("api: the API refused the cached token; fetching a fresh one and "
                          "sending the request once more");

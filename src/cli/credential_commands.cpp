@@ -97,7 +97,7 @@ int store_command(Context& ctx) {
 int erase_command(Context& ctx) {
     const auto request = read_request();
     if (const auto profile = answering_profile(ctx, request)) {
-        const bool dropped = ctx.service.forget_token(profile->name);
+        const bool dropped = ctx.service.forget_refused_token(*profile);
         ctx.log.note(dropped
                          ? "erase: dropped the cached token of profile \"" + profile->name + "\""
                          : "erase: no cached token for profile \"" + profile->name + "\"");

@@ -54,7 +54,7 @@ public:
                                              Context::now());
                 },
                 [&](const std::string& name) {
-                    return service.forget_token(own.profile(name).name);
+                    return service.forget_refused_token(own.profile(name));
                 });
         } catch (const std::exception& error) {
             return core::LocalResponse{

@@ -1,6 +1,7 @@
 // status and logout: what is configured and cached, and dropping it.
 
 #include <map>
+#include <optional>
 #include <set>
 #include <sys/stat.h>
 
@@ -209,6 +210,22 @@ int status_command(Context& ctx) {
     return 0;
 }
 
+namespace {
+
+// Drops the cached token of profile `name`; a configured profile's shared entry too, while
+// it holds the same token (TokenService::forget_refused_token).
+bool drop_token(Context& ctx, const std::string& name) {
+    std::optional<core::Profile> profile;
+    try {
+        profile = ctx.profile(name);
+    } catch (const Error&) {
+        // Not configured (any more): only its local token can be dropped.
+    }
+    return profile ? ctx.service.forget_refused_token(*profile) : ctx.service.forget_token(name);
+}
+
+} // namespace
+
 int logout_command(Context& ctx) {
     const bool all = ctx.invocation.has("all");
     if (all && ctx.invocation.has("profile")) {
@@ -228,7 +245,7 @@ int logout_command(Context& ctx) {
     const bool forget_secret = ctx.invocation.has("forget-secret");
     std::string out;
     for (const auto& name : names) {
-        const bool dropped = ctx.service.forget_token(name);
+        const bool dropped = drop_token(ctx, name);
         out += dropped ? "Dropped the cached token of profile \"" + name + "\".\n"
                        : "No cached token for profile \"" + name + "\".\n";
         if (forget_secret && exists(ctx.paths.secret_db())) {

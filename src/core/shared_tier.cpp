@@ -146,6 +146,33 @@ void SharedTier::release() {
     holding_ = false;
 }
 
+void SharedTier::drop(const std::string& refused) {
+    if (failed_ || !limit_to(deadline_)) {
+        return;
+    }
+    const std::string key = shared_token_key(binding_);
+    const SharedReply reply = client_->get(key);
+    if (!check_drop(reply) || !reply.value) {
+        return;
+    }
+    SharedToken token;
+    if (open_shared_token(key_, binding_, *reply.value, deps_.now(), token) != SharedOpen::ok ||
+        token.access_token != refused) {
+        return; // a newer token, or one this client cannot open: not ours to drop
+    }
+    if (check_drop(client_->delete_if_equal(key, *reply.value))) {
+        deps_.log->note("dropped the refused token from the shared cache at " + where_);
+    }
+}
+
+bool SharedTier::check_drop(const SharedReply& reply) {
+    if (!reply.ok() && !std::exchange(failed_, true)) {
+        deps_.log->warning(reply.message +
+                           "; the refused token may stay in the shared cache until it expires");
+    }
+    return reply.ok();
+}
+
 std::string redis_password_slot(const std::string& profile) {
     return "redis:" + profile;
 }

@@ -10,6 +10,8 @@
 //               held elsewhere -> sleep with backoff (25 ms doubling to 200 ms, jittered)
 //                         and start over, until the caller's wait is over (its deadline
 //                         less a reserve for its own request) -> the caller fetches
+//   drop()    GET token -> opens and is the refused token -> delete that exact value (EVAL,
+//             as the lock's release); a newer token another host published stays
 //   any failure of Redis -> one warning naming Redis, and the tier is off for the rest of
 //             the invocation: the caller fetches directly, as it would without Redis.
 //   time      each command ends within IOTSPOT_REDIS_TIMEOUT_MS (the client's bound); those
@@ -61,6 +63,11 @@ public:
     /// Stores a freshly fetched token for the other hosts and releases the lock.
     void publish(const SharedToken& token);
 
+    /// Deletes the token entry while it holds `refused` (read, opened, compared, then a
+    /// compare-and-delete of that exact value): a token the API refused leaves the cache,
+    /// a newer one another host published stays. A failure is one warning.
+    void drop(const std::string& refused);
+
     /// True once a command failed (the warning has been given).
     bool failed() const { return failed_; }
 
@@ -69,6 +76,8 @@ private:
     /// Limits the next commands to `end` and the deadline; false when no time is left.
     bool limit_to(double end);
     std::optional<SharedToken> read(const std::function<bool(const TokenTimes&)>& fresh);
+    /// check() for drop(): the warning says what a failure there costs.
+    bool check_drop(const SharedReply& reply);
     void release();
 
     SharedTierDeps deps_;

@@ -1,6 +1,8 @@
 #include "core/token_service.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <sys/stat.h>
 
@@ -167,8 +169,16 @@ void TokenService::cross_check(const Profile& profile, const FetchResult& result
 
 TokenService::Deadline TokenService::start_deadline() const {
     const int budget = time_budget();
-    return Deadline{deps_.now() + budget,
-                    std::chrono::steady_clock::now() + std::chrono::seconds(budget), budget};
+    const auto now = std::chrono::steady_clock::now();
+    const auto steady = now + std::chrono::seconds(budget);
+    if (!end_by_ || *end_by_ >= steady) {
+        return Deadline{deps_.now() + budget, steady, budget};
+    }
+    // What end_by() leaves: whole seconds on the service's clock, at least 1 s for the
+    // lock's lifetime and messages.
+    const double left = std::chrono::duration<double>(*end_by_ - now).count();
+    return Deadline{deps_.now() + std::max(0, static_cast<int>(left)), *end_by_,
+                    std::max(1, static_cast<int>(std::ceil(left)))};
 }
 
 std::optional<CachedToken> TokenService::load_cached(TokenCache* tokens,
@@ -298,6 +308,7 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
         if (tokens && !shared->failed()) {
             note_origin(profile.name, TokenOrigin::published, token.times);
         }
+        shared_down_ = shared_down_ || shared->failed();
     }
     if (min_ttl && token.times.expires_at - received_at <= *min_ttl) {
         log_.warning("a fresh token of profile \"" + profile.name + "\" lives only " +
@@ -352,7 +363,7 @@ void TokenService::store(TokenCache* tokens, const TokenBinding& binding,
 
 std::unique_ptr<SharedTier> TokenService::shared_tier(const Profile& profile,
                                                       const std::string& secret) {
-    if (profile.shared_cache.empty() || !deps_.shared_cache) {
+    if (profile.shared_cache.empty() || !deps_.shared_cache || shared_down_) {
         return nullptr;
     }
     SharedCacheSettings settings = shared_settings(profile);
@@ -448,6 +459,40 @@ bool TokenService::forget_token(const std::string& profile) {
     }
     TokenCache* tokens = cache();
     return tokens && tokens->erase(profile);
+}
+
+bool TokenService::forget_refused_token(const Profile& profile) {
+    std::optional<CachedToken> refused;
+    if (!profile.shared_cache.empty() && file_exists(deps_.paths.token_db())) {
+        try {
+            refused = load_cached(cache(), binding_of(profile));
+        } catch (const Error&) {
+            // forget_token() reports what is wrong with the cache.
+        }
+    }
+    const bool dropped = forget_token(profile.name);
+    if (refused) {
+        forget_shared(profile, refused->access_token);
+    }
+    return dropped;
+}
+
+void TokenService::forget_shared(const Profile& profile, const std::string& refused) {
+    try {
+        const auto shared = shared_tier(profile, client_secret(profile));
+        if (!shared) {
+            shared_down_ = true; // any warning is given
+            return;
+        }
+        shared->set_deadline(
+            std::chrono::duration<double>(start_deadline().steady.time_since_epoch()).count());
+        shared->drop(refused);
+        shared_down_ = shared->failed();
+    } catch (const Error& error) {
+        shared_down_ = true;
+        log_.warning(std::string(error.what()) +
+                     "; the refused token may stay in the shared cache until it expires");
+    }
 }
 
 std::vector<TokenCache::Entry> TokenService::cached_entries() {

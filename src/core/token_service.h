@@ -8,7 +8,8 @@
 //     refreshed meanwhile) -> still a miss -> fetch with retries -> seal and store -> unlock
 //     fetch failed, cached token still valid -> that token, with a warning (stale-while-error)
 //   a profile with a shared_cache asks it after the local miss, under the lock, and
-//     publishes what it fetched (core/shared_tier.h)
+//     publishes what it fetched (core/shared_tier.h); a token dropped because it was
+//     refused leaves the shared cache too, while the shared cache still holds it
 //
 // One deadline (IOTSPOT_TIMEOUT, default 20 s) bounds the whole call: the wait for another
 // process's refresh and this one's request with its retries. A lock held past it (a holder
@@ -83,6 +84,17 @@ public:
     /// Drops the cached token of `profile`; true when there was one.
     bool forget_token(const std::string& profile);
 
+    /// Drops the cached token of `profile` because a server refused it (git's erase, logout,
+    /// serve's DELETE, api's 401): the local copy and, with a shared_cache, the shared entry
+    /// while it still holds that same token; a newer token another host published stays.
+    /// A shared cache that fails costs one warning, never an error. True when there was a
+    /// local token.
+    bool forget_refused_token(const Profile& profile);
+
+    /// Every get() from now on also ends by `at`, not only within IOTSPOT_TIMEOUT of its own
+    /// start: a command that needs a second token (api, after a 401) keeps to one budget.
+    void end_by(std::chrono::steady_clock::time_point at) { end_by_ = at; }
+
     /// The cache's rows (no tokens); empty when there is no cache yet.
     std::vector<TokenCache::Entry> cached_entries();
 
@@ -130,6 +142,8 @@ private:
     SharedCacheSettings shared_settings(const Profile& profile);
     double shared_wait(const Deadline& deadline) const;
     IssuedToken adopt_shared(const Profile& profile, TokenCache* tokens, SharedToken token);
+    /// Deletes the shared entry of `profile` while it holds `refused` (forget_refused_token).
+    void forget_shared(const Profile& profile, const std::string& refused);
     void note_origin(const std::string& profile, TokenOrigin origin, const TokenTimes& times);
 
     ServiceDeps deps_;
@@ -137,6 +151,8 @@ private:
     std::unique_ptr<TokenCache> cache_;
     bool cache_unusable_ = false;
     std::optional<Key> key_;
+    std::optional<std::chrono::steady_clock::time_point> end_by_; ///< end_by()
+    bool shared_down_ = false; ///< the shared cache failed once: not asked again this run
 };
 
 /// The message for a profile whose secret cannot be found or opened.

@@ -181,6 +181,39 @@ FetchResult oauth_error(const std::string& error, const std::optional<std::strin
     return result;
 }
 
+// A 200 answer: the token and its lifetime, or what is wrong with them.
+FetchResult success(const Json& object) {
+    if (!object.is_object()) {
+        return network("the token server's answer is not a JSON object; check token_url");
+    }
+    const auto token = string_field(object, "access_token");
+    if (!token || token->empty()) {
+        return network("the token server's answer has no access_token; check token_url");
+    }
+    const auto expires_in = whole_number(object, "expires_in");
+    if (expires_in.out_of_range) {
+        return network("the token server's answer has an expires_in beyond 2^63-1 s; check "
+                       "token_url");
+    }
+    if (expires_in.fraction) {
+        return network("the token server's answer has an expires_in that is not a whole "
+                       "number of seconds; check token_url");
+    }
+    if (!expires_in.value) {
+        return network("the token server's answer has no numeric expires_in; check token_url");
+    }
+    const auto type = string_field(object, "token_type");
+    if (type && util::ascii_lower(*type) != "bearer") {
+        return network("the token server issued a \"" + printable(*type, 30) +
+                       "\" token, not a Bearer token; check token_url");
+    }
+    FetchResult result;
+    result.access_token = *token;
+    result.expires_in = *expires_in.value;
+    std::tie(result.jwt_issued_at, result.jwt_expires_at) = jwt_times(*token);
+    return result;
+}
+
 } // namespace
 
 std::optional<std::int64_t> parse_http_date(const std::string& text) {
@@ -212,35 +245,7 @@ FetchResult interpret_answer(const HttpAnswer& answer, const std::string& scope,
         return network("the token server's answer was cut short (connection closed early)", true);
     }
     if (answer.status == 200) {
-        if (!object.is_object()) {
-            return network("the token server's answer is not a JSON object; check token_url");
-        }
-        const auto token = string_field(object, "access_token");
-        if (!token || token->empty()) {
-            return network("the token server's answer has no access_token; check token_url");
-        }
-        const auto expires_in = whole_number(object, "expires_in");
-        if (expires_in.out_of_range) {
-            return network("the token server's answer has an expires_in beyond 2^63-1 s; check "
-                           "token_url");
-        }
-        if (expires_in.fraction) {
-            return network("the token server's answer has an expires_in that is not a whole "
-                           "number of seconds; check token_url");
-        }
-        if (!expires_in.value) {
-            return network("the token server's answer has no numeric expires_in; check token_url");
-        }
-        const auto type = string_field(object, "token_type");
-        if (type && util::ascii_lower(*type) != "bearer") {
-            return network("the token server issued a \"" + printable(*type, 30) +
-                           "\" token, not a Bearer token; check token_url");
-        }
-        FetchResult result;
-        result.access_token = *token;
-        result.expires_in = *expires_in.value;
-        std::tie(result.jwt_issued_at, result.jwt_expires_at) = jwt_times(*token);
-        return result;
+        return success(object);
     }
     if (is_throttling(answer, object)) {
         auto result = network("the token server is throttling requests (HTTP " +

@@ -214,3 +214,17 @@ class ApiTest(HelperTestCase):
         self.assertEqual(proc.stderr, "iotspot-helper: connection to the API 127.0.0.1:%d was "
                          "refused; check api_url\n" % port)
         self.assertEqual(proc.stdout, "")
+
+    def test_the_token_fetched_after_a_401_keeps_to_the_commands_iotspot_timeout(self):
+        # Each token request takes 4 s; the command has 6 s in all. The fetch after the 401
+        # has the 2 s left, not 6 s of its own: it is cut off, and the command fails within
+        # IOTSPOT_TIMEOUT instead of answering after about 8 s.
+        self.configure()
+        self.server.set(delay=4)
+        self.server.script_api([{"status": 401}])
+        proc = self.api("/v1/ping", env=self.env(IOTSPOT_TIMEOUT="6"), check=5)
+        self.assertEqual(self.statuses(), [401], "no second API request")
+        self.assertEqual(self.server.token_requests, 2)
+        self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
+        self.assertIn("the token server", proc.stderr)
+        self.assertEqual(proc.stdout, "")

@@ -206,6 +206,17 @@ class TokenUrlTest(HelperTestCase):
         self.assertEqual(self.server.request_targets, ["/oauth2/token"])
 
 
+    def test_a_redirect_is_not_followed(self):
+        other = self.start_server()
+        self.configure()
+        self.server.script([{"status": 307, "headers": {"Location": other.token_url}}] * 5)
+        proc = self.run_helper("token", env=self.env(IOTSPOT_TIMEOUT=5))
+        self.assertEqual(proc.returncode, NETWORK, proc.stderr)
+        self.assertIn("answered HTTP 307", proc.stderr)
+        self.assertEqual(self.server.token_requests, 1)
+        self.assertEqual(other.token_requests, 0)
+
+
 class ExpiresInTest(HelperTestCase):
     def check(self, raw_expires_in, expected):
         self.configure()

@@ -480,3 +480,44 @@ TEST_CASE("shared tier: the origin note matches only the token it was written fo
     CHECK(read_origin(dir.path(), "default", TokenTimes{now, now + 7200}) == TokenOrigin::unknown);
     CHECK(read_origin(dir.path(), "other", times) == TokenOrigin::unknown);
 }
+
+TEST_CASE("shared tier: a refused token is dropped while the cache still holds it") {
+    MemoryCache shared;
+    Fixture f;
+    auto tier = f.tier(shared);
+    CHECK_FALSE(tier->obtain(always_fresh, 20, 20.0));
+    tier->publish(sample_token());
+    f.tier(shared)->drop(sample_token().access_token);
+    CHECK(shared.entries.count(shared_token_key(binding)) == 0);
+    CHECK(shared.commands.back() == "DELIF " + shared_token_key(binding));
+    CHECK(f.warnings() == 0);
+}
+
+TEST_CASE("shared tier: a newer token, or one another client sealed, is kept") {
+    MemoryCache shared;
+    Fixture f;
+    auto tier = f.tier(shared);
+    CHECK_FALSE(tier->obtain(always_fresh, 20, 20.0));
+    tier->publish(SharedToken{"newer.token.published", now - 1, now + 3599});
+    const auto published = shared.entries.at(shared_token_key(binding)).first;
+    f.tier(shared)->drop(sample_token().access_token);
+    f.tier(shared, "another secret")->drop("newer.token.published");
+    CHECK(shared.entries.at(shared_token_key(binding)).first == published);
+    for (const auto& command : shared.commands) {
+        CHECK(command.rfind("DELIF " + shared_token_key(binding), 0) != 0);
+    }
+}
+
+TEST_CASE("shared tier: Redis down while dropping -> one warning, never an error") {
+    MemoryCache shared;
+    shared.down = true;
+    Fixture f;
+    auto tier = f.tier(shared);
+    tier->drop(sample_token().access_token);
+    tier->drop(sample_token().access_token);
+    CHECK(f.warnings() == 1);
+    CHECK(f.lines[0].find("Redis at test:6379") != std::string::npos);
+    CHECK(f.lines[0].find("refused token may stay") != std::string::npos);
+    CHECK(shared.commands.size() == 1);
+    CHECK(tier->failed());
+}

@@ -1,5 +1,7 @@
+#include <chrono>
 #include <deque>
 #include <limits>
+#include <vector>
 
 #include "catch.h"
 #include "core/error.h"
@@ -16,8 +18,10 @@ namespace {
 struct Scripted : TokenClient {
     std::deque<FetchResult> answers;
     int calls = 0;
-    FetchResult fetch(const TokenRequest&, const Log&) override {
+    std::vector<int> timeouts; // each request's timeout_seconds
+    FetchResult fetch(const TokenRequest& request, const Log&) override {
         ++calls;
+        timeouts.push_back(request.timeout_seconds);
         if (answers.empty()) {
             FetchResult ok;
             ok.access_token = "token-" + std::to_string(calls);
@@ -237,4 +241,30 @@ TEST_CASE("token service: an implausible Date or JWT time is ignored, not overfl
     f.client.answers.push_back(ok);
     f.service.get(f.profile, std::nullopt);
     CHECK(f.log_text.empty());
+}
+
+TEST_CASE("token service: after end_by() a get() keeps to what is left, not a budget of its "
+          "own") {
+    Fixture f;
+    for (int i = 0; i < 40; ++i) {
+        f.client.answers.push_back(failure(Exit::network, true));
+    }
+    f.service.end_by(std::chrono::steady_clock::now() + std::chrono::milliseconds(3500));
+    CHECK_THROWS_AS(f.service.get(f.profile, std::nullopt), Error);
+    double waited = 0;
+    for (const double s : f.sleeps) {
+        waited += s;
+    }
+    CHECK(waited <= 3.5);
+    REQUIRE_FALSE(f.client.timeouts.empty());
+    CHECK(f.client.timeouts.front() <= 3);
+
+    // Without end_by(), the same failures are retried for IOTSPOT_TIMEOUT (20 s).
+    Fixture g;
+    for (int i = 0; i < 40; ++i) {
+        g.client.answers.push_back(failure(Exit::network, true));
+    }
+    CHECK_THROWS_AS(g.service.get(g.profile, std::nullopt), Error);
+    CHECK(g.client.timeouts.front() == 10);
+    CHECK(g.client.calls > f.client.calls);
 }

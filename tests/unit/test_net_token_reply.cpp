@@ -91,3 +91,22 @@ TEST_CASE("token reply: JWT times, and none for opaque tokens") {
     CHECK_FALSE(net::jwt_times("opaque-token").first);
     CHECK_FALSE(net::jwt_times("a.!!!.c").first);
 }
+
+TEST_CASE("token reply: expires_in is a JSON integer within 2^63-1, checked with our own words") {
+    const auto with = [](const std::string& expires_in) {
+        return interpret_answer(
+            answer(200, R"({"access_token":"abc.def.ghi","expires_in":)" + expires_in + "}"), "s",
+            0);
+    };
+    CHECK(with("9223372036854775807").expires_in == INT64_MAX);
+    for (const char* big : {"9223372036854775808", "18446744073709551616", "1e300"}) {
+        const auto r = with(big);
+        CHECK(r.code == core::Exit::network);
+        CHECK_FALSE(r.retryable);
+        CHECK_THAT(r.message, iotspot::test::Contains("expires_in beyond 2^63-1 s"));
+    }
+    for (const char* not_number : {"true", "false", "\"3600\"", "null"}) {
+        CHECK_THAT(with(not_number).message, iotspot::test::Contains("no numeric expires_in"));
+    }
+    CHECK_THAT(with("1.5").message, iotspot::test::Contains("not a whole number of seconds"));
+}
