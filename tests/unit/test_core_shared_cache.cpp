@@ -457,6 +457,44 @@ TEST_CASE("shared tier: a token sealed with another secret is ignored with a war
     CHECK(named);
 }
 
+TEST_CASE("shared tier: a failover while another host holds the lock -> keep waiting, no "
+          "warning, its token") {
+    MemoryCache shared;
+    Fixture f;
+    auto holder = f.tier(shared);
+    CHECK_FALSE(holder->obtain(always_fresh, 20, 20.0));
+
+    // Redis goes away for three polls (a primary failing over), then the holder publishes.
+    int sleeps = 0;
+    f.on_sleep = [&] {
+        ++sleeps;
+        shared.down = sleeps >= 1 && sleeps <= 3;
+        if (sleeps == 4) {
+            holder->publish(sample_token());
+        }
+    };
+    auto waiter = f.tier(shared);
+    const auto token = waiter->obtain(always_fresh, 20, 20.0);
+    REQUIRE(token);
+    CHECK(token->access_token == sample_token().access_token);
+    CHECK_FALSE(waiter->failed());
+    CHECK(f.warnings() == 0);
+}
+
+TEST_CASE("shared tier: Redis gone for the whole wait -> one warning, then the caller fetches") {
+    MemoryCache shared;
+    Fixture f;
+    shared.set(shared_lock_key(binding), "another host", 60000, true);
+    f.on_sleep = [&] { shared.down = true; };
+    auto waiter = f.tier(shared);
+    CHECK_FALSE(waiter->obtain(always_fresh, 3, 4.0));
+    CHECK(f.slept <= 4.0);
+    CHECK(waiter->failed());
+    REQUIRE(f.warnings() == 1);
+    CHECK(f.lines.back().find("Redis at test:6379 refused the connection") != std::string::npos);
+    CHECK(f.lines.back().find("fetching the token directly") != std::string::npos);
+}
+
 TEST_CASE("shared tier: Redis down -> one warning, then no more commands") {
     MemoryCache shared;
     shared.down = true;
