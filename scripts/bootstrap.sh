@@ -20,11 +20,12 @@ case "$release" in
   bullseye | bookworm) catch2=catch2 ;; # Catch2 2.13
   *) catch2=libcatch2-dev ;;             # Catch2 3.x (Debian 13 and later)
 esac
-# The shared-tier tests (tests/e2e/test_fleet.py) run a real Redis or Valkey: Debian 12 ships
-# redis-server, Debian 13 valkey-server (its redis-server is a different licence's line).
+# The shared-tier tests (tests/e2e/test_fleet*.py) run a real Redis or Valkey, as a Sentinel
+# too, and the CLI that makes a Cluster: Debian 12 ships redis-server, Debian 13 valkey-server
+# (its redis-server is a different licence's line).
 case "$release" in
-  bullseye | bookworm) redis="redis-server" ;;
-  *) redis="valkey-server" ;;
+  bullseye | bookworm) redis="redis-server redis-sentinel redis-tools" ;;
+  *) redis="valkey-server valkey-sentinel valkey-tools" ;;
 esac
 
 # Build and runtime: compiler, libraries, the unit tests' Catch2 (the build compiles them),

@@ -68,7 +68,9 @@ inline constexpr OptionSpec option_specs[] = {
     {"client-secret-stdin", '\0', Value::none, "", "configure",
      "read the secret from the first line of standard input", ""},
     {"shared-cache", '\0', Value::other, "URL", "configure",
-     "share tokens between hosts: redis://[user@]host:port[/db], rediss://..., or none", ""},
+     "share tokens between hosts: redis://[user@]host:port[/db], rediss://..., "
+     "redis+sentinel://[user@]host:port[,host:port...]/MASTER[/db], or none",
+     ""},
     {"request-price", '\0', Value::other, "USD", "configure",
      "USD per 1,000 token requests for status's estimated cost (2.25)", ""},
     {"next-client-secret-stdin", '\0', Value::none, "", "configure",

@@ -1,5 +1,8 @@
 #include "core/shared_cache.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <sodium.h>
 
 #include "core/crypto.h"
@@ -81,61 +84,59 @@ std::array<unsigned char, size> keyed_by_secret(std::string_view context,
 
 [[noreturn]] void refuse(const std::string& why) {
     throw Error(Exit::usage, "shared_cache " + why +
-                                 "; use redis://[user@]host:port[/db] or rediss://... "
+                                 "; use redis://[user@]host:port[/db], rediss://..., or "
+                                 "redis+sentinel://[user@]host:port[,host:port...]/MASTER[/db] "
                                  "(the password goes in IOTSPOT_REDIS_PASSWORD or "
                                  "--redis-password-stdin)");
 }
 
-} // namespace
-
-std::string SharedCacheUrl::text() const {
-    return std::string(tls ? "rediss://" : "redis://") + (user.empty() ? "" : user + "@") +
-           where() + (db != 0 ? "/" + std::to_string(db) : "");
+// Takes the scheme off `rest`: sets `tls`, and returns whether Sentinels are named.
+bool take_scheme(std::string_view& rest, bool& tls) {
+    static constexpr struct {
+        std::string_view prefix;
+        bool tls;
+        bool sentinel;
+    } schemes[] = {{"rediss+sentinel://", true, true},
+                   {"redis+sentinel://", false, true},
+                   {"rediss://", true, false},
+                   {"redis://", false, false}};
+    for (const auto& scheme : schemes) {
+        if (rest.rfind(scheme.prefix, 0) == 0) {
+            rest.remove_prefix(scheme.prefix.size());
+            tls = scheme.tls;
+            return scheme.sentinel;
+        }
+    }
+    refuse("must start with redis://, rediss://, redis+sentinel:// or rediss+sentinel://");
 }
 
-SharedCacheUrl parse_shared_cache_url(const std::string& text) {
-    SharedCacheUrl url;
-    std::string_view rest(text);
-    if (rest.rfind("rediss://", 0) == 0) {
-        url.tls = true;
-        rest.remove_prefix(9);
-    } else if (rest.rfind("redis://", 0) == 0) {
-        rest.remove_prefix(8);
-    } else {
-        refuse("must start with redis:// or rediss://");
+// Takes `user@` off `rest`, if there is one.
+std::string take_user(std::string_view& rest) {
+    const auto at = rest.rfind('@');
+    if (at == std::string_view::npos) {
+        return "";
     }
-    for (const char c : rest) {
-        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '?' || c == '#') {
-            refuse("contains a space, control character, '?' or '#'");
-        }
+    const auto user = rest.substr(0, at);
+    if (user.find(':') != std::string_view::npos) {
+        refuse("must not hold a password");
     }
-    if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
-        const auto user = rest.substr(0, at);
-        if (user.find(':') != std::string_view::npos) {
-            refuse("must not hold a password");
-        }
-        if (user.empty() || user.find('@') != std::string_view::npos) {
-            refuse("has an empty or malformed user name");
-        }
-        url.user = std::string(user);
-        rest.remove_prefix(at + 1);
+    if (user.empty() || user.find('@') != std::string_view::npos) {
+        refuse("has an empty or malformed user name");
     }
-    const auto slash = rest.find('/');
-    auto authority = rest.substr(0, slash);
-    if (slash != std::string_view::npos) {
-        const auto db = util::parse_int(rest.substr(slash + 1));
-        if (!db || *db < 0 || *db > 1000) {
-            refuse("has a database number that is not a whole number from 0 to 1000");
-        }
-        url.db = static_cast<int>(*db);
-    }
+    rest.remove_prefix(at + 1);
+    return std::string(user);
+}
+
+// `host`, `host:port`, `[v6]` or `[v6]:port`.
+SharedCacheNode parse_node(std::string_view authority, int default_port) {
+    SharedCacheNode node{"", default_port};
     std::string_view port_text;
     if (!authority.empty() && authority.front() == '[') {
         const auto close = authority.find(']');
         if (close == std::string_view::npos) {
             refuse("has an unclosed [IPv6 address]");
         }
-        url.host = std::string(authority.substr(1, close - 1));
+        node.host = std::string(authority.substr(1, close - 1));
         const auto after = authority.substr(close + 1);
         if (!after.empty() && after.front() != ':') {
             refuse("has text after the [IPv6 address]");
@@ -143,11 +144,11 @@ SharedCacheUrl parse_shared_cache_url(const std::string& text) {
         port_text = after.empty() ? after : after.substr(1);
     } else {
         const auto colon = authority.find(':');
-        url.host = std::string(authority.substr(0, colon));
+        node.host = std::string(authority.substr(0, colon));
         port_text =
             colon == std::string_view::npos ? std::string_view() : authority.substr(colon + 1);
     }
-    if (url.host.empty()) {
+    if (node.host.empty()) {
         refuse("has no host");
     }
     if (!port_text.empty()) {
@@ -155,7 +156,93 @@ SharedCacheUrl parse_shared_cache_url(const std::string& text) {
         if (!port || *port < 1 || *port > 65535) {
             refuse("has a port that is not a number from 1 to 65535");
         }
-        url.port = static_cast<int>(*port);
+        node.port = static_cast<int>(*port);
+    }
+    return node;
+}
+
+int parse_db(std::string_view text) {
+    const auto db = util::parse_int(text);
+    if (!db || *db < 0 || *db > 1000) {
+        refuse("has a database number that is not a whole number from 0 to 1000");
+    }
+    return static_cast<int>(*db);
+}
+
+// A Sentinel's name for a primary: letters, digits, '.', '_' and '-'.
+std::string parse_master(std::string_view name) {
+    const bool plain =
+        !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' ||
+                   c == '-';
+        });
+    if (!plain) {
+        refuse("needs the primary's name after the Sentinels (/MASTER: up to 64 letters, "
+               "digits, '.', '_' or '-')");
+    }
+    return std::string(name);
+}
+
+// `a:26379,b:26379/MASTER[/db]`, after the scheme and the user.
+void parse_sentinels(std::string_view rest, SharedCacheUrl& url) {
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos) {
+        parse_master("");
+    }
+    for (const auto& authority : util::split(rest.substr(0, slash), ',')) {
+        if (url.sentinels.size() == shared_sentinel_limit) {
+            refuse("names more than " + std::to_string(shared_sentinel_limit) + " Sentinels");
+        }
+        url.sentinels.push_back(parse_node(authority, 26379));
+    }
+    const auto path = rest.substr(slash + 1);
+    const auto next = path.find('/');
+    url.master = parse_master(path.substr(0, next));
+    if (next != std::string_view::npos) {
+        url.db = parse_db(path.substr(next + 1));
+    }
+    url.host = url.sentinels.front().host;
+    url.port = url.sentinels.front().port;
+}
+
+} // namespace
+
+std::string SharedCacheUrl::text() const {
+    std::string scheme = tls ? "rediss" : "redis";
+    std::string nodes = SharedCacheNode{host, port}.where();
+    std::string path;
+    if (!master.empty()) {
+        scheme += "+sentinel";
+        nodes.clear();
+        for (const auto& sentinel : sentinels) {
+            nodes += (nodes.empty() ? "" : ",") + sentinel.where();
+        }
+        path = "/" + master;
+    }
+    return scheme + "://" + (user.empty() ? "" : user + "@") + nodes + path +
+           (db != 0 ? "/" + std::to_string(db) : "");
+}
+
+SharedCacheUrl parse_shared_cache_url(const std::string& text) {
+    SharedCacheUrl url;
+    std::string_view rest(text);
+    const bool sentinel = take_scheme(rest, url.tls);
+    for (const char c : rest) {
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '?' || c == '#') {
+            refuse("contains a space, control character, '?' or '#'");
+        }
+    }
+    url.user = take_user(rest);
+    if (sentinel) {
+        parse_sentinels(rest, url);
+        return url;
+    }
+    const auto slash = rest.find('/');
+    const SharedCacheNode node = parse_node(rest.substr(0, slash), 6379);
+    url.host = node.host;
+    url.port = node.port;
+    if (slash != std::string_view::npos) {
+        url.db = parse_db(rest.substr(slash + 1));
     }
     return url;
 }
@@ -177,17 +264,19 @@ std::string shared_secret_id(std::string_view client_secret, std::string_view cl
     return to_hex(std::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
 }
 
+// v2: the hash is a Cluster hash tag, so a token and its lock share a slot (v1 keys were
+// iotspot-helper:v1:token:<hash> and iotspot-helper:v1:lock:<hash>).
 std::string shared_token_key(const SharedBinding& binding) {
-    return "iotspot-helper:v1:token:" + binding_hash(binding);
+    return "iotspot-helper:v2:{" + binding_hash(binding) + "}:token";
 }
 
 std::string shared_lock_key(const SharedBinding& binding) {
-    return "iotspot-helper:v1:lock:" + binding_hash(binding);
+    return "iotspot-helper:v2:{" + binding_hash(binding) + "}:lock";
 }
 
 std::string shared_counter_key(const SharedBinding& binding, std::string_view day,
                                std::string_view counter) {
-    return "iotspot-helper:v1:count:" + client_hash(binding) + ":" + std::string(day) + ":" +
+    return "iotspot-helper:v2:{" + client_hash(binding) + "}:count:" + std::string(day) + ":" +
            std::string(counter);
 }
 

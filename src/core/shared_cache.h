@@ -3,12 +3,15 @@
 // Redis or Valkey server that is never trusted with a usable token (docs/fleet.md).
 //
 //   profile setting   shared_cache = rediss://helper@redis.example:6380/2
-//   key names         iotspot-helper:v1:token:<hash>   iotspot-helper:v1:lock:<hash>
+//                     shared_cache = redis+sentinel://helper@s1:26379,s2:26379/mymaster
+//   key names         iotspot-helper:v2:{<hash>}:token   iotspot-helper:v2:{<hash>}:lock
 //                     <hash> = BLAKE2b-128(client id, token URL, scope, secret id), hex
 //                     secret id = keyed BLAKE2b-128 of the client secret (shared_secret_id):
-//                     each secret of a rotation has entries of its own; nothing secret
-//   fleet counters    iotspot-helper:v1:count:<client hash>:<YYYY-MM-DD>:<counter> (INCR)
-//                     <client hash> = BLAKE2b-128(client id, token URL, scope), hex
+//                     each secret of a rotation has entries of its own; nothing secret;
+//                     the braces are a Cluster hash tag, which keeps both in one slot
+//   fleet counters    iotspot-helper:v2:{<client hash>}:count:<YYYY-MM-DD>:<counter> (INCR)
+//                     <client hash> = BLAKE2b-128(client id, token URL, scope), hex: one
+//                     slot for a client's counters, so one MGET reads them in a Cluster
 //   token value       v1.<obtained_at>.<expires_at>.<hex(nonce || ciphertext || tag)>
 //                     XChaCha20-Poly1305 under a key derived from the client secret, with
 //                     associated data binding client id, token URL, scope and both times
@@ -30,22 +33,54 @@
 
 namespace iotspot::core {
 
-/// Where the shared cache is: `redis://[user@]host:port[/db]` or `rediss://...` (TLS).
-struct SharedCacheUrl {
-    bool tls = false;
-    std::string user; ///< empty: the default user (AUTH with the password only)
+/// One server: a Redis or Valkey node, or a Sentinel.
+struct SharedCacheNode {
     std::string host;
     int port = 6379;
-    int db = 0;
 
-    /// `redis://host:port` or `rediss://user@host:port/db`: never a password.
-    std::string text() const;
     /// `host:port` (`[v6]:port`), for messages and `status`. Inline: the module uses it.
     std::string where() const {
         const bool ipv6 = host.find(':') != std::string::npos;
         return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
     }
+    bool operator==(const SharedCacheNode& other) const {
+        return host == other.host && port == other.port;
+    }
+    bool operator!=(const SharedCacheNode& other) const { return !(*this == other); }
 };
+
+/// Where the shared cache is: `redis://[user@]host:port[/db]` or `rediss://...` (TLS) for
+/// one server or any node of a Cluster, or `redis+sentinel://[user@]host:port[,host:port...]
+/// /MASTER[/db]` (`rediss+sentinel://`: TLS to the Sentinels and the primary) for a primary
+/// that Sentinels watch.
+struct SharedCacheUrl {
+    bool tls = false;
+    std::string user; ///< empty: the default user (AUTH with the password only)
+    std::string host; ///< redis://: the server; Sentinel: the first Sentinel
+    int port = 6379;
+    int db = 0;
+    std::string master;                     ///< non-empty: the Sentinels' name of the primary
+    std::vector<SharedCacheNode> sentinels; ///< with `master`: where to ask, in order
+
+    /// `redis://host:port` or `rediss+sentinel://user@a:26379,b:26379/name/db`: never a
+    /// password.
+    std::string text() const;
+    /// `host:port`, or `name (Sentinel at a:26379,b:26379)`, for messages and `status`.
+    /// Inline: the module uses it.
+    std::string where() const {
+        if (master.empty()) {
+            return SharedCacheNode{host, port}.where();
+        }
+        std::string list;
+        for (const auto& sentinel : sentinels) {
+            list += (list.empty() ? "" : ",") + sentinel.where();
+        }
+        return master + " (Sentinel at " + list + ")";
+    }
+};
+
+/// The most Sentinels a shared_cache setting may name.
+inline constexpr std::size_t shared_sentinel_limit = 16;
 
 /// Parses a shared_cache setting. Throws Error(usage) naming the problem; a URL holding a
 /// password (`redis://user:pw@host`) is refused, so a password never lands in a config file.
@@ -118,7 +153,7 @@ public:
 };
 
 /// Bumped whenever SharedCacheSettings, SharedReply or SharedCacheClient change shape.
-inline constexpr int shared_cache_abi = 3;
+inline constexpr int shared_cache_abi = 4;
 
 /// The key a token is sealed with, derived from the client secret:
 /// BLAKE2b-256(key = BLAKE2b-512(secret), message = "iotspot-helper shared-cache v1" NUL

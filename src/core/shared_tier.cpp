@@ -41,6 +41,18 @@ bool SharedTier::check(const SharedReply& reply) {
     if (reply.ok()) {
         return true;
     }
+    const bool transient =
+        reply.failure == SharedFailure::unreachable || reply.failure == SharedFailure::timeout;
+    if (waiting_ && transient) {
+        // While another host holds the lock (a primary failing over, say): its token may
+        // yet appear, so the wait goes on, and the next poll asks again.
+        if (!skipped_) {
+            deps_.log->note(reply.message + "; still waiting for another host's token");
+        }
+        skipped_ = true;
+        last_failure_ = reply.message;
+        return false;
+    }
     if (!failed_) {
         deps_.log->warning(reply.message + "; fetching the token directly");
         if (on_failure_) {
@@ -102,33 +114,39 @@ std::optional<SharedToken> SharedTier::obtain(const std::function<bool(const Tok
         deps_.log->note("no time left to ask the shared cache at " + where_);
         return std::nullopt;
     }
+    struct StopWaiting {
+        bool& waiting;
+        ~StopWaiting() { waiting = false; }
+    } stop_waiting{waiting_};
     for (;;) {
+        skipped_ = false;
         if (auto token = read(fresh)) {
             return token;
         }
         if (failed_) {
             return std::nullopt;
         }
-        const SharedReply taken =
-            client_->set(lock, lock_value_, std::int64_t{lock_seconds} * 1000, true);
-        if (!check(taken)) {
-            return std::nullopt;
-        }
-        if (taken.value) {
-            holding_ = true;
-            if (auto token = read(fresh)) {
-                release();
-                return token;
+        if (!skipped_) {
+            const SharedReply taken =
+                client_->set(lock, lock_value_, std::int64_t{lock_seconds} * 1000, true);
+            if (!check(taken) && !skipped_) {
+                return std::nullopt;
             }
-            deps_.log->note("took the shared refresh lock at " + where_);
-            return std::nullopt;
+            if (taken.value) {
+                holding_ = true;
+                if (auto token = read(fresh)) {
+                    release();
+                    return token;
+                }
+                deps_.log->note("took the shared refresh lock at " + where_);
+                return std::nullopt;
+            }
+            waiting_ = waiting_ || taken.ok(); // another host holds the lock
         }
         // The pause itself must end inside the wait: the next commands run within it.
         const double pause = delay * (0.5 + deps_.jitter());
         if (deps_.clock() + pause >= deadline) {
-            deps_.log->warning("another host has held the shared refresh lock at " + where_ +
-                               " for " + std::to_string(static_cast<int>(wait_seconds * 1000)) +
-                               " ms without publishing a token; fetching the token directly");
+            give_up(wait_seconds);
             return std::nullopt;
         }
         waited_ = true;
@@ -142,6 +160,18 @@ std::optional<SharedToken> SharedTier::peek(const std::function<bool(const Token
         return std::nullopt;
     }
     return read(fresh);
+}
+
+// The end of a wait for another host's token: one warning, and the caller fetches.
+void SharedTier::give_up(double wait_seconds) {
+    if (skipped_) {
+        failed_ = true; // the one warning: the rest of the invocation leaves Redis alone
+        deps_.log->warning(last_failure_ + "; fetching the token directly");
+        return;
+    }
+    deps_.log->warning("another host has held the shared refresh lock at " + where_ + " for " +
+                       std::to_string(static_cast<int>(wait_seconds * 1000)) +
+                       " ms without publishing a token; fetching the token directly");
 }
 
 void SharedTier::publish(const SharedToken& token) {

@@ -14,6 +14,9 @@
 //             as the lock's release); a newer token another host published stays
 //   any failure of Redis -> one warning naming Redis, and the tier is off for the rest of
 //             the invocation: the caller fetches directly, as it would without Redis.
+//             Except while another host holds the lock: a server unreachable or late (a
+//             primary failing over) is asked again at the next poll, until the wait is
+//             over; only then the one warning, and the caller fetches.
 //   time      each command ends within IOTSPOT_REDIS_TIMEOUT_MS (the client's bound); those
 //             of obtain() within its wait, and every one within set_deadline()'s deadline.
 
@@ -94,6 +97,7 @@ private:
     /// check() for drop(): the warning says what a failure there costs.
     bool check_drop(const SharedReply& reply);
     void release();
+    void give_up(double wait_seconds);
 
     SharedTierDeps deps_;
     std::unique_ptr<SharedCacheClient> client_;
@@ -106,6 +110,9 @@ private:
     bool waited_ = false;
     std::function<void()> on_failure_;
     bool ignored_foreign_ = false; ///< warned about a value that does not open
+    bool waiting_ = false;         ///< another host holds the lock (obtain())
+    bool skipped_ = false;         ///< a command of this poll failed, to be tried again
+    std::string last_failure_;     ///< the message of that failure
     double deadline_ = std::numeric_limits<double>::infinity();
 };
 

@@ -176,6 +176,16 @@ ReplyShape ReplyShape::array(std::size_t elements) {
     return shape;
 }
 
+ReplyShape ReplyShape::role() {
+    ReplyShape shape;
+    shape.kinds = static_cast<unsigned>(ReplyKind::array);
+    shape.element_kinds = ReplyKind::bulk | ReplyKind::integer | ReplyKind::array;
+    shape.max_elements = 256;
+    shape.max_depth = 3;
+    shape.max_bytes = 64 * 1024;
+    return shape;
+}
+
 ReplyReader::ReplyReader(ReplyShape shape)
     : shape_(shape), reader_(redisReaderCreateWithFunctions(reply_functions())) {
     if (reader_ == nullptr) {

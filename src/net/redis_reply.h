@@ -61,6 +61,9 @@ struct ReplyShape {
     /// An array of at most `elements` bulk strings, integers or nils (Sentinel's
     /// get-master-addr-by-name, for instance).
     static ReplyShape array(std::size_t elements);
+    /// ROLE: `master`, its offset and its replicas as [host, port, offset] arrays; or
+    /// `slave`/`sentinel` and a few fields. At most 256 replicas.
+    static ReplyShape role();
 };
 
 /// A reply, once read. Arrays hold their elements; nothing else does.

@@ -1,6 +1,7 @@
 #include "net/redis_shared_cache.h"
 
 #include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -71,6 +72,24 @@ public:
 class ResolveError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+};
+
+// A server the Sentinels named is not (or no longer) a primary.
+class NotPrimary : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// The Sentinels know no primary of the URL's name.
+class UnknownMaster : public std::runtime_error {
+public:
+    UnknownMaster() : std::runtime_error("unknown master") {}
+};
+
+// A Cluster sent a command on more than max_redirections times.
+class TooManyRedirections : public std::runtime_error {
+public:
+    TooManyRedirections() : std::runtime_error("redirections") {}
 };
 
 bool starts_with(const std::string& text, const char* prefix) {
@@ -236,11 +255,105 @@ std::optional<std::string> value_of(const Reply& reply) {
     }
 }
 
+// A host name or address as a server names it (MOVED, Sentinel): letters, digits and . - : _
+bool plain_host(const std::string& host) {
+    return !host.empty() && host.size() <= 253 && std::all_of(host.begin(), host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' ||
+               c == ':' || c == '_';
+    });
+}
+
+std::optional<int> port_number(const std::string& text) {
+    const auto port = util::parse_int(text);
+    if (!port || *port < 1 || *port > 65535) {
+        return std::nullopt;
+    }
+    return static_cast<int>(*port);
+}
+
+// A Cluster's redirection: `MOVED <slot> <host>:<port>` or `ASK <slot> <host>:<port>`. An
+// empty host is the host of the node that answered.
+struct Redirection {
+    bool ask = false;
+    core::SharedCacheNode node;
+};
+
+std::optional<Redirection> redirection_of(const std::string& error,
+                                          const core::SharedCacheNode& from) {
+    const bool ask = starts_with(error, "ASK ");
+    if (!ask && !starts_with(error, "MOVED ")) {
+        return std::nullopt;
+    }
+    const auto words = util::split(error, ' ');
+    const std::string endpoint = words.size() == 3 ? std::string(words[2]) : std::string();
+    const auto colon = endpoint.rfind(':');
+    const auto port =
+        colon == std::string::npos ? std::nullopt : port_number(endpoint.substr(colon + 1));
+    std::string host = colon == std::string::npos ? "" : endpoint.substr(0, colon);
+    if (host.empty()) {
+        host = from.host;
+    }
+    if (!port || !plain_host(host)) {
+        throw ProtocolError("answered with a redirection that names no valid node");
+    }
+    return Redirection{ask, core::SharedCacheNode{host, *port}};
+}
+
+// The primary in a Sentinel's answer to get-master-addr-by-name: [host, port], or nil.
+core::SharedCacheNode primary_in(const Reply& reply) {
+    if (reply.kind == ReplyKind::nil) {
+        throw UnknownMaster();
+    }
+    const auto& fields = reply.elements;
+    const auto port = fields.size() == 2 && fields[1].kind == ReplyKind::bulk
+                          ? port_number(fields[1].text)
+                          : std::nullopt;
+    if (!port || fields[0].kind != ReplyKind::bulk || !plain_host(fields[0].text)) {
+        throw ProtocolError("answered SENTINEL get-master-addr-by-name with no host and port");
+    }
+    return core::SharedCacheNode{fields[0].text, *port};
+}
+
+// Whether `error` may mean that the primary moved: the command is worth starting over.
+bool failover_sign(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const ServerError& refused) {
+        return starts_with(refused.what(), "READONLY") ||
+               starts_with(refused.what(), "MASTERDOWN") || starts_with(refused.what(), "LOADING");
+    } catch (const NotPrimary&) {
+        return true;
+    } catch (const ConnectionClosed&) {
+        return true;
+    } catch (const Poco::Net::ConnectionRefusedException&) {
+        return true;
+    } catch (const Poco::Net::ConnectionResetException&) {
+        return true;
+    } catch (const Poco::Net::SSLException&) {
+        return false;
+    } catch (const Poco::Net::NetException&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
 } // namespace
 
 struct RedisSharedCache::Connection {
+    core::SharedCacheNode node;
     std::unique_ptr<Poco::Net::StreamSocket> socket;
     bool ready = false; // TLS, AUTH and SELECT done
+
+    // The TLS handshake, verifying the chain and the name of the node.
+    void secure(const std::string& ca_file, Clock::time_point until) {
+        socket->setReceiveTimeout(left_until(until));
+        socket->setSendTimeout(left_until(until));
+        forget_verify_failure();
+        socket =
+            std::make_unique<Poco::Net::SecureStreamSocket>(Poco::Net::SecureStreamSocket::attach(
+                *socket, node.host, poco_client_context(ca_file)));
+    }
 
     int fd() const { return socket->impl()->sockfd(); }
 
@@ -286,7 +399,8 @@ struct RedisSharedCache::Connection {
 };
 
 RedisSharedCache::RedisSharedCache(core::SharedCacheSettings settings)
-    : settings_(std::move(settings)) {}
+    : settings_(std::move(settings)), contacted_("Redis at " + settings_.url.where()),
+      contacted_host_(settings_.url.host) {}
 
 RedisSharedCache::~RedisSharedCache() = default;
 
@@ -297,29 +411,167 @@ void RedisSharedCache::limit_time(double seconds) {
              std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(bounded));
 }
 
-// The TLS handshake, AUTH and SELECT on a connection that has just been made.
+std::unique_ptr<RedisSharedCache::Connection>
+RedisSharedCache::open(const core::SharedCacheNode& node, Clock::time_point until) {
+    auto tcp = connect_tcp(resolve(node.host, node.port, until), until);
+    tcp.setNoDelay(true);
+    auto connection = std::make_unique<Connection>();
+    connection->node = node;
+    connection->socket = std::make_unique<Poco::Net::StreamSocket>(tcp);
+    return connection;
+}
+
+// With a password: AUTH, with the URL's user if it names one.
+void RedisSharedCache::authenticate(Connection& connection, Clock::time_point until) {
+    if (settings_.password.empty()) {
+        return;
+    }
+    if (settings_.url.user.empty()) {
+        connection.call({"AUTH", settings_.password}, ReplyShape::status(), until);
+    } else {
+        connection.call({"AUTH", settings_.url.user, settings_.password}, ReplyShape::status(),
+                        until);
+    }
+}
+
+// The TLS handshake, AUTH and SELECT on a connection that has just been made; with
+// Sentinels, ROLE too, which must say that the server is still the primary.
 void RedisSharedCache::start(Clock::time_point until) {
     Connection& connection = *connection_;
     if (settings_.url.tls) {
-        connection.socket->setReceiveTimeout(left_until(until));
-        connection.socket->setSendTimeout(left_until(until));
-        forget_verify_failure();
-        connection.socket =
-            std::make_unique<Poco::Net::SecureStreamSocket>(Poco::Net::SecureStreamSocket::attach(
-                *connection.socket, settings_.url.host, poco_client_context(settings_.ca_file)));
+        connection.secure(settings_.ca_file, until);
     }
-    if (!settings_.password.empty()) {
-        if (settings_.url.user.empty()) {
-            connection.call({"AUTH", settings_.password}, ReplyShape::status(), until);
-        } else {
-            connection.call({"AUTH", settings_.url.user, settings_.password}, ReplyShape::status(),
-                            until);
-        }
-    }
+    authenticate(connection, until);
     if (settings_.url.db != 0) {
         connection.call({"SELECT", std::to_string(settings_.url.db)}, ReplyShape::status(), until);
     }
+    if (sentinel()) {
+        const Reply role = connection.call({"ROLE"}, ReplyShape::role(), until);
+        const std::string name = role.elements.empty() ? "" : role.elements.front().text;
+        if (name != "master") {
+            throw NotPrimary("is not the primary of " + settings_.url.master + " (ROLE " +
+                             util::escape_control(name.substr(0, 20)) + ")");
+        }
+    }
     connection.ready = true;
+}
+
+// Asks one Sentinel where the primary is; AUTH only if the Sentinel wants it.
+core::SharedCacheNode RedisSharedCache::ask_sentinel(const core::SharedCacheNode& sentinel,
+                                                     Clock::time_point until) {
+    contacted_ = "Redis Sentinel at " + sentinel.where();
+    contacted_host_ = sentinel.host;
+    const auto connection = open(sentinel, until);
+    const Watchdog watchdog(connection->fd(), until);
+    if (settings_.url.tls) {
+        connection->secure(settings_.ca_file, until);
+    }
+    const std::vector<std::string> ask{"SENTINEL", "get-master-addr-by-name", settings_.url.master};
+    try {
+        return primary_in(connection->call(ask, ReplyShape::array(2), until));
+    } catch (const ServerError& refused) {
+        if (!starts_with(refused.what(), "NOAUTH") || settings_.password.empty()) {
+            throw;
+        }
+    }
+    authenticate(*connection, until);
+    return primary_in(connection->call(ask, ReplyShape::array(2), until));
+}
+
+// The primary, from the first Sentinel that names it. Each Sentinel gets an equal share of
+// the time left, so one that never answers leaves time for the next.
+core::SharedCacheNode RedisSharedCache::find_primary(Clock::time_point until) {
+    const auto& sentinels = settings_.url.sentinels;
+    std::exception_ptr last;
+    for (std::size_t i = 0; i < sentinels.size(); ++i) {
+        const auto share = (until - Clock::now()) / static_cast<int>(sentinels.size() - i);
+        try {
+            return ask_sentinel(sentinels[i], Clock::now() + share);
+        } catch (...) {
+            last = std::current_exception();
+        }
+    }
+    if (sentinels.size() > 1) {
+        contacted_ = "Redis Sentinels at ";
+        for (const auto& each : sentinels) {
+            contacted_ += (each == sentinels.front() ? "" : ",") + each.where();
+        }
+    }
+    std::rethrow_exception(last);
+}
+
+// One try of `command` at node_ (found first if need be), after ASKING if `asking`.
+Reply RedisSharedCache::attempt(const std::vector<std::string>& command, const ReplyShape& shape,
+                                bool asking, Clock::time_point until) {
+    if (Clock::now() >= until) {
+        throw CommandTimeout();
+    }
+    if (!node_) {
+        node_ = sentinel() ? find_primary(until)
+                           : core::SharedCacheNode{settings_.url.host, settings_.url.port};
+    }
+    contacted_ = "Redis at " + node_->where() +
+                 (sentinel() ? " (primary of " + settings_.url.master + ")" : "");
+    contacted_host_ = node_->host;
+    if (!connection_) {
+        connection_ = open(*node_, until);
+    }
+    const Watchdog watchdog(connection_->fd(), until);
+    if (!connection_->ready) {
+        start(until);
+    }
+    if (asking) {
+        connection_->call({"ASKING"}, ReplyShape::status(), until);
+    }
+    return connection_->call(command, shape, until);
+}
+
+// Whether a command that failed with `error` starts over, once: with Sentinels, after asking
+// them again; after a redirection, from the URL's node.
+bool RedisSharedCache::start_over(const std::exception_ptr& error, bool& started_over) {
+    const core::SharedCacheNode seed{settings_.url.host, settings_.url.port};
+    if (started_over || !failover_sign(error) || (!sentinel() && node_ == seed)) {
+        return false;
+    }
+    started_over = true;
+    connection_.reset();
+    node_.reset();
+    return true;
+}
+
+// `command` at the node that holds its key, following redirections and a failover.
+Reply RedisSharedCache::route(const std::vector<std::string>& command, const ReplyShape& shape,
+                              Clock::time_point until) {
+    bool asking = false;
+    bool started_over = false;
+    int redirections = 0;
+    for (;;) {
+        try {
+            return attempt(command, shape, asking, until);
+        } catch (const ServerError& refused) {
+            const auto redirection = redirection_of(
+                refused.what(),
+                node_.value_or(core::SharedCacheNode{settings_.url.host, settings_.url.port}));
+            if (!redirection) {
+                if (start_over(std::current_exception(), started_over)) {
+                    continue;
+                }
+                throw;
+            }
+            if (++redirections > max_redirections) {
+                throw TooManyRedirections();
+            }
+            asking = redirection->ask;
+            if (node_ != redirection->node) {
+                connection_.reset();
+                node_ = redirection->node;
+            }
+        } catch (...) {
+            if (!start_over(std::current_exception(), started_over)) {
+                throw;
+            }
+        }
+    }
 }
 
 SharedReply RedisSharedCache::run(const std::vector<std::string>& command, const ReplyShape& shape,
@@ -331,21 +583,8 @@ SharedReply RedisSharedCache::run(const std::vector<std::string>& command, const
     }
     const SigpipeBlocked no_sigpipe;
     try {
-        if (Clock::now() >= until) {
-            throw CommandTimeout();
-        }
-        if (!connection_) {
-            auto tcp = connect_tcp(resolve(settings_.url.host, settings_.url.port, until), until);
-            tcp.setNoDelay(true);
-            connection_ = std::make_unique<Connection>();
-            connection_->socket = std::make_unique<Poco::Net::StreamSocket>(tcp);
-        }
-        const Watchdog watchdog(connection_->fd(), until);
-        if (!connection_->ready) {
-            start(until);
-        }
         SharedReply reply;
-        Reply answer = connection_->call(command, shape, until);
+        Reply answer = route(command, shape, until);
         reply.value = value_of(answer);
         if (whole) {
             *whole = std::move(answer);
@@ -371,7 +610,13 @@ SharedReply RedisSharedCache::server_error(const std::string& text) {
             "configure --redis-password-stdin";
     } else if (starts_with(text, "NOPERM")) {
         reply.message = "denied a command to this ACL user (NOPERM); it needs GET, SET, EVAL, "
-                        "PING, INCR, PEXPIRE and MGET on keys iotspot-helper:* (docs/fleet.md)";
+                        "PING, INCR, PEXPIRE and MGET on keys iotspot-helper:*, ROLE with "
+                        "Sentinel, ASKING with "
+                        "Cluster (docs/fleet.md)";
+    } else if (starts_with(text, "READONLY")) {
+        reply.failure = SharedFailure::unreachable;
+        reply.message = "is a read-only replica (READONLY); name the primary in shared_cache, "
+                        "or its Sentinels with redis+sentinel://";
     } else {
         reply.failure = SharedFailure::protocol;
         reply.message = "answered with an error: " + shown;
@@ -381,6 +626,7 @@ SharedReply RedisSharedCache::server_error(const std::string& text) {
 
 SharedReply RedisSharedCache::failure(const std::exception_ptr& error, Clock::time_point until) {
     connection_.reset();
+    node_.reset(); // the next command starts from the URL again
     SharedReply reply = describe(error);
     // The watchdog ends a late command by shutting the socket down, which the read or the
     // handshake then reports as a closed connection: past the deadline, that is a timeout.
@@ -393,7 +639,7 @@ SharedReply RedisSharedCache::failure(const std::exception_ptr& error, Clock::ti
                                  : "did not answer within " + std::to_string(settings_.timeout_ms) +
                                        " ms (IOTSPOT_REDIS_TIMEOUT_MS)";
     }
-    reply.message = "Redis at " + settings_.url.where() + " " + reply.message;
+    reply.message = contacted_ + " " + reply.message;
     return reply;
 }
 
@@ -409,6 +655,17 @@ SharedReply RedisSharedCache::describe(const std::exception_ptr& error) {
         reply.message = std::string(broken.what()) +
                         "; check that shared_cache names a Redis or Valkey server, and that "
                         "only iotspot-helper writes keys iotspot-helper:*";
+    } catch (const NotPrimary& replica) {
+        reply.message = std::string(replica.what()) +
+                        "; the Sentinels have not finished a failover, or name a stale address";
+    } catch (const UnknownMaster&) {
+        reply.failure = SharedFailure::protocol;
+        reply.message = "knows no primary named \"" + settings_.url.master +
+                        "\"; check the name after the Sentinels in shared_cache";
+    } catch (const TooManyRedirections&) {
+        reply.failure = SharedFailure::protocol;
+        reply.message = "redirected the command more than " + std::to_string(max_redirections) +
+                        " times (MOVED or ASK); check that every slot of the Cluster is served";
     } catch (const CommandTimeout&) {
         reply.failure = SharedFailure::timeout;
     } catch (const Poco::TimeoutException&) {
@@ -421,8 +678,8 @@ SharedReply RedisSharedCache::describe(const std::exception_ptr& error) {
         reply.message = "refused the connection (is it running?)";
     } catch (const Poco::Net::CertificateValidationException& invalid) {
         reply.failure = SharedFailure::tls;
-        reply.message = "presented a certificate that is not valid for " + settings_.url.host +
-                        " (" + util::escape_control(invalid.message()) +
+        reply.message = "presented a certificate that is not valid for " + contacted_host_ + " (" +
+                        util::escape_control(invalid.message()) +
                         "); check the host name in shared_cache";
     } catch (const TlsSetupError& setup) {
         reply.failure = SharedFailure::tls;

@@ -142,7 +142,7 @@ class FleetBase(HelperTestCase):
 
     def token_key(self) -> bytes:
         keys = [key for key, _ in self.redis.keys_and_values()
-                if key.startswith(b"iotspot-helper:v1:token:")]
+                if key.startswith(b"iotspot-helper:v2:{") and key.endswith(b"}:token")]
         self.assertEqual(len(keys), 1, keys)
         return keys[0]
 
@@ -262,7 +262,7 @@ class FleetShare(FleetBase):
                         check=True)
         self.assertEqual(self.token(other).returncode, 0)
         other_key = [key for key, _ in self.redis.keys_and_values()
-                     if key.startswith(b"iotspot-helper:v1:token:") and
+                     if key.startswith(b"iotspot-helper:v2:{") and key.endswith(b"}:token") and
                      self.redis.command("GET", key) != value]
         self.assertEqual(len(other_key), 1)
         self.redis.command("SET", other_key[0], value)  # the first scope's token, moved
@@ -485,7 +485,7 @@ class FleetFaults(FleetBase):
         self.server.set(delay=1.0)
         proc = self.spawn(home)
         deadline = time.monotonic() + 10
-        while not any(b":lock:" in key for key, _ in self.redis.keys_and_values()):
+        while not any(key.endswith(b"}:lock") for key, _ in self.redis.keys_and_values()):
             self.assertLess(time.monotonic(), deadline, "the lock was never taken")
             time.sleep(0.05)
         self.redis.kill()
@@ -522,7 +522,7 @@ class FleetFaults(FleetBase):
         self.server.set(delay=30)
         proc = self.spawn(holder, IOTSPOT_TIMEOUT="3")
         deadline = time.monotonic() + 10
-        while not any(b":lock:" in key for key, _ in self.redis.keys_and_values()):
+        while not any(key.endswith(b"}:lock") for key, _ in self.redis.keys_and_values()):
             self.assertLess(time.monotonic(), deadline, "the lock was never taken")
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGKILL)

@@ -221,13 +221,24 @@ TEST_CASE("shared cache: the timeout defaults to 250 ms and is bounded") {
     CHECK(shared_cache_timeout_ms(Environment(Vars{{"IOTSPOT_REDIS_TIMEOUT_MS", "x"}})) == 250);
 }
 
+// The part of a key Redis Cluster hashes for its slot: the text inside the first {...}, when
+// that is not empty (the Cluster specification's hash tags).
+static std::string hash_tag(const std::string& key) {
+    const auto open = key.find('{');
+    const auto close = open == std::string::npos ? open : key.find('}', open + 1);
+    return close == std::string::npos || close == open + 1 ? key
+                                                           : key.substr(open + 1, close - open - 1);
+}
+
 TEST_CASE("shared cache: key names are a hash of client id, token URL and scope") {
     const auto key = shared_token_key(binding);
-    CHECK(key.rfind("iotspot-helper:v1:token:", 0) == 0);
+    CHECK(key.rfind("iotspot-helper:v2:{", 0) == 0);
+    CHECK(key.size() == std::string("iotspot-helper:v2:{}:token").size() + 32);
+    CHECK(key.substr(key.size() - 7) == "}:token");
     CHECK(key.find("client-1") == std::string::npos);
     CHECK(key.find("auth.example") == std::string::npos);
-    CHECK(shared_lock_key(binding).rfind("iotspot-helper:v1:lock:", 0) == 0);
-    CHECK(key.substr(24) == shared_lock_key(binding).substr(23));
+    CHECK(shared_lock_key(binding).rfind("iotspot-helper:v2:{", 0) == 0);
+    CHECK(shared_lock_key(binding).substr(shared_lock_key(binding).size() - 6) == "}:lock");
     for (const auto& other :
          {SharedBinding{"client-2", binding.token_url, binding.scope, binding.secret_id},
           SharedBinding{binding.client_id, "https://x", binding.scope, binding.secret_id},
@@ -235,6 +246,7 @@ TEST_CASE("shared cache: key names are a hash of client id, token URL and scope"
           SharedBinding{binding.client_id, binding.token_url, binding.scope,
                         shared_secret_id("the next secret", binding.client_id)}}) {
         CHECK(shared_token_key(other) != key);
+        CHECK(hash_tag(shared_token_key(other)) != hash_tag(key));
     }
 }
 
@@ -258,12 +270,79 @@ TEST_CASE("shared cache: a secret's identifier is 128 bits, one-way, and apart f
 
 TEST_CASE("shared cache: fleet counter keys name the client and the day, not the secret") {
     const auto key = shared_counter_key(binding, "2026-12-06", "requests_issued");
-    CHECK(key.rfind("iotspot-helper:v1:count:", 0) == 0);
+    CHECK(key.rfind("iotspot-helper:v2:{", 0) == 0);
+    CHECK(key.find("}:count:") != std::string::npos);
     CHECK(key.find(":2026-12-06:requests_issued") != std::string::npos);
     CHECK(key.find("client-1") == std::string::npos);
     SharedBinding next = binding;
     next.secret_id = shared_secret_id("the next secret", binding.client_id);
     CHECK(shared_counter_key(next, "2026-12-06", "requests_issued") == key);
+}
+
+TEST_CASE("shared cache: a token and its lock hash to one Cluster slot") {
+    const auto tag = hash_tag(shared_token_key(binding));
+    CHECK(tag.size() == 32);
+    CHECK(tag == hash_tag(shared_lock_key(binding)));
+    CHECK(tag.find_first_not_of("0123456789abcdef") == std::string::npos);
+}
+
+TEST_CASE("shared cache: Sentinel URLs name the Sentinels, the primary and the database") {
+    const auto one = parse_shared_cache_url("redis+sentinel://10.0.0.5/mymaster");
+    CHECK_FALSE(one.tls);
+    CHECK(one.master == "mymaster");
+    REQUIRE(one.sentinels.size() == 1);
+    CHECK(one.sentinels[0].where() == "10.0.0.5:26379");
+    CHECK(one.db == 0);
+    CHECK(one.text() == "redis+sentinel://10.0.0.5:26379/mymaster");
+    CHECK(one.where() == "mymaster (Sentinel at 10.0.0.5:26379)");
+
+    const auto full = parse_shared_cache_url(
+        "rediss+sentinel://helper@s1.internal:26380,[fd00::7],10.0.0.9:5000/cache-primary.1/2");
+    CHECK(full.tls);
+    CHECK(full.user == "helper");
+    CHECK(full.master == "cache-primary.1");
+    CHECK(full.db == 2);
+    REQUIRE(full.sentinels.size() == 3);
+    CHECK(full.sentinels[0] == SharedCacheNode{"s1.internal", 26380});
+    CHECK(full.sentinels[1] == SharedCacheNode{"fd00::7", 26379});
+    CHECK(full.sentinels[2] == SharedCacheNode{"10.0.0.9", 5000});
+    CHECK(full.text() == "rediss+sentinel://helper@s1.internal:26380,[fd00::7]:26379,10.0.0.9:5000/"
+                         "cache-primary.1/2");
+    CHECK(parse_shared_cache_url(full.text()).text() == full.text());
+
+    const auto plain = parse_shared_cache_url("redis://cache.internal");
+    CHECK(plain.master.empty());
+    CHECK(plain.sentinels.empty());
+}
+
+TEST_CASE("shared cache: malformed Sentinel URLs are refused") {
+    const auto refused = [](const std::string& url) {
+        try {
+            parse_shared_cache_url(url);
+        } catch (const Error& error) {
+            CHECK(error.code() == Exit::usage);
+            CHECK(std::string(error.what()).find("p4ss") == std::string::npos);
+            return std::string(error.what());
+        }
+        return std::string();
+    };
+    CHECK(refused("redis+sentinel://helper:p4ss@s1/mymaster").find("must not hold a password") !=
+          std::string::npos);
+    CHECK(refused("redis+sentinel://s1:26379").find("primary's name") != std::string::npos);
+    CHECK(refused("redis+sentinel://s1:26379/").find("primary's name") != std::string::npos);
+    CHECK(refused("redis+sentinel://s1/my master").find("space") != std::string::npos);
+    CHECK(refused("redis+sentinel://s1/m$ster").find("primary's name") != std::string::npos);
+    CHECK_FALSE(refused("redis+sentinel:///mymaster").empty());
+    CHECK_FALSE(refused("redis+sentinel://s1,,s2/mymaster").empty());
+    CHECK_FALSE(refused("redis+sentinel://s1:0/mymaster").empty());
+    CHECK_FALSE(refused("redis+sentinel://s1/mymaster/x").empty());
+    CHECK_FALSE(refused("redis+sentinel://s1/mymaster/1/2").empty());
+    CHECK_FALSE(refused("sentinel://s1/mymaster").empty());
+    std::string many = "redis+sentinel://";
+    for (int i = 0; i < 17; ++i) {
+        many += (i == 0 ? "" : ",") + std::string("s") + std::to_string(i);
+    }
+    CHECK(refused(many + "/mymaster").find("more than 16 Sentinels") != std::string::npos);
 }
 
 TEST_CASE("shared cache: a sealed token opens with the same secret and binding only") {
@@ -462,6 +541,44 @@ TEST_CASE("shared tier: a value under this secret's name sealed with another key
         CHECK(line.find("payload") == std::string::npos);
     }
     CHECK(named);
+}
+
+TEST_CASE("shared tier: a failover while another host holds the lock -> keep waiting, no "
+          "warning, its token") {
+    MemoryCache shared;
+    Fixture f;
+    auto holder = f.tier(shared);
+    CHECK_FALSE(holder->obtain(always_fresh, 20, 20.0));
+
+    // Redis goes away for three polls (a primary failing over), then the holder publishes.
+    int sleeps = 0;
+    f.on_sleep = [&] {
+        ++sleeps;
+        shared.down = sleeps >= 1 && sleeps <= 3;
+        if (sleeps == 4) {
+            holder->publish(sample_token());
+        }
+    };
+    auto waiter = f.tier(shared);
+    const auto token = waiter->obtain(always_fresh, 20, 20.0);
+    REQUIRE(token);
+    CHECK(token->access_token == sample_token().access_token);
+    CHECK_FALSE(waiter->failed());
+    CHECK(f.warnings() == 0);
+}
+
+TEST_CASE("shared tier: Redis gone for the whole wait -> one warning, then the caller fetches") {
+    MemoryCache shared;
+    Fixture f;
+    shared.set(shared_lock_key(binding), "another host", 60000, true);
+    f.on_sleep = [&] { shared.down = true; };
+    auto waiter = f.tier(shared);
+    CHECK_FALSE(waiter->obtain(always_fresh, 3, 4.0));
+    CHECK(f.slept <= 4.0);
+    CHECK(waiter->failed());
+    REQUIRE(f.warnings() == 1);
+    CHECK(f.lines.back().find("Redis at test:6379 refused the connection") != std::string::npos);
+    CHECK(f.lines.back().find("fetching the token directly") != std::string::npos);
 }
 
 TEST_CASE("shared tier: Redis down -> one warning, then no more commands") {

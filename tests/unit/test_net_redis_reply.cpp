@@ -150,6 +150,28 @@ TEST_CASE("redis reply: an array where a command gets one, bounded in length and
     CHECK(contains(read_split(nested, "*1\r\n*1\r\n*1\r\n:1\r\n"), "at depth 3"));
 }
 
+TEST_CASE("redis reply: ROLE of a primary with replicas, of a replica, and nothing deeper") {
+    ReplyReader primary(ReplyShape::role());
+    const std::string wire = "*3\r\n$6\r\nmaster\r\n:3129659\r\n*2\r\n"
+                             "*3\r\n$9\r\n127.0.0.1\r\n$4\r\n9001\r\n$7\r\n3129242\r\n"
+                             "*3\r\n$9\r\n127.0.0.1\r\n$4\r\n9002\r\n$7\r\n3129543\r\n";
+    REQUIRE(feed_in_pieces(primary, wire, 5) == ReplyStatus::done);
+    REQUIRE(primary.reply().elements.size() == 3);
+    CHECK(primary.reply().elements[0].text == "master");
+    CHECK(primary.reply().elements[2].elements.size() == 2);
+    CHECK(read_split(ReplyShape::role(), wire) == "done: ");
+
+    const std::string replica = "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:9000\r\n"
+                                "$9\r\nconnected\r\n:3167038\r\n";
+    ReplyReader role(ReplyShape::role());
+    REQUIRE(feed_in_pieces(role, replica, 3) == ReplyStatus::done);
+    CHECK(role.reply().elements[0].text == "slave");
+
+    CHECK(contains(read_split(ReplyShape::role(), "*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n"), "at depth 4"));
+    CHECK(contains(read_split(ReplyShape::role(), "$6\r\nmaster\r\n"), "wrong type"));
+    CHECK(contains(read_split(ReplyShape::role(), "*257\r\n"), "257 elements"));
+}
+
 TEST_CASE("redis reply: a command is an array of bulk strings") {
     CHECK(iotspot::net::resp_command({"GET", "k"}) == "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
     CHECK(iotspot::net::resp_command({"SET", "a b", ""}) ==

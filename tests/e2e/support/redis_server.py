@@ -10,7 +10,7 @@ Usage::
 
 The server runs with the default user disabled and two ACL users: ``helper`` (what
 iotspot-helper needs: GET, SET, EVAL with DEL inside, PING, SELECT on ``iotspot-helper:*``
-keys) and ``admin`` (everything, for the tests' own inspection). With ``tls`` (a
+keys, ROLE for Sentinel and ASKING for Cluster) and ``admin`` (everything, for the tests' own inspection). With ``tls`` (a
 support.pki.Pki, or a (cert, key, ca) triple) it listens with TLS only. Nothing is persisted.
 """
 
@@ -24,7 +24,7 @@ import socket
 import ssl
 import subprocess
 import time
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 __all__ = ["RedisServer", "installed_servers", "free_port"]
 
@@ -50,8 +50,9 @@ class RespError(Exception):
 class RedisServer:
     def __init__(self, program: str, directory: str,
                  tls: Optional[Tuple[str, str, str]] = None,
-                 hostname: str = "127.0.0.1") -> None:
+                 hostname: str = "127.0.0.1", extra_config: Sequence[str] = ()) -> None:
         self.program = program
+        self.extra_config = list(extra_config)  # lines added to the configuration
         self.directory = directory
         self.tls = tls  # (cert, key, ca)
         self.hostname = hostname  # the name the tests' own TLS connections verify
@@ -78,8 +79,8 @@ class RedisServer:
             "dir %s" % self.directory,
             "logfile %s" % os.path.join(self.directory, "server.log"),
             "user default off",
-            "user %s on >%s ~iotspot-helper:* -@all +get +set +eval +del +ping +select +incr +pexpire +mget"
-            % (HELPER_USER, self.helper_password),
+            "user %s on >%s ~iotspot-helper:* -@all +get +set +eval +del +ping +select"
+            " +incr +pexpire +mget +role +asking" % (HELPER_USER, self.helper_password),
             "user %s on >%s ~* &* +@all" % (ADMIN_USER, self.admin_password),
         ]
         if self.tls:
@@ -89,7 +90,7 @@ class RedisServer:
                       "tls-auth-clients no"]
         else:
             lines += ["port %d" % self.port]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + self.extra_config) + "\n"
 
     def start(self) -> "RedisServer":
         path = os.path.join(self.directory, "server.conf")
