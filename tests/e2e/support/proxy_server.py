@@ -183,8 +183,11 @@ class _ProxyHandler(socketserver.BaseRequestHandler):
         if command != 1:
             sock.sendall(b"\x05\x07\x00\x01" + bytes(6))
             return
+        # The tests' servers listen on 127.0.0.1; curl 8 resolves "localhost" to ::1 first
+        # (RFC 6761's fixed answer), so a client resolving locally names ::1 for them.
+        connect_to = "127.0.0.1" if host == "::1" else host
         try:
-            upstream = socket.create_connection((host, port), timeout=READ_TIMEOUT)
+            upstream = socket.create_connection((connect_to, port), timeout=READ_TIMEOUT)
         except OSError:
             sock.sendall(b"\x05\x05\x00\x01" + bytes(6))
             return
