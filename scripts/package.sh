@@ -70,13 +70,16 @@ if [ -n "$missing" ]; then
   apt_install $missing
 fi
 # dpkg-checkbuilddeps names what Build-Depends lacks; apt-get build-dep installs exactly that.
+# shellcheck disable=SC2086 # cross_flags is empty or one word, -aARCH
 unmet=$(dpkg-checkbuilddeps $cross_flags ${profiles:+-P"$profiles"} 2>&1 |
   sed -n 's/.*Unmet build dependencies: //p') || true
 if [ -n "$unmet" ]; then
   say "installing the build dependencies (apt-get build-dep $cross_flags ./): $unmet"
   $apt_updated || { $sudo apt-get update -qq; apt_updated=true; }
+  # shellcheck disable=SC2086
   DEBIAN_FRONTEND=noninteractive $sudo apt-get build-dep -y -qq --no-install-recommends \
     $cross_flags ${profiles:+-P "$profiles"} ./ >/dev/null
+  # shellcheck disable=SC2086
   if dpkg-checkbuilddeps $cross_flags ${profiles:+-P"$profiles"}; then :; else
     die "the build dependencies are still not met after apt-get build-dep"
   fi
@@ -92,6 +95,8 @@ src=$work/iotspot-helper-$upstream
 rm -rf "$work"
 mkdir -p "$src"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  # Tracked files deleted in the work tree are left out.
+  # shellcheck disable=SC2016 # the inner script's own variables
   git ls-files -z --cached --others --exclude-standard | xargs -0 -r sh -c \
     'for f; do [ -e "$f" ] || [ -L "$f" ] && printf "%s\0" "$f"; done' sh |
     tar -cf - --null -T - | tar -xf - -C "$src"
@@ -105,6 +110,7 @@ fi
 (cd "$work" && dpkg-source -b "iotspot-helper-$upstream" >/dev/null)
 
 say "dpkg-buildpackage -b -us -uc${cross_flags:+ $cross_flags}${profiles:+ -P$profiles} in $src"
+# shellcheck disable=SC2086
 (cd "$src" && dpkg-buildpackage -b -us -uc $cross_flags ${profiles:+-P"$profiles"})
 
 

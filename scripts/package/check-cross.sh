@@ -55,7 +55,7 @@ ok "$arch: the executable and both modules are ELF $machine"
 
 # -- Depends computed for the architecture -----------------------------------------------------------
 depends=$(dpkg-deb -f "$deb" Depends)
-depends_names=$(tr ',|' '\n\n' <<<"$depends" | sed -E 's/^ *([^ (]+).*/\1/' | sort -u)
+depends_names=$(tr '|,' '\n' <<<"$depends" | sed -E 's/^ *([^ (]+).*/\1/' | sort -u)
 for elf in "${elves[@]}"; do
   for soname in $(LC_ALL=C readelf -d "$elf" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
     file=
