@@ -2,14 +2,18 @@
 # Builds the Debian package of iotspot-helper from debian/ with dpkg-buildpackage (debhelper,
 # CMake), for the Debian release this runs on:
 #
-#   scripts/package.sh [--arch ARCH] [OUTDIR]
+#   scripts/package.sh [--arch ARCH [--no-root]] [OUTDIR]
 #     -> OUTDIR/iotspot-helper_<version>_<arch>.deb (default dist/), its -dbgsym, .buildinfo
 #        and .changes, and the source package (.dsc, .orig.tar.xz, .debian.tar.xz)
 #
 # --arch ARCH cross-builds for ARCH (arm64) with Debian's multiarch: the architecture added to
 # dpkg, crossbuild-essential-ARCH, the build dependencies for ARCH, and qemu-user to run what
 # the build runs (the completions and man page are written by the built helper; the unit
-# tests). Installs what it lacks first, and says what: dpkg-dev and lintian, then the build
+# tests). ARCH's -dev packages cannot all stand beside the native ones (installing
+# libpoco-dev:arm64 removes libpoco-dev:amd64), so this runs in a throwaway root of this
+# machine's release, never in this machine's dpkg (scripts/package/cross-build.sh, which also
+# checks the package there: scripts/package/check-cross.sh); --no-root builds here instead,
+# for a machine or root that is itself throwaway. Installs what it lacks first, and says what: dpkg-dev and lintian, then the build
 # dependencies (apt-get build-dep), as root or through sudo; installs nothing when all is
 # there. Builds in build-pkg/ARCH/ from a copy of the files git tracks (and untracked ones
 # it does not ignore), with `dpkg-buildpackage -b -us -uc`: DEB_BUILD_OPTIONS=nocheck skips
@@ -18,15 +22,17 @@
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
-usage="usage: scripts/package.sh [--arch ARCH] [OUTDIR]"
+usage="usage: scripts/package.sh [--arch ARCH [--no-root]] [OUTDIR]"
 say() { echo "package.sh: $*"; }
 die() { echo "package.sh: $*" >&2; exit 1; }
 
 host_arch=
 out=dist
+here=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --arch) host_arch=${2:?$usage}; shift 2 ;;
+    --no-root) here=true; shift ;;
     -*) echo "$usage" >&2; exit 2 ;;
     *) out=$1; shift ;;
   esac
@@ -39,6 +45,9 @@ esac
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
+if [ "$host_arch" != "$build_arch" ] && ! $here; then
+  exec $sudo bash scripts/package/cross-build.sh "$host_arch" "$out"
+fi
 apt_updated=false
 apt_install() {
   $apt_updated || { $sudo apt-get update -qq; apt_updated=true; }
