@@ -2,14 +2,17 @@
 # Installs a built package in a fresh root of a Debian release and uses it as a new user would:
 #
 #   scripts/test-package.sh RELEASE DEB             e.g. bookworm dist/iotspot-helper_0.1.0-1+deb12_amd64.deb
-#   scripts/test-package.sh RELEASE --build OUTDIR  first builds it as the README says, in
+#   scripts/test-package.sh RELEASE --build OUTDIR [--reproducible]
+#                                                   first builds it as the README says, in
 #                                                   another fresh root, from a fresh clone
 #
 # --build OUTDIR: in a fresh root of RELEASE with nothing installed but debootstrap's minbase
 # (and git, sudo, ca-certificates), clones this repository's HEAD into /src and runs
 # `scripts/package.sh dist` there, as root with a clean environment and no stdin: it must
 # install what it needs itself. The .deb it built (and its -dbgsym, .buildinfo, .changes) is
-# copied to OUTDIR and tested as below; that root is removed first.
+# copied to OUTDIR and tested as below; that root is removed first. --reproducible: then, in
+# that root, scripts/package/check-reproducible.sh builds it once more, the same way in the
+# same place, and the two .debs must be byte-identical.
 # In a fresh root (scripts/lib/fresh_root.sh): `apt-get install ./DEB` must pull runtime
 # packages only (no compiler, no Node.js); then scripts/package/check-installed.sh checks
 # --version, the man pages, bash completion through bash-completion's loader, `git credential
@@ -20,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-usage="usage: scripts/test-package.sh RELEASE DEB | RELEASE --build OUTDIR"
+usage="usage: scripts/test-package.sh RELEASE DEB | RELEASE --build OUTDIR [--reproducible]"
 release=${1:?$usage}
 deb=${2:?$usage}
 start=$SECONDS
@@ -36,7 +39,7 @@ fail() { printf 'test-package: FAIL: %s\n' "$*" >&2; exit 1; }
 
 # Builds the package in a fresh root from a fresh clone of HEAD; sets deb.
 build_in_fresh_root() {
-  local outdir=$1 build_dir commit log
+  local outdir=$1 reproducible=$2 build_dir commit log
   mkdir -p "$outdir"
   outdir=$(cd "$outdir" && pwd)
   commit=$(git rev-parse HEAD)
@@ -52,14 +55,20 @@ build_in_fresh_root() {
     fail "scripts/package.sh failed in a fresh $release root"
   fi
   grep '^package.sh:' "$log" | sed 's/^/  /'
+  say "ok: a fresh clone on a fresh $release root built the package in $((SECONDS - t0)) s"
+  if [[ $reproducible == --reproducible ]]; then
+    t0=$SECONDS
+    fresh_root_run "$build_dir" sh -c 'cd /src && scripts/package/check-reproducible.sh dist/iotspot-helper_*.deb' </dev/null ||
+      fail "a second build of the same commit gave a different package"
+    say "ok: reproducible (the second build took $((SECONDS - t0)) s)"
+  fi
   cp "$build_dir"/src/dist/*.deb "$build_dir"/src/dist/*.buildinfo "$build_dir"/src/dist/*.changes "$outdir/"
   deb=$(ls "$outdir"/iotspot-helper_*.deb)
   fresh_root_cleanup "$build_dir"
-  say "ok: a fresh clone on a fresh $release root built $(basename "$deb") in $((SECONDS - t0)) s"
 }
 
 if [[ $deb == --build ]]; then
-  build_in_fresh_root "${3:?$usage}"
+  build_in_fresh_root "${3:?$usage}" "${4:-}"
 fi
 [[ -f $deb ]] || { echo "test-package.sh: no such file: $deb" >&2; exit 2; }
 version=$(dpkg-deb -f "$deb" Version)

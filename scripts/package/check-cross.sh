@@ -58,12 +58,14 @@ depends=$(dpkg-deb -f "$deb" Depends)
 depends_names=$(tr '|,' '\n' <<<"$depends" | sed -E 's/^ *([^ (]+).*/\1/' | sort -u)
 for elf in "${elves[@]}"; do
   for soname in $(LC_ALL=C readelf -d "$elf" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-    file=
+    # dpkg knows a library by the path its package installed: /usr/lib or /lib.
+    owner=
     for dir in "/usr/lib/$multiarch" "/lib/$multiarch"; do
-      [[ -e $dir/$soname ]] && { file=$dir/$soname; break; }
+      [[ -e $dir/$soname ]] || continue
+      owner=$(dpkg -S "$dir/$soname" 2>/dev/null | sed -n '1s/: .*//p')
+      [[ -z $owner ]] || break
     done
-    [[ -n $file ]] || fail "${elf#"$pkg"} needs $soname, which no installed $arch package has"
-    owner=$(dpkg -S "$file" 2>/dev/null | sed -n '1s/: .*//p')
+    [[ -n $owner ]] || fail "${elf#"$pkg"} needs $soname, which no installed $arch package has"
     [[ $owner == *":$arch" ]] || fail "$soname is in $owner, not in a package for $arch"
     grep -qx "${owner%:*}" <<<"$depends_names" ||
       fail "${elf#"$pkg"} needs $soname from ${owner%:*}, which Depends lacks: $depends"
