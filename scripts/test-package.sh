@@ -12,7 +12,8 @@
 # install what it needs itself. The .deb it built (and its -dbgsym, .buildinfo, .changes) is
 # copied to OUTDIR and tested as below; that root is removed first. --reproducible: then, in
 # that root, scripts/package/check-reproducible.sh builds it once more, the same way in the
-# same place, and the two .debs must be byte-identical.
+# same place, and the two .debs must be byte-identical. DEB_BUILD_OPTIONS is passed on to
+# the builds there (nocheck: without the unit tests).
 # In a fresh root (scripts/lib/fresh_root.sh): `apt-get install ./DEB` must pull runtime
 # packages only (no compiler, no Node.js); then scripts/package/check-installed.sh checks
 # --version, the man pages, bash completion through bash-completion's loader, `git credential
@@ -50,7 +51,8 @@ build_in_fresh_root() {
   git -C "$build_dir/src" checkout -q --detach "$commit"
   say "scripts/package.sh in a fresh $release root, from a fresh clone of $commit (log: $log)"
   local t0=$SECONDS
-  if ! fresh_root_run "$build_dir" sh -c 'cd /src && scripts/package.sh dist' </dev/null >"$log" 2>&1; then
+  if ! fresh_root_run "$build_dir" env DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-}" \
+       sh -c 'cd /src && scripts/package.sh dist' </dev/null >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     fail "scripts/package.sh failed in a fresh $release root"
   fi
@@ -58,7 +60,8 @@ build_in_fresh_root() {
   say "ok: a fresh clone on a fresh $release root built the package in $((SECONDS - t0)) s"
   if [[ $reproducible == --reproducible ]]; then
     t0=$SECONDS
-    fresh_root_run "$build_dir" sh -c 'cd /src && scripts/package/check-reproducible.sh dist/iotspot-helper_*.deb' </dev/null ||
+    fresh_root_run "$build_dir" env DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-}" \
+      sh -c 'cd /src && scripts/package/check-reproducible.sh dist/iotspot-helper_*.deb' </dev/null ||
       fail "a second build of the same commit gave a different package"
     say "ok: reproducible (the second build took $((SECONDS - t0)) s)"
   fi
