@@ -81,7 +81,7 @@ fi
 # dpkg-checkbuilddeps names what Build-Depends lacks; apt-get build-dep installs exactly that.
 # shellcheck disable=SC2086 # cross_flags is empty or one word, -aARCH
 unmet=$(dpkg-checkbuilddeps $cross_flags ${profiles:+-P"$profiles"} 2>&1 |
-  sed -n 's/.*Unmet build dependencies: //p') || true
+  sed -n 's/.*[Uu]nmet build dependencies: //p') || true
 if [ -n "$unmet" ]; then
   say "installing the build dependencies (apt-get build-dep $cross_flags ./): $unmet"
   $apt_updated || { $sudo apt-get update -qq; apt_updated=true; }
