@@ -83,7 +83,7 @@ fi
 unmet=$(dpkg-checkbuilddeps $cross_flags ${profiles:+-P"$profiles"} 2>&1 |
   sed -n 's/.*[Uu]nmet build dependencies: //p') || true
 if [ -n "$unmet" ]; then
-  say "installing the build dependencies (apt-get build-dep $cross_flags ./): $unmet"
+  say "installing the build dependencies (apt-get build-dep ${cross_flags:+$cross_flags }./): $unmet"
   $apt_updated || { $sudo apt-get update -qq; apt_updated=true; }
   # shellcheck disable=SC2086
   DEBIAN_FRONTEND=noninteractive $sudo apt-get build-dep -y -qq --no-install-recommends \
