@@ -24,13 +24,19 @@ version=$(dpkg-deb -f "$deb" Version)
 multiarch=$(dpkg-architecture -a"$arch" -qDEB_HOST_MULTIARCH 2>/dev/null)
 cpu=$(dpkg-architecture -a"$arch" -qDEB_HOST_GNU_CPU 2>/dev/null)
 case "$arch" in
+  amd64) machine="Advanced Micro Devices X86-64" ;;
   arm64) machine=AArch64 ;;
   armhf) machine=ARM ;;
   riscv64) machine=RISC-V ;;
   *) fail "no ELF machine known for $arch" ;;
 esac
-qemu=$(command -v "qemu-$cpu-static" || command -v "qemu-$cpu" || true)
-[[ -n $qemu ]] || fail "qemu-$cpu-static is missing: apt-get install qemu-user-static"
+# The machine's own architecture runs without qemu (a check of this script itself).
+if [[ $arch == "$(dpkg --print-architecture)" ]]; then
+  qemu="env"
+else
+  qemu=$(command -v "qemu-$cpu-static" || command -v "qemu-$cpu" || true)
+  [[ -n $qemu ]] || fail "qemu-$cpu-static is missing: apt-get install qemu-user-static"
+fi
 
 work=$(mktemp -d)
 server=
@@ -62,7 +68,7 @@ for elf in "${elves[@]}"; do
     owner=
     for dir in "/usr/lib/$multiarch" "/lib/$multiarch"; do
       [[ -e $dir/$soname ]] || continue
-      owner=$(dpkg -S "$dir/$soname" 2>/dev/null | sed -n '1s/: .*//p')
+      owner=$(dpkg -S "$dir/$soname" 2>/dev/null | sed -n '1s/: .*//p') || true
       [[ -z $owner ]] || break
     done
     [[ -n $owner ]] || fail "${elf#"$pkg"} needs $soname, which no installed $arch package has"
@@ -117,7 +123,9 @@ ok "get: answered git's credential request with the token"
 
 key=$(helper serve --print-key)
 serve_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-helper serve --port "$serve_port" </dev/null >"$work/serve.log" 2>&1 &
+# exec: $! is serve itself (under qemu), which the SIGTERM below must reach.
+(HOME=$work/home exec "$qemu" "$pkg/usr/bin/iotspot-helper" serve --port "$serve_port" \
+  </dev/null >"$work/serve.log" 2>&1) &
 serve=$!
 (umask 077; printf 'X-Iotspot-Key: %s\n' "$key" >"$work/key-header")
 body=

@@ -50,7 +50,8 @@ fresh_root_run "$dir" env DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-}" \
 # check-cross.sh's own tools: the test token server and its PKI, curl.
 fresh_root_run "$dir" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
   --no-install-recommends python3 openssl curl >/dev/null
-fresh_root_run "$dir" sh -c "cd /src && scripts/package/check-cross.sh dist/iotspot-helper_*_$arch.deb" </dev/null
+# Copied out first, so that a failing check leaves the package to look at.
 cp "$dir"/src/dist/* "$out/"
+fresh_root_run "$dir" sh -c "cd /src && scripts/package/check-cross.sh dist/iotspot-helper_*_$arch.deb" </dev/null
 fresh_root_cleanup_all
 say "built $(ls "$out"/iotspot-helper_*_"$arch".deb)"
