@@ -67,7 +67,8 @@ build_in_fresh_root() {
   fi
   cp "$build_dir"/src/dist/*.deb "$build_dir"/src/dist/*.buildinfo "$build_dir"/src/dist/*.changes "$outdir/"
   deb=$(ls "$outdir"/iotspot-helper_*.deb)
-  fresh_root_cleanup "$build_dir"
+  # Called in a list: fresh_root.sh's functions are not written for errexit.
+  fresh_root_cleanup "$build_dir" || fail "could not remove the build root $build_dir"
 }
 
 if [[ $deb == --build ]]; then
