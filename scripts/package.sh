@@ -1,118 +1,137 @@
 #!/bin/sh
-# Builds the Debian package of iotspot-helper for the Debian release this runs on:
+# Builds the Debian package of iotspot-helper from debian/ with dpkg-buildpackage (debhelper,
+# CMake), for the Debian release this runs on:
 #
-#   scripts/package.sh [OUTDIR]     -> OUTDIR/iotspot-helper_<version>_<arch>.deb (default dist/)
+#   scripts/package.sh [--arch ARCH [--no-root]] [OUTDIR]
+#     -> OUTDIR/iotspot-helper_<version>_<arch>.deb (default dist/), its -dbgsym, .buildinfo
+#        and .changes, and the source package (.dsc, .orig.tar.xz, .debian.tar.xz)
 #
-# Configures a release build for /usr in build-pkg/ (no tests), installs it into a staging
-# tree with `cmake --install --strip`, adds what Debian policy asks of a package (gzipped man
-# pages, copyright, changelog.Debian.gz), computes Depends with dpkg-shlibdeps from the
-# libraries the executable and the network module link, and builds the .deb with dpkg-deb.
-# Then runs lintian on it: an error fails the script (docs/packaging.md explains the rest).
-# Needs the build dependencies of scripts/bootstrap.sh plus dpkg-dev and lintian.
+# --arch ARCH cross-builds for ARCH (arm64) with Debian's multiarch: the architecture added to
+# dpkg, crossbuild-essential-ARCH, the build dependencies for ARCH, and qemu-user to run what
+# the build runs (the completions and man page are written by the built helper; the unit
+# tests). ARCH's -dev packages cannot all stand beside the native ones (installing
+# libpoco-dev:arm64 removes libpoco-dev:amd64), so this runs in a throwaway root of this
+# machine's release, never in this machine's dpkg (scripts/package/cross-build.sh, which also
+# checks the package there: scripts/package/check-cross.sh); --no-root builds here instead,
+# for a machine or root that is itself throwaway. Installs what it lacks first, and says what: dpkg-dev and lintian, then the build
+# dependencies (apt-get build-dep), as root or through sudo; installs nothing when all is
+# there. Builds in build-pkg/ARCH/ from a copy of the files git tracks (and untracked ones
+# it does not ignore), with `dpkg-buildpackage -b -us -uc`: DEB_BUILD_OPTIONS=nocheck skips
+# the unit tests. Then lintian on the binary and the source package: an error or a warning
+# fails the script; docs/packaging.md explains the informational tags.
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
-out=${1:-dist}
+usage="usage: scripts/package.sh [--arch ARCH [--no-root]] [OUTDIR]"
+say() { echo "package.sh: $*"; }
+die() { echo "package.sh: $*" >&2; exit 1; }
+
+host_arch=
+out=dist
+here=false
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --arch) host_arch=${2:?$usage}; shift 2 ;;
+    --no-root) here=true; shift ;;
+    -*) echo "$usage" >&2; exit 2 ;;
+    *) out=$1; shift ;;
+  esac
+done
+build_arch=$(dpkg --print-architecture)
+host_arch=${host_arch:-$build_arch}
+case "$host_arch" in
+  *[!a-z0-9]*) echo "$usage" >&2; exit 2 ;;
+esac
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+if [ "$host_arch" != "$build_arch" ] && ! $here; then
+  exec $sudo bash scripts/package/cross-build.sh "$host_arch" "$out"
+fi
+apt_updated=false
+apt_install() {
+  $apt_updated || { $sudo apt-get update -qq; apt_updated=true; }
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+# -- what the build needs ------------------------------------------------------------------------
+tools="dpkg-dev lintian"
+cross_flags=""
+profiles=""
+if [ "$host_arch" != "$build_arch" ]; then
+  tools="$tools crossbuild-essential-$host_arch"
+  cross_flags="-a$host_arch"
+  profiles="cross"
+  if ! dpkg --print-foreign-architectures | grep -qx "$host_arch"; then
+    say "adding the architecture $host_arch to dpkg (dpkg --add-architecture $host_arch)"
+    $sudo dpkg --add-architecture "$host_arch"
+  fi
+fi
+case " ${DEB_BUILD_OPTIONS:-} " in
+  *" nocheck "*) profiles="${profiles:+$profiles,}nocheck" ;;
+esac
+missing=""
+for p in $tools; do installed "$p" || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  say "installing$missing"
+  # shellcheck disable=SC2086 # package names are words
+  apt_install $missing
+fi
+# dpkg-checkbuilddeps names what Build-Depends lacks; apt-get build-dep installs exactly that.
+# shellcheck disable=SC2086 # cross_flags is empty or one word, -aARCH
+unmet=$(dpkg-checkbuilddeps $cross_flags ${profiles:+-P"$profiles"} 2>&1 |
+  sed -n 's/.*[Uu]nmet build dependencies: //p') || true
+if [ -n "$unmet" ]; then
+  say "installing the build dependencies (apt-get build-dep ${cross_flags:+$cross_flags }./): $unmet"
+  $apt_updated || { $sudo apt-get update -qq; apt_updated=true; }
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get build-dep -y -qq --no-install-recommends \
+    $cross_flags ${profiles:+-P "$profiles"} ./ >/dev/null
+  # shellcheck disable=SC2086
+  if dpkg-checkbuilddeps $cross_flags ${profiles:+-P"$profiles"}; then :; else
+    die "the build dependencies are still not met after apt-get build-dep"
+  fi
+fi
+
+# -- the source tree, and the build ----------------------------------------------------------------
+version=$(dpkg-parsechangelog -S Version)
+upstream=${version%-*}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-
-name=iotspot-helper
-upstream=$(sed -n 's/^project(iotspot-helper VERSION \([0-9.]*\) .*/\1/p' CMakeLists.txt)
-date=$(sed -n 's/^set(IOTSPOT_RELEASE_DATE "\([0-9-]*\)")/\1/p' CMakeLists.txt)
-# shellcheck disable=SC1091
-codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
-# shellcheck disable=SC1091
-release=$(. /etc/os-release && echo "${VERSION_ID%%.*}")
-# One upstream version, built for each release: 0.1.0-1+deb12 (bookworm), 0.1.0-1+deb13 (trixie).
-version="$upstream-1+deb$release"
-arch=$(dpkg --print-architecture)
-# The maintainers as the repository's history names them.
-maintainer="iotspot-helper maintainers <maintainers@users.noreply.r-seed-c1f27092.example>"
-if [ -z "$upstream" ] || [ -z "$date" ] || [ -z "$codename" ]; then
-  echo "package.sh: cannot read the version, date or release" >&2
-  exit 1
-fi
-
-build=$root/build-pkg
-stage=$build/stage
-rm -rf "$stage" "$build/CMakeCache.txt"
-# Debian's build flags (stack protector, _FORTIFY_SOURCE, relro), as a package build uses.
-CXXFLAGS="$(dpkg-buildflags --get CXXFLAGS) $(dpkg-buildflags --get CPPFLAGS)" \
-LDFLAGS=$(dpkg-buildflags --get LDFLAGS) \
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
-  -DIOTSPOT_TESTS=OFF -DIOTSPOT_WERROR=ON -DIOTSPOT_PYTHON_DIR=lib/python3/dist-packages >/dev/null
-cmake --build "$build" -- -j"$(nproc)"
-DESTDIR=$stage cmake --install "$build" --strip >/dev/null
-
-# Debian policy: man pages gzipped (-n: no name or time stamp, for reproducible builds).
-find "$stage/usr/share/man" -type f -name '*.[0-9]' -exec gzip -9n {} +
-
-doc=$stage/usr/share/doc/$name
-mkdir -p "$doc"
-cp README.md "$doc/"
-cp docs/*.md "$doc/"
-cp plugins/systemd/README.md "$doc/systemd.md"
-cp plugins/cron/README.md "$doc/cron.md"
-gzip -9n "$doc"/*.md
-sed "s/@YEAR@/${date%%-*}/" scripts/package/copyright >"$doc/copyright"
-{
-  printf '%s (%s) %s; urgency=medium\n\n' "$name" "$version" "$codename"
-  printf '  * Built by scripts/package.sh from iotspot-helper %s for Debian %s.\n\n' \
-    "$upstream" "$release"
-  printf ' -- %s  %s\n' "$maintainer" "$(LC_ALL=C date -u -R -d "$date 12:00:00")"
-} | gzip -9n >"$doc/changelog.Debian.gz"
-
-# Modes as Debian wants them whatever the umask of the build: 0755 folders and programs,
-# 0644 other files.
-find "$stage" -type d -exec chmod 0755 {} +
-find "$stage" -type f -perm /111 -exec chmod 0755 {} +
-find "$stage" -type f ! -perm /111 -exec chmod 0644 {} +
-
-# Depends: from the shared libraries the executable and the modules link (the executable
-# carries SQLite, libsodium and libstdc++ itself; the modules link Poco and OpenSSL), plus
-# what the scripts run.
-mkdir -p "$stage/DEBIAN" "$build/shlibdeps/debian"
-net_module=$(find "$stage/usr/lib" -name iotspot-helper-net.so)
-redis_module=$(find "$stage/usr/lib" -name iotspot-helper-redis.so)
-printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$name" "$name" \
-  >"$build/shlibdeps/debian/control"
-shlibs=$(cd "$build/shlibdeps" && dpkg-shlibdeps -O -e"$stage/usr/bin/iotspot-helper" \
-  -e"$net_module" -e"$redis_module" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
-[ -n "$shlibs" ] || { echo "package.sh: dpkg-shlibdeps found no libraries" >&2; exit 1; }
-size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
-cat >"$stage/DEBIAN/control" <<EOF
-Package: $name
-Version: $version
-Architecture: $arch
-Maintainer: $maintainer
-Installed-Size: $size
-Depends: $shlibs, python3
-Recommends: bash-completion, curl, git
-Suggests: httpie, zsh, fish
-Section: utils
-Priority: optional
-Homepage: https://iotspot.co
-Description: OAuth2 tokens for the iotspot API, cached encrypted
- iotspot-helper gets the bearer tokens the iotspot Open API accepts (Amazon
- Cognito's client-credentials grant), caches them encrypted in a per-user
- SQLite file until shortly before they expire, and hands them to scripts,
- shells and tools: token, header, env and exec commands, a git credential
- helper, iotspot-curl, shell hooks and completions, plugins for HTTPie,
- Postman, Bruno and Insomnia, and systemd user units for unattended refresh.
-EOF
-(cd "$stage" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z |
-  xargs -0 md5sum) >"$stage/DEBIAN/md5sums"
-chmod 0644 "$stage/DEBIAN/control" "$stage/DEBIAN/md5sums"
-install -m 0755 scripts/package/postinst scripts/package/prerm "$stage/DEBIAN/"
-
-deb="$out/${name}_${version}_${arch}.deb"
-dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null
-echo "package.sh: built $deb"
-
-# lintian: errors fail the build; warnings are explained in docs/packaging.md.
-if command -v lintian >/dev/null; then
-  lintian --fail-on error "$deb" || {
-    echo "package.sh: lintian found errors in $deb" >&2; exit 1; }
+work=$root/build-pkg/$host_arch
+src=$work/iotspot-helper-$upstream
+rm -rf "$work"
+mkdir -p "$src"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  # Tracked files deleted in the work tree are left out.
+  # shellcheck disable=SC2016 # the inner script's own variables
+  git ls-files -z --cached --others --exclude-standard | xargs -0 -r sh -c \
+    'for f; do [ -e "$f" ] || [ -L "$f" ] && printf "%s\0" "$f"; done' sh |
+    tar -cf - --null -T - | tar -xf - -C "$src"
 else
-  echo "package.sh: lintian is not installed; the package was not checked" >&2
+  tar -cf - --exclude='./build*' --exclude=./dist --exclude=./dist-trixie --exclude=./.git . |
+    tar -xf - -C "$src"
 fi
+
+# The source package, for lintian and for builders that start from one (sbuild, PPAs).
+(cd "$src" && tar -cf - --exclude=./debian . ) | xz >"$work/iotspot-helper_$upstream.orig.tar.xz"
+(cd "$work" && dpkg-source -b "iotspot-helper-$upstream" >/dev/null)
+
+say "dpkg-buildpackage -b -us -uc${cross_flags:+ $cross_flags}${profiles:+ -P$profiles} in $src"
+# shellcheck disable=SC2086
+(cd "$src" && dpkg-buildpackage -b -us -uc $cross_flags ${profiles:+-P"$profiles"})
+
+
+for f in "$work"/*.deb "$work"/*.ddeb "$work"/*.buildinfo "$work"/*.changes "$work"/*.dsc \
+         "$work"/*.orig.tar.xz "$work"/*.debian.tar.xz; do
+  [ -e "$f" ] && cp "$f" "$out/"
+done
+deb=$(ls "$out"/iotspot-helper_*_"$host_arch".deb)
+say "built $deb"
+
+# -- lintian: an error or a warning fails; docs/packaging.md explains the informational tags ----------
+dsc=$(ls "$out"/iotspot-helper_*.dsc)
+lintian --fail-on error,warning --display-info "$deb" "$dsc" ||
+  die "lintian found errors or warnings in $deb or $dsc"
+say "lintian: no error and no warning in $(basename "$deb") and $(basename "$dsc")"
