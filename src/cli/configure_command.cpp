@@ -7,10 +7,11 @@
 #include "cli/terminal.h"
 #include "core/crypto.h"
 #include "core/error.h"
-#include "core/files.h"
-#include "core/secret_store.h"
 #include "core/shared_cache.h"
-#include "core/shared_tier.h"
+#include "service/shared_tier.h"
+#include "store/files.h"
+#include "store/key_file.h"
+#include "store/secret_store.h"
 
 namespace iotspot::cli {
 
@@ -86,9 +87,9 @@ std::optional<std::string> redis_password(const Invocation& inv,
 
 // A new client secret replaces both of a rotation; --next-client-secret-stdin stores the
 // next one from the following line of standard input.
-void store_next_secret(const Invocation& inv, core::SecretStore& secrets, const std::string& name,
+void store_next_secret(const Invocation& inv, store::SecretStore& secrets, const std::string& name,
                        const std::string& client_id, const core::Key& key, bool replaced) {
-    const auto slot = core::next_secret_slot(name);
+    const auto slot = store::next_secret_slot(name);
     if (!inv.has("next-client-secret-stdin")) {
         if (replaced) {
             secrets.erase(slot);
@@ -129,14 +130,14 @@ int configure_command(Context& ctx) {
         secret = read_secret_from_terminal("Client secret for " + *settings.client_id + ": ");
     }
 
-    core::ensure_private_dir(ctx.paths.data_dir);
-    const core::Key key = core::Key::load_or_create(ctx.paths.key_file());
-    core::SecretStore secrets(ctx.paths.secret_db());
+    store::ensure_private_dir(ctx.paths.data_dir);
+    const core::Key key = store::load_or_create_key(ctx.paths.key_file());
+    store::SecretStore secrets(ctx.paths.secret_db());
     if (!secret) {
         const bool same_client = existed && old_client_id == settings.client_id;
         const auto kept = same_client ? secrets.load(name, *settings.client_id, key)
-                                      : core::SecretStore::Lookup{};
-        if (kept.status != core::SecretStore::Status::found) {
+                                      : store::SecretStore::Lookup{};
+        if (kept.status != store::SecretStore::Status::found) {
             throw Error(Exit::usage, "no terminal to read the client secret from; pipe it in with "
                                      "--client-secret-stdin");
         }
@@ -146,7 +147,7 @@ int configure_command(Context& ctx) {
     store_next_secret(ctx.invocation, secrets, name, *settings.client_id, key, secret.has_value());
 
     if (const auto password = redis_password(ctx.invocation, settings)) {
-        const auto slot = core::redis_password_slot(name);
+        const auto slot = service::redis_password_slot(name);
         if (password->empty()) {
             secrets.erase(slot);
         } else {
@@ -154,8 +155,8 @@ int configure_command(Context& ctx) {
         }
     }
 
-    core::ensure_private_dir(ctx.paths.config_dir);
-    core::write_file_atomic(ctx.paths.config_file(), core::render_config(config), "config file");
+    store::ensure_private_dir(ctx.paths.config_dir);
+    store::write_file_atomic(ctx.paths.config_file(), core::render_config(config), "config file");
     ctx.service.forget_token(name);
     ctx.service.forget_secret_use(name);
     print("Profile \"" + name + "\" configured for client " + *settings.client_id +

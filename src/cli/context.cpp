@@ -12,7 +12,7 @@
 
 #include "cli/net_module.h"
 #include "core/error.h"
-#include "core/files.h"
+#include "store/files.h"
 
 namespace iotspot::cli {
 
@@ -23,9 +23,9 @@ std::string home_from_passwd() {
     return entry != nullptr && entry->pw_dir != nullptr ? entry->pw_dir : "/";
 }
 
-core::ServiceDeps service_deps(const core::Environment& env, const core::Paths& paths,
-                               const core::Log& log) {
-    core::ServiceDeps deps;
+service::ServiceDeps service_deps(const core::Environment& env, const core::Paths& paths,
+                                  const core::Log& log) {
+    service::ServiceDeps deps;
     deps.paths = paths;
     deps.env = env;
     deps.log = &log;
@@ -56,8 +56,8 @@ std::int64_t Context::now() {
     return static_cast<std::int64_t>(std::time(nullptr));
 }
 
-core::ServiceDeps Context::worker_deps() const {
-    core::ServiceDeps deps = service_deps(env, paths, log);
+service::ServiceDeps Context::worker_deps() const {
+    service::ServiceDeps deps = service_deps(env, paths, log);
     auto own = std::make_shared<std::unique_ptr<core::TokenClient>>();
     deps.client = [own]() -> core::TokenClient& {
         if (!*own) {
@@ -75,7 +75,7 @@ std::string Context::profile_name() const {
 const core::ConfigFile& Context::config() {
     if (!config_) {
         const std::string path = paths.config_file();
-        const auto text = core::read_file(path, "config file");
+        const auto text = store::read_file(path, "config file");
         try {
             config_ = text ? core::parse_config(*text) : core::ConfigFile{};
         } catch (const core::ConfigSyntaxError& error) {

@@ -12,7 +12,7 @@
 #include "core/environment.h"
 #include "core/log.h"
 #include "core/paths.h"
-#include "core/token_service.h"
+#include "service/token_service.h"
 
 namespace iotspot::cli {
 
@@ -24,7 +24,7 @@ public:
     const core::Environment env;
     const core::Paths paths;
     const core::Log log;
-    core::TokenService service;
+    service::TokenService service;
 
     /// The profile name in force (--profile, IOTSPOT_PROFILE, "default").
     std::string profile_name() const;
@@ -40,7 +40,7 @@ public:
     /// What a token service of its own needs (one per worker thread: TokenService is not
     /// thread-safe): these paths, environment and log, and a token client of its own that is
     /// created on first use.
-    core::ServiceDeps worker_deps() const;
+    service::ServiceDeps worker_deps() const;
 
 private:
     std::optional<core::ConfigFile> config_;

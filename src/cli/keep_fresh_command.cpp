@@ -31,8 +31,8 @@
 #include "cli/signal_wait.h"
 #include "cli/token_keeper.h"
 #include "core/error.h"
-#include "core/secret_files.h"
-#include "core/token_file.h"
+#include "store/secret_files.h"
+#include "store/token_file.h"
 #include "util/strings.h"
 
 extern char** environ;
@@ -129,7 +129,7 @@ public:
         }
     }
     ~PrivateDir() {
-        core::remove_token_file(file());
+        store::remove_token_file(file());
         ::rmdir(path_.c_str());
     }
     PrivateDir(const PrivateDir&) = delete;
@@ -146,7 +146,7 @@ bool is_replaced_variable(const char* entry) {
     const char* equals = std::strchr(entry, '=');
     const std::string name(entry,
                            equals ? static_cast<std::size_t>(equals - entry) : std::strlen(entry));
-    for (const char* secret : core::secret_variables) {
+    for (const char* secret : store::secret_variables) {
         if (name == secret) {
             return true;
         }
@@ -160,7 +160,7 @@ bool is_replaced_variable(const char* entry) {
 }
 
 // The child's environment: the helper's, without secrets, with the token's variables.
-std::vector<std::string> child_environment(const core::IssuedToken& token,
+std::vector<std::string> child_environment(const service::IssuedToken& token,
                                            const std::string& file) {
     std::vector<std::string> env;
     for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
@@ -329,7 +329,7 @@ int exec_keep_fresh_command(Context& ctx) {
     std::set<int> inherited = open_descriptors();
     SignalWait signals({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD});
     PrivateDir dir(ctx.env);
-    TokenKeeper keeper(ctx, dir.file(), core::default_token_file_mode);
+    TokenKeeper keeper(ctx, dir.file(), store::default_token_file_mode);
     keeper.start();
     Supervisor supervisor(ctx, keeper, signals, on_refresh, dir.file(), std::move(inherited));
     return supervisor.run();

@@ -5,7 +5,7 @@
 
 #include "core/counters.h"
 #include "core/error.h"
-#include "core/files.h"
+#include "store/files.h"
 
 namespace iotspot::cli {
 
@@ -19,7 +19,7 @@ void write_metrics_file(Context& ctx, const std::vector<std::string>& profiles) 
         for (const auto& name : profiles) {
             counts.emplace_back(name, ctx.service.host_counts(name));
         }
-        core::write_file_atomic(*file, core::render_metrics(counts), "metrics file", 0644);
+        store::write_file_atomic(*file, core::render_metrics(counts), "metrics file", 0644);
     } catch (const core::Error& error) {
         ctx.log.warning(std::string(error.what()) + "; the metrics file was not written");
     }

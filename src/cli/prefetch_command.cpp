@@ -91,19 +91,20 @@ void refresh(Context& ctx, std::vector<Outcome>& outcomes, std::int64_t jobs,
     });
     const auto workers = static_cast<std::size_t>(
         std::min<std::int64_t>(jobs, static_cast<std::int64_t>(work.size())));
-    std::vector<core::ServiceDeps> deps;
+    std::vector<service::ServiceDeps> deps;
     for (std::size_t i = 0; i < workers; ++i) {
         deps.push_back(ctx.worker_deps());
     }
 
     std::atomic<std::size_t> next{0};
-    const auto worker = [&](core::ServiceDeps own) {
-        core::TokenService service(std::move(own));
+    const auto worker = [&](service::ServiceDeps own) {
+        service::TokenService service(std::move(own));
         for (std::size_t i = next++; i < work.size(); i = next++) {
             Outcome& outcome = *work[i];
             try {
                 const auto ttl = min_ttl ? *min_ttl : 2 * outcome.profile->refresh_margin;
-                const auto token = service.get(*outcome.profile, ttl, core::WhenRefreshFails::fail);
+                const auto token =
+                    service.get(*outcome.profile, ttl, service::WhenRefreshFails::fail);
                 outcome.refreshed = !token.from_cache;
                 outcome.from_shared = token.from_shared_cache;
                 outcome.times = token.times;

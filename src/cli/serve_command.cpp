@@ -3,10 +3,10 @@
 #include "cli/context.h"
 #include "core/crypto.h"
 #include "core/error.h"
-#include "core/files.h"
 #include "core/local_endpoint.h"
 #include "core/output.h"
 #include "server/local_server.h"
+#include "store/files.h"
 #include "util/strings.h"
 
 namespace iotspot::cli {
@@ -18,11 +18,11 @@ using core::Exit;
 
 // The per-user key of the endpoint: 64 hex characters, created on first use.
 std::string serve_key(const core::Paths& paths) {
-    core::ensure_private_dir(paths.data_dir);
+    store::ensure_private_dir(paths.data_dir);
     const std::string path = paths.data_dir + "/serve.key";
-    core::check_private_file(path);
+    store::check_private_file(path);
     const std::string key(
-        util::trim(core::create_file_once(path, core::random_hex(32) + "\n", "serve key file")));
+        util::trim(store::create_file_once(path, core::random_hex(32) + "\n", "serve key file")));
     if (key.size() != 64) {
         throw Error(Exit::store, "serve key file " + path +
                                      " is damaged; remove it and run "
@@ -45,7 +45,7 @@ public:
     core::LocalResponse handle(const core::LocalRequest& request) override {
         try {
             Context own(ctx_.invocation, ctx_.env);
-            core::TokenService service(own.worker_deps());
+            service::TokenService service(own.worker_deps());
             return core::answer_local_request(
                 request, key_, port_, default_profile_,
                 [&](const std::string& name) {

@@ -8,7 +8,7 @@
 #include "cli/signal_wait.h"
 #include "cli/token_keeper.h"
 #include "core/error.h"
-#include "core/token_file.h"
+#include "store/token_file.h"
 
 namespace iotspot::cli {
 
@@ -17,9 +17,9 @@ namespace {
 mode_t requested_mode(const Invocation& inv) {
     const auto text = inv.value("mode");
     if (!text) {
-        return core::default_token_file_mode;
+        return store::default_token_file_mode;
     }
-    const auto mode = core::parse_token_file_mode(*text);
+    const auto mode = store::parse_token_file_mode(*text);
     if (!mode) {
         throw core::Error(core::Exit::usage,
                           "--mode takes 0600, 0640, 0400 or 0440 (others may never read a "
@@ -53,7 +53,7 @@ int sink_command(Context& ctx) {
         write_metrics_file(ctx, {ctx.profile_name()});
     }
     if (!ctx.invocation.has("keep")) {
-        core::remove_token_file(file);
+        store::remove_token_file(file);
     }
     return 0;
 }

@@ -11,11 +11,12 @@
 #include "core/crypto.h"
 #include "core/error.h"
 #include "core/expiry.h"
-#include "core/files.h"
 #include "core/output.h"
-#include "core/secret_files.h"
-#include "core/secret_store.h"
-#include "core/shared_tier.h"
+#include "service/shared_tier.h"
+#include "store/files.h"
+#include "store/key_file.h"
+#include "store/secret_files.h"
+#include "store/secret_store.h"
 #include "util/strings.h"
 #include "util/time.h"
 
@@ -41,20 +42,20 @@ struct Row {
     std::optional<core::SharedReply> shared; // the shared cache's answer to PING, if it has one
     bool from_shared = false;                // the cached token came from the shared cache
     bool next_secret = false;                // a next secret is stored (a rotation)
-    std::optional<core::CounterStore::SecretUse> secret_use;
+    std::optional<store::CounterStore::SecretUse> secret_use;
     core::CounterSummary host;
     std::optional<core::CounterSummary> fleet; // with a shared cache that answered
 };
 
 bool has_next_secret(Context& ctx, const core::Profile& profile) {
     if (!exists(ctx.paths.secret_db()) || !exists(ctx.paths.key_file()) ||
-        core::secret_origin(ctx.env, core::client_secret_source) != core::SecretOrigin::none) {
+        store::secret_origin(ctx.env, store::client_secret_source) != store::SecretOrigin::none) {
         return false;
     }
-    core::SecretStore store(ctx.paths.secret_db());
-    const auto key = core::Key::load_or_create(ctx.paths.key_file());
-    return store.load(core::next_secret_slot(profile.name), profile.client_id, key).status ==
-           core::SecretStore::Status::found;
+    store::SecretStore store(ctx.paths.secret_db());
+    const auto key = store::load_or_create_key(ctx.paths.key_file());
+    return store.load(store::next_secret_slot(profile.name), profile.client_id, key).status ==
+           store::SecretStore::Status::found;
 }
 
 // The counters of the row's profile: the host's, and the fleet's when Redis answered.
@@ -76,27 +77,27 @@ void add_counters(Context& ctx, Row& row) {
 }
 
 std::string secret_state(Context& ctx, const core::Profile& profile) {
-    switch (core::secret_origin(ctx.env, core::client_secret_source)) {
-    case core::SecretOrigin::variable:
+    switch (store::secret_origin(ctx.env, store::client_secret_source)) {
+    case store::SecretOrigin::variable:
         return "environment";
-    case core::SecretOrigin::file:
+    case store::SecretOrigin::file:
         return "file";
-    case core::SecretOrigin::credential:
+    case store::SecretOrigin::credential:
         return "credential";
-    case core::SecretOrigin::none:
+    case store::SecretOrigin::none:
         break;
     }
     if (!exists(ctx.paths.secret_db()) || !exists(ctx.paths.key_file())) {
         return "missing";
     }
-    core::SecretStore store(ctx.paths.secret_db());
-    const auto key = core::Key::load_or_create(ctx.paths.key_file());
+    store::SecretStore store(ctx.paths.secret_db());
+    const auto key = store::load_or_create_key(ctx.paths.key_file());
     switch (store.load(profile.name, profile.client_id, key).status) {
-    case core::SecretStore::Status::found:
+    case store::SecretStore::Status::found:
         return "stored";
-    case core::SecretStore::Status::unreadable:
+    case store::SecretStore::Status::unreadable:
         return "unreadable";
-    case core::SecretStore::Status::missing:
+    case store::SecretStore::Status::missing:
         break;
     }
     return "missing";
@@ -122,7 +123,7 @@ std::vector<Row> collect(Context& ctx) {
         }
         if (const auto it = cached.find(name); it != cached.end()) {
             row.token = it->second;
-            row.from_shared = core::read_origin(ctx.paths.cache_dir, name, it->second) ==
+            row.from_shared = service::read_origin(ctx.paths.cache_dir, name, it->second) ==
                               core::TokenOrigin::shared_cache;
         }
         if (row.profile && !row.profile->shared_cache.empty()) {
@@ -342,14 +343,14 @@ int logout_command(Context& ctx) {
         out += dropped ? "Dropped the cached token of profile \"" + name + "\".\n"
                        : "No cached token for profile \"" + name + "\".\n";
         if (forget_secret && exists(ctx.paths.secret_db())) {
-            core::SecretStore store(ctx.paths.secret_db());
+            store::SecretStore store(ctx.paths.secret_db());
             if (store.erase(name)) {
                 out += "Deleted the stored client secret of profile \"" + name + "\".\n";
             }
-            if (store.erase(core::next_secret_slot(name))) {
+            if (store.erase(store::next_secret_slot(name))) {
                 out += "Deleted the stored next client secret of profile \"" + name + "\".\n";
             }
-            if (store.erase(core::redis_password_slot(name))) {
+            if (store.erase(service::redis_password_slot(name))) {
                 out += "Deleted the stored Redis password of profile \"" + name + "\".\n";
             }
         }

@@ -11,20 +11,20 @@
 #include "cli/run.h"
 #include "core/error.h"
 #include "core/output.h"
-#include "core/secret_files.h"
+#include "store/secret_files.h"
 
 namespace iotspot::cli {
 
 namespace {
 
-core::IssuedToken issue(Context& ctx) {
+service::IssuedToken issue(Context& ctx) {
     const auto min_ttl = ctx.invocation.seconds("min-ttl");
     const core::Profile profile = ctx.profile();
     return ctx.service.get(profile, min_ttl);
 }
 
 // Gets a token and prints it as `--json` asks, or else as `plain` formats it.
-int hand_out(Context& ctx, const std::function<std::string(const core::IssuedToken&)>& plain) {
+int hand_out(Context& ctx, const std::function<std::string(const service::IssuedToken&)>& plain) {
     const auto token = issue(ctx);
     print(ctx.invocation.has("json")
               ? core::format_json(token.access_token, token.times.expires_at, Context::now())
@@ -35,13 +35,13 @@ int hand_out(Context& ctx, const std::function<std::string(const core::IssuedTok
 } // namespace
 
 int token_command(Context& ctx) {
-    return hand_out(ctx,
-                    [](const core::IssuedToken& t) { return core::format_token(t.access_token); });
+    return hand_out(
+        ctx, [](const service::IssuedToken& t) { return core::format_token(t.access_token); });
 }
 
 int header_command(Context& ctx) {
-    return hand_out(ctx,
-                    [](const core::IssuedToken& t) { return core::format_header(t.access_token); });
+    return hand_out(
+        ctx, [](const service::IssuedToken& t) { return core::format_header(t.access_token); });
 }
 
 int env_command(Context& ctx) {
@@ -51,7 +51,7 @@ int env_command(Context& ctx) {
         throw core::Error(core::Exit::usage, "unknown shell \"" + shell_name +
                                                  "\"; use sh, bash, zsh, dash, fish or powershell");
     }
-    return hand_out(ctx, [&shell](const core::IssuedToken& t) {
+    return hand_out(ctx, [&shell](const service::IssuedToken& t) {
         return core::format_env(t.access_token, t.times.expires_at, *shell);
     });
 }
@@ -77,7 +77,7 @@ int exec_command(Context& ctx) {
     }
     const auto token = issue(ctx);
     // The command gets the token, never the client secret the token was made with.
-    for (const char* name : core::secret_variables) {
+    for (const char* name : store::secret_variables) {
         ::unsetenv(name);
     }
     ::setenv("IOTSPOT_ACCESS_TOKEN", token.access_token.c_str(), 1);

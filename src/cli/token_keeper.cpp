@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "core/expiry.h"
 #include "core/retry.h"
-#include "core/token_file.h"
+#include "store/token_file.h"
 #include "util/time.h"
 
 namespace iotspot::cli {
@@ -43,12 +43,12 @@ void TokenKeeper::schedule() {
                     unix_now() + shortest_wait_seconds);
 }
 
-void TokenKeeper::write(core::IssuedToken issued) {
+void TokenKeeper::write(service::IssuedToken issued) {
     const bool changed = !written_ || issued.access_token != token_.access_token;
     token_ = std::move(issued);
     if (changed) {
         written_ = false;
-        core::write_token_file(file_, token_.access_token, mode_);
+        store::write_token_file(file_, token_.access_token, mode_);
         written_ = true;
     }
 }
@@ -59,7 +59,7 @@ bool TokenKeeper::refresh() {
     }
     const std::string before = written_ ? token_.access_token : std::string();
     try {
-        write(ctx_.service.get(profile_, std::nullopt, core::WhenRefreshFails::fail));
+        write(ctx_.service.get(profile_, std::nullopt, service::WhenRefreshFails::fail));
     } catch (const core::StoreRefused&) {
         throw;
     } catch (const core::Error& error) {

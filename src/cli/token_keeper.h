@@ -15,7 +15,7 @@
 
 #include "cli/context.h"
 #include "core/config.h"
-#include "core/token_service.h"
+#include "service/token_service.h"
 
 namespace iotspot::cli {
 
@@ -35,18 +35,18 @@ public:
     bool refresh();
 
     /// The token the file holds.
-    const core::IssuedToken& token() const { return token_; }
+    const service::IssuedToken& token() const { return token_; }
 
 private:
     void schedule();
     void failed(const core::Error& error);
-    void write(core::IssuedToken issued);
+    void write(service::IssuedToken issued);
 
     Context& ctx_;
     core::Profile profile_;
     std::string file_;
     mode_t mode_;
-    core::IssuedToken token_;
+    service::IssuedToken token_;
     bool written_ = false;
     int failures_ = 0;
     double due_ = 0;

@@ -5,7 +5,6 @@
 #include <sodium.h>
 
 #include "core/error.h"
-#include "core/files.h"
 
 namespace iotspot::core {
 
@@ -22,25 +21,12 @@ constexpr std::size_t tag_size = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 
 } // namespace
 
-Key Key::load_or_create(const std::string& path) {
-    init_sodium();
-    ensure_private_dir(parent_dir(path));
-    check_private_file(path, "key file");
+std::optional<Key> Key::from_bytes(std::string_view bytes) {
+    if (bytes.size() != size) {
+        return std::nullopt;
+    }
     Key key;
-    auto content = read_file(path, "key file");
-    if (!content) {
-        Key fresh = random();
-        content = create_file_once(
-            path, std::string(reinterpret_cast<const char*>(fresh.bytes_.data()), size),
-            "key file");
-    }
-    if (content->size() != size) {
-        throw Error(Exit::store, "key file " + path + " is damaged (wrong size); remove it " +
-                                     "and run iotspot-helper configure again");
-    }
-    std::string& bytes = *content; // one name for the buffer that is wiped
     std::copy(bytes.begin(), bytes.end(), key.bytes_.begin());
-    sodium_memzero(bytes.data(), bytes.size());
     return key;
 }
 

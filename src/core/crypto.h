@@ -15,12 +15,11 @@ class Key {
 public:
     static constexpr std::size_t size = 32;
 
-    /// Reads the key file at `path`, creating it with 32 random bytes on first use.
-    /// Throws Error(store) when it is unreadable, has the wrong size, or others can read it.
-    static Key load_or_create(const std::string& path);
-
-    /// A random key (tests).
+    /// A random key: a new key file's content, and tests.
     static Key random();
+
+    /// The key whose bytes are `bytes`; nullopt unless it holds exactly `size` bytes.
+    static std::optional<Key> from_bytes(std::string_view bytes);
 
     const unsigned char* data() const { return bytes_.data(); }
 

@@ -3,11 +3,12 @@
 #include <string>
 
 #include "catch.h"
-#include "core/counter_store.h"
 #include "core/counters.h"
+#include "store/counter_store.h"
 #include "temp_dir.h"
 
 using namespace iotspot::core;
+using namespace iotspot::store;
 
 TEST_CASE("counters: the summary adds outcomes up and prices the requests") {
     const auto s = summarize({{"requests_issued", 3},
@@ -51,14 +52,14 @@ TEST_CASE("counter store: counts and the secret use are kept across opens, a dam
           "afresh") {
     iotspot::test::TempDir dir;
     {
-        CounterStore store(dir / "counters.db");
+        iotspot::store::CounterStore store(dir / "counters.db");
         CHECK(store.counts("default").empty());
         store.add("default", "requests_issued");
         store.add("default", "requests_issued");
         store.add("other", "shared_hits");
         store.note_secret_use("default", {"current", "next", 42});
     }
-    CounterStore store(dir / "counters.db");
+    iotspot::store::CounterStore store(dir / "counters.db");
     CHECK(store.counts("default") == std::map<std::string, std::int64_t>{{"requests_issued", 2}});
     CHECK(store.secret_use("default")->refused == "next");
     store.forget_secret_use("default");
@@ -69,6 +70,6 @@ TEST_CASE("counter store: counts and the secret use are kept across opens, a dam
         std::fputs("not a database, but long enough to look like a header of one.......", file);
         std::fclose(file);
     }
-    CounterStore fresh(dir / "damaged.db");
+    iotspot::store::CounterStore fresh(dir / "damaged.db");
     CHECK(fresh.counts("default").empty());
 }

@@ -1,13 +1,8 @@
-#include <fstream>
-#include <sys/stat.h>
-
 #include "catch.h"
 #include "core/crypto.h"
 #include "core/error.h"
-#include "temp_dir.h"
 
 using namespace iotspot::core;
-using iotspot::test::TempDir;
 
 TEST_CASE("crypto: seal and open round-trip") {
     const auto key = Key::random();
@@ -35,42 +30,6 @@ TEST_CASE("crypto: tampering, another row, or another key fails to open") {
 
 TEST_CASE("crypto: associated data keeps fields apart") {
     CHECK(associated_data("p", {"ab", "c"}) != associated_data("p", {"a", "bc"}));
-}
-
-TEST_CASE("crypto: the key file is created 0600 once and read back") {
-    TempDir dir;
-    const auto path = dir / "data/key";
-    const auto first = Key::load_or_create(path);
-    struct stat info {};
-    REQUIRE(::stat(path.c_str(), &info) == 0);
-    CHECK((info.st_mode & 0777) == 0600);
-    REQUIRE(::stat((dir / "data").c_str(), &info) == 0);
-    CHECK((info.st_mode & 0777) == 0700);
-    const auto again = Key::load_or_create(path);
-    const auto sealed = seal(first, "v", "ad");
-    CHECK(open(again, sealed, "ad") == std::string("v"));
-}
-
-TEST_CASE("crypto: a key file others can read is refused with the chmod that fixes it") {
-    TempDir dir;
-    const auto path = dir / "data/key";
-    Key::load_or_create(path);
-    ::chmod(path.c_str(), 0644);
-    try {
-        Key::load_or_create(path);
-        FAIL("expected a refusal");
-    } catch (const Error& error) {
-        CHECK(error.code() == Exit::store);
-        CHECK_THAT(error.what(), iotspot::test::Contains("chmod 600 " + path));
-    }
-}
-
-TEST_CASE("crypto: a damaged key file is an error, not a new key") {
-    TempDir dir;
-    const auto path = dir / "data/key";
-    Key::load_or_create(path);
-    std::ofstream(path, std::ios::trunc) << "short";
-    CHECK_THROWS_AS(Key::load_or_create(path), Error);
 }
 
 TEST_CASE("crypto: constant-time comparison") {

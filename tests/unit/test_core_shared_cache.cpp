@@ -6,7 +6,7 @@
 #include "catch.h"
 #include "core/error.h"
 #include "core/shared_cache.h"
-#include "core/shared_tier.h"
+#include "service/shared_tier.h"
 #include "temp_dir.h"
 
 using namespace iotspot::core;
@@ -123,15 +123,17 @@ struct Fixture {
     double slept = 0;
     std::function<void()> on_sleep = [] {};
 
-    std::unique_ptr<SharedTier> tier(MemoryCache& shared, const std::string& secret = "s3cret") {
+    std::unique_ptr<iotspot::service::SharedTier> tier(MemoryCache& shared,
+                                                       const std::string& secret = "s3cret") {
         cache = &shared;
-        SharedTierDeps deps{&log, [] { return now; }, [this] { return cache->clock; },
-                            [this](double seconds) {
-                                slept += seconds;
-                                cache->clock += seconds;
-                                on_sleep();
-                            },
-                            [] { return 0.5; }};
+        iotspot::service::SharedTierDeps deps{&log, [] { return now; },
+                                              [this] { return cache->clock; },
+                                              [this](double seconds) {
+                                                  slept += seconds;
+                                                  cache->clock += seconds;
+                                                  on_sleep();
+                                              },
+                                              [] { return 0.5; }};
         // The tier owns its client; the test keeps looking at the same memory.
         struct Borrowed : SharedCacheClient {
             MemoryCache& c;
@@ -153,8 +155,9 @@ struct Fixture {
                 return c.read_counts(k);
             }
         };
-        return std::make_unique<SharedTier>(std::move(deps), std::make_unique<Borrowed>(shared),
-                                            "Redis at test:6379", binding, secret);
+        return std::make_unique<iotspot::service::SharedTier>(
+            std::move(deps), std::make_unique<Borrowed>(shared), "Redis at test:6379", binding,
+            secret);
     }
     int warnings() const {
         int n = 0;
@@ -601,27 +604,30 @@ TEST_CASE("shared tier: fleet counts add up per day over the window, and Redis d
     tier->count("requests_issued");
     tier->count("shared_hits");
     std::string problem;
-    const auto counts = read_fleet_counts(
+    const auto counts = iotspot::service::read_fleet_counts(
         shared, binding, {"requests_issued", "requests_refused", "shared_hits"}, now, problem);
     REQUIRE(counts);
     CHECK(*counts == std::vector<std::int64_t>{2, 0, 1});
-    CHECK(shared.entries.at(shared_counter_key(binding, utc_day(now), "requests_issued")).second ==
-          iotspot::test::Approx(35.0 * 86400));
+    CHECK(shared.entries
+              .at(shared_counter_key(binding, iotspot::service::utc_day(now), "requests_issued"))
+              .second == iotspot::test::Approx(35.0 * 86400));
     shared.down = true;
     tier->count("requests_issued");
     CHECK(f.warnings() == 0);
-    CHECK_FALSE(read_fleet_counts(shared, binding, {"shared_hits"}, now, problem));
+    CHECK_FALSE(
+        iotspot::service::read_fleet_counts(shared, binding, {"shared_hits"}, now, problem));
     CHECK(problem.find("Redis at test:6379") != std::string::npos);
 }
 
 TEST_CASE("shared tier: the origin note matches only the token it was written for") {
     TempDir dir;
     const TokenTimes times{now, now + 3600};
-    CHECK(read_origin(dir.path(), "default", times) == TokenOrigin::unknown);
-    record_origin(dir.path(), "default", TokenOrigin::shared_cache, times);
-    CHECK(read_origin(dir.path(), "default", times) == TokenOrigin::shared_cache);
-    CHECK(read_origin(dir.path(), "default", TokenTimes{now, now + 7200}) == TokenOrigin::unknown);
-    CHECK(read_origin(dir.path(), "other", times) == TokenOrigin::unknown);
+    CHECK(iotspot::service::read_origin(dir.path(), "default", times) == TokenOrigin::unknown);
+    iotspot::service::record_origin(dir.path(), "default", TokenOrigin::shared_cache, times);
+    CHECK(iotspot::service::read_origin(dir.path(), "default", times) == TokenOrigin::shared_cache);
+    CHECK(iotspot::service::read_origin(dir.path(), "default", TokenTimes{now, now + 7200}) ==
+          TokenOrigin::unknown);
+    CHECK(iotspot::service::read_origin(dir.path(), "other", times) == TokenOrigin::unknown);
 }
 
 TEST_CASE("shared tier: a refused token is dropped while the cache still holds it") {

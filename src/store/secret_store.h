@@ -8,9 +8,9 @@
 #include <string>
 
 #include "core/crypto.h"
-#include "core/sqlite.h"
+#include "store/sqlite.h"
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 /// A damaged file is never rebuilt (the secrets in it are the user's): every operation
 /// then throws Error(store) saying to move it away and run configure again.
@@ -18,7 +18,7 @@ class SecretStore {
 public:
     explicit SecretStore(const std::string& path);
 
-    void save(const std::string& profile, const std::string& client_id, const Key& key,
+    void save(const std::string& profile, const std::string& client_id, const core::Key& key,
               const std::string& secret);
 
     enum class Status { found, missing, unreadable };
@@ -28,15 +28,15 @@ public:
     };
     /// The secret of `profile` for `client_id`. `unreadable` means a row exists but does not
     /// open with this key and client id (the key file was replaced, or the id changed).
-    Lookup load(const std::string& profile, const std::string& client_id, const Key& key);
+    Lookup load(const std::string& profile, const std::string& client_id, const core::Key& key);
 
     /// Drops the secret of `profile`; true when there was one.
     bool erase(const std::string& profile);
 
 private:
-    void save_row(const std::string& profile, const std::string& client_id, const Key& key,
+    void save_row(const std::string& profile, const std::string& client_id, const core::Key& key,
                   const std::string& secret);
-    Lookup load_row(const std::string& profile, const std::string& client_id, const Key& key);
+    Lookup load_row(const std::string& profile, const std::string& client_id, const core::Key& key);
     bool erase_row(const std::string& profile);
 
     std::unique_ptr<Database> db_;
@@ -46,4 +46,4 @@ private:
 /// valid profile name, so it never collides with one).
 std::string next_secret_slot(const std::string& profile);
 
-} // namespace iotspot::core
+} // namespace iotspot::store

@@ -1,4 +1,4 @@
-#include "core/token_cache.h"
+#include "store/token_cache.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 namespace {
 
@@ -16,11 +16,11 @@ const std::vector<const char*> migrations = {
     "expires_at INTEGER NOT NULL, sealed BLOB NOT NULL)",
 };
 
-std::string token_ad(const TokenBinding& b, const TokenTimes& t) {
+std::string token_ad(const TokenBinding& b, const core::TokenTimes& t) {
     const auto obtained = std::to_string(t.obtained_at);
     const auto expires = std::to_string(t.expires_at);
-    return associated_data("iotspot-helper token v1",
-                           {b.profile, b.client_id, b.token_url, b.scope, obtained, expires});
+    return core::associated_data("iotspot-helper token v1",
+                                 {b.profile, b.client_id, b.token_url, b.scope, obtained, expires});
 }
 
 std::unique_ptr<Database> open_database(const std::string& path) {
@@ -37,7 +37,7 @@ void without_sync(Database& db) {
 
 } // namespace
 
-TokenCache::TokenCache(const std::string& path, const Log& log) : path_(path), log_(log) {
+TokenCache::TokenCache(const std::string& path, const core::Log& log) : path_(path), log_(log) {
     open_or_recover();
 }
 
@@ -92,7 +92,7 @@ template <typename T, typename Op> T TokenCache::guarded(Op op, T fallback, bool
     }
 }
 
-std::optional<CachedToken> TokenCache::load(const TokenBinding& binding, const Key& key) {
+std::optional<CachedToken> TokenCache::load(const TokenBinding& binding, const core::Key& key) {
     return guarded(
         [&](Database& db) -> std::optional<CachedToken> {
             auto stmt =
@@ -102,7 +102,7 @@ std::optional<CachedToken> TokenCache::load(const TokenBinding& binding, const K
                 return std::nullopt;
             }
             CachedToken token;
-            token.times = TokenTimes{stmt.integer(0), stmt.integer(1)};
+            token.times = core::TokenTimes{stmt.integer(0), stmt.integer(1)};
             auto plain = open(key, stmt.blob(2), token_ad(binding, token.times));
             if (!plain) {
                 log_.note("the cached token of profile \"" + binding.profile +
@@ -115,7 +115,7 @@ std::optional<CachedToken> TokenCache::load(const TokenBinding& binding, const K
         std::optional<CachedToken>{}, false);
 }
 
-void TokenCache::save(const TokenBinding& binding, const Key& key, const CachedToken& token) {
+void TokenCache::save(const TokenBinding& binding, const core::Key& key, const CachedToken& token) {
     guarded(
         [&](Database& db) {
             without_sync(db);
@@ -157,11 +157,12 @@ std::vector<TokenCache::Entry> TokenCache::entries() {
             auto stmt =
                 db.prepare("SELECT profile, obtained_at, expires_at FROM tokens ORDER BY profile");
             while (stmt.step()) {
-                out.push_back(Entry{stmt.text(0), TokenTimes{stmt.integer(1), stmt.integer(2)}});
+                out.push_back(
+                    Entry{stmt.text(0), core::TokenTimes{stmt.integer(1), stmt.integer(2)}});
             }
             return out;
         },
         std::vector<Entry>{}, false);
 }
 
-} // namespace iotspot::core
+} // namespace iotspot::store

@@ -1,4 +1,4 @@
-#include "core/file_lock.h"
+#include "store/file_lock.h"
 
 #include <cerrno>
 #include <cstring>
@@ -8,10 +8,10 @@
 #include <thread>
 #include <unistd.h>
 
-#include "core/files.h"
+#include "store/files.h"
 #include "util/strings.h"
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 namespace {
 
@@ -73,7 +73,7 @@ FileLock::FileLock(const std::string& path, Deadline deadline) {
         if (errno != EWOULDBLOCK) {
             const std::string reason = std::strerror(errno);
             ::close(fd_);
-            throw Error(Exit::store, "cannot lock " + path + ": " + reason);
+            throw core::Error(core::Exit::store, "cannot lock " + path + ": " + reason);
         }
         waited_ = true;
         const auto now = std::chrono::steady_clock::now();
@@ -93,4 +93,4 @@ FileLock::~FileLock() {
     }
 }
 
-} // namespace iotspot::core
+} // namespace iotspot::store

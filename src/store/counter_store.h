@@ -13,9 +13,9 @@
 #include <optional>
 #include <string>
 
-#include "core/sqlite.h"
+#include "store/sqlite.h"
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 class CounterStore {
 public:
@@ -43,4 +43,4 @@ private:
     std::unique_ptr<Database> db_;
 };
 
-} // namespace iotspot::core
+} // namespace iotspot::store

@@ -1,23 +1,23 @@
-#include "core/shared_tier.h"
+#include "service/shared_tier.h"
 
 #include <algorithm>
 #include <utility>
 
 #include "core/crypto.h"
 #include "core/error.h"
-#include "core/files.h"
+#include "store/files.h"
 #include "util/strings.h"
 #include "util/time.h"
 
-namespace iotspot::core {
+namespace iotspot::service {
 
 namespace {
 
 constexpr double first_poll_delay = 0.025;
 constexpr double longest_poll_delay = 0.2;
 
-SharedBinding with_secret_id(SharedBinding binding, std::string_view client_secret) {
-    binding.secret_id = shared_secret_id(client_secret, binding.client_id);
+core::SharedBinding with_secret_id(core::SharedBinding binding, std::string_view client_secret) {
+    binding.secret_id = core::shared_secret_id(client_secret, binding.client_id);
     return binding;
 }
 
@@ -27,22 +27,24 @@ std::string origin_file(const std::string& cache_dir, const std::string& profile
 
 } // namespace
 
-SharedTier::SharedTier(SharedTierDeps deps, std::unique_ptr<SharedCacheClient> client,
-                       std::string where, SharedBinding binding, std::string_view client_secret)
+SharedTier::SharedTier(SharedTierDeps deps, std::unique_ptr<core::SharedCacheClient> client,
+                       std::string where, core::SharedBinding binding,
+                       std::string_view client_secret)
     : deps_(std::move(deps)), client_(std::move(client)), where_(std::move(where)),
       binding_(with_secret_id(std::move(binding), client_secret)),
-      key_(SharedKey::derive(client_secret, binding_.client_id)), lock_value_(random_hex(16)) {}
+      key_(core::SharedKey::derive(client_secret, binding_.client_id)),
+      lock_value_(core::random_hex(16)) {}
 
 SharedTier::~SharedTier() {
     release();
 }
 
-bool SharedTier::check(const SharedReply& reply) {
+bool SharedTier::check(const core::SharedReply& reply) {
     if (reply.ok()) {
         return true;
     }
-    const bool transient =
-        reply.failure == SharedFailure::unreachable || reply.failure == SharedFailure::timeout;
+    const bool transient = reply.failure == core::SharedFailure::unreachable ||
+                           reply.failure == core::SharedFailure::timeout;
     if (waiting_ && transient) {
         // While another host holds the lock (a primary failing over, say): its token may
         // yet appear, so the wait goes on, and the next poll asks again.
@@ -74,20 +76,21 @@ bool SharedTier::limit_to(double end) {
     return true;
 }
 
-std::optional<SharedToken> SharedTier::read(const std::function<bool(const TokenTimes&)>& fresh) {
-    const SharedReply reply = client_->get(shared_token_key(binding_));
+std::optional<core::SharedToken>
+SharedTier::read(const std::function<bool(const core::TokenTimes&)>& fresh) {
+    const core::SharedReply reply = client_->get(shared_token_key(binding_));
     if (!check(reply) || !reply.value) {
         return std::nullopt;
     }
-    SharedToken token;
+    core::SharedToken token;
     switch (open_shared_token(key_, binding_, *reply.value, deps_.now(), token)) {
-    case SharedOpen::ok:
+    case core::SharedOpen::ok:
         break;
-    case SharedOpen::expired:
+    case core::SharedOpen::expired:
         deps_.log->note("the shared cache at " + where_ + " holds an expired token; ignoring it");
         return std::nullopt;
-    case SharedOpen::malformed:
-    case SharedOpen::foreign:
+    case core::SharedOpen::malformed:
+    case core::SharedOpen::foreign:
         if (std::exchange(ignored_foreign_, true)) {
             return std::nullopt;
         }
@@ -99,14 +102,15 @@ std::optional<SharedToken> SharedTier::read(const std::function<bool(const Token
     // Another host's clock may run a little ahead: a token it got "in the future" is one
     // it got now.
     token.obtained_at = std::min(token.obtained_at, deps_.now());
-    if (!fresh(TokenTimes{token.obtained_at, token.expires_at})) {
+    if (!fresh(core::TokenTimes{token.obtained_at, token.expires_at})) {
         return std::nullopt;
     }
     return token;
 }
 
-std::optional<SharedToken> SharedTier::obtain(const std::function<bool(const TokenTimes&)>& fresh,
-                                              int lock_seconds, double wait_seconds) {
+std::optional<core::SharedToken>
+SharedTier::obtain(const std::function<bool(const core::TokenTimes&)>& fresh, int lock_seconds,
+                   double wait_seconds) {
     const double deadline = std::min(deps_.clock() + wait_seconds, deadline_);
     double delay = first_poll_delay;
     const std::string lock = shared_lock_key(binding_);
@@ -127,7 +131,7 @@ std::optional<SharedToken> SharedTier::obtain(const std::function<bool(const Tok
             return std::nullopt;
         }
         if (!skipped_) {
-            const SharedReply taken =
+            const core::SharedReply taken =
                 client_->set(lock, lock_value_, std::int64_t{lock_seconds} * 1000, true);
             if (!check(taken) && !skipped_) {
                 return std::nullopt;
@@ -155,7 +159,8 @@ std::optional<SharedToken> SharedTier::obtain(const std::function<bool(const Tok
     }
 }
 
-std::optional<SharedToken> SharedTier::peek(const std::function<bool(const TokenTimes&)>& fresh) {
+std::optional<core::SharedToken>
+SharedTier::peek(const std::function<bool(const core::TokenTimes&)>& fresh) {
     if (failed_ || !limit_to(deadline_)) {
         return std::nullopt;
     }
@@ -174,7 +179,7 @@ void SharedTier::give_up(double wait_seconds) {
                        " ms without publishing a token; fetching the token directly");
 }
 
-void SharedTier::publish(const SharedToken& token) {
+void SharedTier::publish(const core::SharedToken& token) {
     const std::int64_t life_ms = (token.expires_at - deps_.now()) * 1000;
     if (!failed_ && life_ms > 0 && limit_to(deadline_)) {
         if (check(client_->set(shared_token_key(binding_), seal_shared_token(key_, binding_, token),
@@ -198,12 +203,13 @@ void SharedTier::drop(const std::string& refused) {
         return;
     }
     const std::string key = shared_token_key(binding_);
-    const SharedReply reply = client_->get(key);
+    const core::SharedReply reply = client_->get(key);
     if (!check_drop(reply) || !reply.value) {
         return;
     }
-    SharedToken token;
-    if (open_shared_token(key_, binding_, *reply.value, deps_.now(), token) != SharedOpen::ok ||
+    core::SharedToken token;
+    if (open_shared_token(key_, binding_, *reply.value, deps_.now(), token) !=
+            core::SharedOpen::ok ||
         token.access_token != refused) {
         return; // a newer token, or one this client cannot open: not ours to drop
     }
@@ -212,7 +218,7 @@ void SharedTier::drop(const std::string& refused) {
     }
 }
 
-bool SharedTier::check_drop(const SharedReply& reply) {
+bool SharedTier::check_drop(const core::SharedReply& reply) {
     if (!reply.ok() && !std::exchange(failed_, true)) {
         deps_.log->warning(reply.message +
                            "; the refused token may stay in the shared cache until it expires");
@@ -225,7 +231,7 @@ void SharedTier::count(const std::string& counter) {
         return;
     }
     const auto key = shared_counter_key(binding_, utc_day(deps_.now()), counter);
-    const SharedReply reply =
+    const core::SharedReply reply =
         client_->increment(key, std::int64_t{fleet_counter_days} * 86400 * 1000);
     if (!reply.ok()) {
         deps_.log->note(reply.message + "; the fleet's count of " + counter + " missed one");
@@ -236,8 +242,8 @@ std::string utc_day(std::int64_t unix_seconds) {
     return util::format_rfc3339(unix_seconds).substr(0, 10);
 }
 
-std::optional<std::vector<std::int64_t>> read_fleet_counts(SharedCacheClient& client,
-                                                           const SharedBinding& binding,
+std::optional<std::vector<std::int64_t>> read_fleet_counts(core::SharedCacheClient& client,
+                                                           const core::SharedBinding& binding,
                                                            const std::vector<std::string>& counters,
                                                            std::int64_t now, std::string& problem) {
     std::vector<std::string> keys;
@@ -247,7 +253,7 @@ std::optional<std::vector<std::int64_t>> read_fleet_counts(SharedCacheClient& cl
                 shared_counter_key(binding, utc_day(now - std::int64_t{day} * 86400), counter));
         }
     }
-    const SharedCounts counts = client.read_counts(keys);
+    const core::SharedCounts counts = client.read_counts(keys);
     if (!counts.ok() || counts.values.size() != keys.size()) {
         problem = counts.ok() ? "the shared cache answered a count read with the wrong number "
                                 "of values"
@@ -265,36 +271,36 @@ std::string redis_password_slot(const std::string& profile) {
     return "redis:" + profile;
 }
 
-void record_origin(const std::string& cache_dir, const std::string& profile, TokenOrigin origin,
-                   const TokenTimes& times) {
-    const char* word = origin == TokenOrigin::shared_cache ? "shared_cache"
-                       : origin == TokenOrigin::published  ? "published"
-                                                           : "unknown";
-    ensure_private_dir(cache_dir + "/shared");
-    write_file_atomic(origin_file(cache_dir, profile),
-                      std::string(word) + " " + std::to_string(times.obtained_at) + " " +
-                          std::to_string(times.expires_at) + "\n",
-                      "shared-cache note");
+void record_origin(const std::string& cache_dir, const std::string& profile,
+                   core::TokenOrigin origin, const core::TokenTimes& times) {
+    const char* word = origin == core::TokenOrigin::shared_cache ? "shared_cache"
+                       : origin == core::TokenOrigin::published  ? "published"
+                                                                 : "unknown";
+    store::ensure_private_dir(cache_dir + "/shared");
+    store::write_file_atomic(origin_file(cache_dir, profile),
+                             std::string(word) + " " + std::to_string(times.obtained_at) + " " +
+                                 std::to_string(times.expires_at) + "\n",
+                             "shared-cache note");
 }
 
-TokenOrigin read_origin(const std::string& cache_dir, const std::string& profile,
-                        const TokenTimes& times) {
+core::TokenOrigin read_origin(const std::string& cache_dir, const std::string& profile,
+                              const core::TokenTimes& times) {
     std::optional<std::string> text;
     try {
-        text = read_file(origin_file(cache_dir, profile), "shared-cache note");
-    } catch (const Error&) {
-        return TokenOrigin::unknown;
+        text = store::read_file(origin_file(cache_dir, profile), "shared-cache note");
+    } catch (const core::Error&) {
+        return core::TokenOrigin::unknown;
     }
     if (!text) {
-        return TokenOrigin::unknown;
+        return core::TokenOrigin::unknown;
     }
     const auto fields = util::split(util::trim(*text), ' ');
     if (fields.size() != 3 || util::parse_int(fields[2]) != times.expires_at) {
-        return TokenOrigin::unknown;
+        return core::TokenOrigin::unknown;
     }
-    return fields[0] == "shared_cache" ? TokenOrigin::shared_cache
-           : fields[0] == "published"  ? TokenOrigin::published
-                                       : TokenOrigin::unknown;
+    return fields[0] == "shared_cache" ? core::TokenOrigin::shared_cache
+           : fields[0] == "published"  ? core::TokenOrigin::published
+                                       : core::TokenOrigin::unknown;
 }
 
-} // namespace iotspot::core
+} // namespace iotspot::service

@@ -5,10 +5,11 @@
 
 #include "catch.h"
 #include "core/error.h"
-#include "core/token_cache.h"
+#include "store/token_cache.h"
 #include "temp_dir.h"
 
 using namespace iotspot::core;
+using namespace iotspot::store;
 using iotspot::test::TempDir;
 
 namespace {
@@ -19,9 +20,9 @@ const Log quiet(false, [](std::string_view) {});
 TEST_CASE("token cache: save, load, erase, list") {
     TempDir dir;
     const auto key = Key::random();
-    TokenCache cache(dir / "tokens.db", quiet);
+    iotspot::store::TokenCache cache(dir / "tokens.db", quiet);
     CHECK_FALSE(cache.load(binding, key));
-    cache.save(binding, key, CachedToken{"tok.en", TokenTimes{100, 3700}});
+    cache.save(binding, key, iotspot::store::CachedToken{"tok.en", TokenTimes{100, 3700}});
     const auto loaded = cache.load(binding, key);
     REQUIRE(loaded);
     CHECK(loaded->access_token == "tok.en");
@@ -37,8 +38,9 @@ TEST_CASE("token cache: the file is 0600 and holds no token in clear") {
     TempDir dir;
     const auto key = Key::random();
     {
-        TokenCache cache(dir / "tokens.db", quiet);
-        cache.save(binding, key, CachedToken{"VISIBLE-TOKEN-TEXT", TokenTimes{1, 2}});
+        iotspot::store::TokenCache cache(dir / "tokens.db", quiet);
+        cache.save(binding, key,
+                   iotspot::store::CachedToken{"VISIBLE-TOKEN-TEXT", TokenTimes{1, 2}});
     }
     struct stat info {};
     REQUIRE(::stat((dir / "tokens.db").c_str(), &info) == 0);
@@ -54,8 +56,8 @@ TEST_CASE("token cache: the file is 0600 and holds no token in clear") {
 TEST_CASE("token cache: a row does not open for other settings or edited times") {
     TempDir dir;
     const auto key = Key::random();
-    TokenCache cache(dir / "tokens.db", quiet);
-    cache.save(binding, key, CachedToken{"tok", TokenTimes{100, 3700}});
+    iotspot::store::TokenCache cache(dir / "tokens.db", quiet);
+    cache.save(binding, key, iotspot::store::CachedToken{"tok", TokenTimes{100, 3700}});
     auto other_scope = binding;
     other_scope.scope = "other";
     CHECK_FALSE(cache.load(other_scope, key));
@@ -76,9 +78,9 @@ TEST_CASE("token cache: a damaged file is rebuilt with a warning") {
     std::ofstream(dir / "tokens.db") << std::string(4096, 'x');
     std::string warnings;
     const Log log(false, [&](std::string_view line) { warnings += std::string(line) + "\n"; });
-    TokenCache cache(dir / "tokens.db", log);
+    iotspot::store::TokenCache cache(dir / "tokens.db", log);
     const auto key = Key::random();
-    cache.save(binding, key, CachedToken{"tok", TokenTimes{1, 2}});
+    cache.save(binding, key, iotspot::store::CachedToken{"tok", TokenTimes{1, 2}});
     CHECK(cache.load(binding, key));
     CHECK_THAT(warnings, iotspot::test::Contains("damaged"));
 }
@@ -90,7 +92,7 @@ TEST_CASE("token cache: a newer schema is refused, not destroyed") {
     sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
     sqlite3_close(db);
     try {
-        TokenCache cache(dir / "tokens.db", quiet);
+        iotspot::store::TokenCache cache(dir / "tokens.db", quiet);
         FAIL("expected a refusal");
     } catch (const Error& error) {
         CHECK(error.code() == Exit::store);

@@ -1,4 +1,4 @@
-#include "core/sqlite.h"
+#include "store/sqlite.h"
 
 #include <chrono>
 #include <climits>
@@ -11,9 +11,9 @@
 #include <sqlite3.h>
 
 #include "core/error.h"
-#include "core/files.h"
+#include "store/files.h"
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 namespace {
 
@@ -103,8 +103,8 @@ void Database::fail(int rc, const char* doing) const {
     } else if (primary == SQLITE_FULL) {
         hint = "; free some disk space";
     }
-    throw Error(Exit::store,
-                std::string("cannot ") + doing + " " + what_ + " " + path_ + ": " + detail + hint);
+    throw core::Error(core::Exit::store, std::string("cannot ") + doing + " " + what_ + " " +
+                                             path_ + ": " + detail + hint);
 }
 
 void Database::exec(const char* sql) {
@@ -135,10 +135,10 @@ void Database::migrate(const std::vector<const char*>& migrations) {
         return;
     }
     if (current > target) {
-        throw StoreRefused(std::string(what_) + " " + path_ +
-                           " was written by a newer iotspot-helper (schema " +
-                           std::to_string(current) + ", this one knows " + std::to_string(target) +
-                           "); upgrade iotspot-helper, or move the file away");
+        throw core::StoreRefused(
+            std::string(what_) + " " + path_ + " was written by a newer iotspot-helper (schema " +
+            std::to_string(current) + ", this one knows " + std::to_string(target) +
+            "); upgrade iotspot-helper, or move the file away");
     }
     // Several processes may create the file at once: WAL is switched on outside a
     // transaction (retrying while another holds the lock), then the migrations run under
@@ -219,4 +219,4 @@ std::int64_t Statement::integer(int column) const {
     return sqlite3_column_int64(stmt_, column);
 }
 
-} // namespace iotspot::core
+} // namespace iotspot::store

@@ -1,10 +1,10 @@
-#include "core/counter_store.h"
+#include "store/counter_store.h"
 
 #include <cstdio>
 
 #include "core/error.h"
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 namespace {
 
@@ -73,4 +73,4 @@ void CounterStore::forget_secret_use(const std::string& profile) {
     stmt.step();
 }
 
-} // namespace iotspot::core
+} // namespace iotspot::store

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <sys/types.h>
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 /// The token file's mode unless --mode asks for another.
 inline constexpr mode_t default_token_file_mode = 0600;
@@ -27,4 +27,4 @@ void write_token_file(const std::string& path, const std::string& token, mode_t 
 /// false when there was nothing to remove or it could not be removed.
 bool remove_token_file(const std::string& path);
 
-} // namespace iotspot::core
+} // namespace iotspot::store

@@ -1,12 +1,12 @@
-#include "core/token_file.h"
+#include "store/token_file.h"
 
 #include <cerrno>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/files.h"
+#include "store/files.h"
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 std::optional<mode_t> parse_token_file_mode(std::string_view text) {
     if (text.empty() || text.size() > 4) {
@@ -44,4 +44,4 @@ bool remove_token_file(const std::string& path) {
     return ::unlink(path.c_str()) == 0;
 }
 
-} // namespace iotspot::core
+} // namespace iotspot::store

@@ -22,7 +22,7 @@
 
 #include "core/environment.h"
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 /// Where one secret may come from besides the secret store.
 struct SecretSource {
@@ -52,15 +52,15 @@ inline constexpr std::size_t max_secret_file_size = 16 * 1024;
 enum class SecretOrigin { none, variable, file, credential };
 
 /// Which of 1-3 above provides `source` in `env` (without reading a file).
-SecretOrigin secret_origin(const Environment& env, const SecretSource& source);
+SecretOrigin secret_origin(const core::Environment& env, const SecretSource& source);
 
 /// The secret from 1-3 above, or nullopt when none of them provides it (then the stored
 /// secret applies). Throws Error(not_configured) for a file that cannot be used.
-std::optional<std::string> secret_from_environment(const Environment& env,
+std::optional<std::string> secret_from_environment(const core::Environment& env,
                                                    const SecretSource& source);
 
 /// The content of secret file `path`, without one trailing newline; `named_by` says where
 /// the name came from, for messages ("IOTSPOT_CLIENT_SECRET_FILE"). Throws as above.
 std::string read_secret_file(const std::string& path, const std::string& named_by);
 
-} // namespace iotspot::core
+} // namespace iotspot::store

@@ -5,11 +5,14 @@
 
 #include "catch.h"
 #include "core/error.h"
-#include "core/secret_store.h"
-#include "core/token_service.h"
+#include "service/token_service.h"
+#include "store/key_file.h"
+#include "store/secret_store.h"
 #include "temp_dir.h"
 
 using namespace iotspot::core;
+using namespace iotspot::store;
+using namespace iotspot::service;
 using iotspot::test::TempDir;
 
 namespace {
@@ -155,7 +158,7 @@ TEST_CASE("token service: without a secret the profile is not configured (exit 3
     Fixture f;
     auto deps = f.deps();
     deps.env = Environment{};
-    TokenService service(deps);
+    iotspot::service::TokenService service(deps);
     try {
         service.get(f.profile, std::nullopt);
         FAIL("expected an error");
@@ -170,15 +173,16 @@ TEST_CASE("token service: the stored secret is used and a replaced key makes it 
     auto deps = f.deps();
     deps.env = Environment{};
     {
-        const auto key = Key::load_or_create(deps.paths.key_file());
-        SecretStore(deps.paths.secret_db()).save("default", "client", key, "stored-secret");
+        const auto key = iotspot::store::load_or_create_key(deps.paths.key_file());
+        iotspot::store::SecretStore(deps.paths.secret_db())
+            .save("default", "client", key, "stored-secret");
     }
     {
-        TokenService service(deps);
+        iotspot::service::TokenService service(deps);
         CHECK(service.get(f.profile, std::nullopt).access_token == "token-1");
     }
     std::remove(deps.paths.key_file().c_str());
-    TokenService service(deps);
+    iotspot::service::TokenService service(deps);
     service.forget_token("default");
     try {
         service.get(f.profile, std::nullopt);
@@ -283,7 +287,7 @@ FetchResult invalid_client() {
 ServiceDeps stored_secrets(Fixture& f, bool next) {
     auto deps = f.deps();
     deps.env = Environment{};
-    const auto key = Key::load_or_create(deps.paths.key_file());
+    const auto key = iotspot::store::load_or_create_key(deps.paths.key_file());
     SecretStore store(deps.paths.secret_db());
     store.save("default", "client", key, "current-secret");
     if (next) {
@@ -296,7 +300,7 @@ ServiceDeps stored_secrets(Fixture& f, bool next) {
 
 TEST_CASE("token service: a next secret is tried first, the current one when it is refused") {
     Fixture f;
-    TokenService service(stored_secrets(f, true));
+    iotspot::service::TokenService service(stored_secrets(f, true));
     f.client.answers = {invalid_client()};
     CHECK(service.get(f.profile, std::nullopt).access_token == "token-2");
     CHECK(f.client.secrets == std::vector<std::string>{"next-secret", "current-secret"});
@@ -313,7 +317,7 @@ TEST_CASE("token service: a next secret is tried first, the current one when it 
 TEST_CASE(
     "token service: an accepted next secret is used alone, and both refused fail with exit 4") {
     Fixture f;
-    TokenService service(stored_secrets(f, true));
+    iotspot::service::TokenService service(stored_secrets(f, true));
     service.get(f.profile, std::nullopt);
     CHECK(f.client.secrets == std::vector<std::string>{"next-secret"});
     CHECK(service.secret_use("default")->accepted == "next");
@@ -332,7 +336,7 @@ TEST_CASE(
 
 TEST_CASE("token service: one secret makes one request and notes no rotation") {
     Fixture f;
-    TokenService service(stored_secrets(f, false));
+    iotspot::service::TokenService service(stored_secrets(f, false));
     f.client.answers = {invalid_client()};
     CHECK_THROWS_AS(service.get(f.profile, std::nullopt), Error);
     CHECK(f.client.secrets == std::vector<std::string>{"current-secret"});
@@ -344,7 +348,7 @@ TEST_CASE("token service: IOTSPOT_CLIENT_SECRET keeps its one-secret meaning") {
     auto deps = stored_secrets(f, true);
     deps.env =
         Environment(std::map<std::string, std::string>{{"IOTSPOT_CLIENT_SECRET", "env-secret"}});
-    TokenService service(deps);
+    iotspot::service::TokenService service(deps);
     f.client.answers = {invalid_client()};
     CHECK_THROWS_AS(service.get(f.profile, std::nullopt), Error);
     CHECK(f.client.secrets == std::vector<std::string>{"env-secret"});

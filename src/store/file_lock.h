@@ -13,7 +13,7 @@
 
 #include "core/error.h"
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 /// Who holds a lock, as the holder wrote it into the lock file.
 struct LockHolder {
@@ -23,10 +23,10 @@ struct LockHolder {
 
 /// The lock was still held by another process when the deadline passed. Exit 5: the
 /// refresh the caller waited for did not finish in time.
-class LockTimeout : public Error {
+class LockTimeout : public core::Error {
 public:
     LockTimeout(const std::string& message, std::optional<LockHolder> holder)
-        : Error(Exit::network, message), holder_(holder) {}
+        : core::Error(core::Exit::network, message), holder_(holder) {}
     /// The holder, when the lock file names one.
     const std::optional<LockHolder>& holder() const { return holder_; }
 
@@ -58,4 +58,4 @@ private:
 /// Parses the "PID START" a holder wrote into a lock file; nullopt when it is not that.
 std::optional<LockHolder> parse_lock_holder(const std::string& content);
 
-} // namespace iotspot::core
+} // namespace iotspot::store

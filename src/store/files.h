@@ -9,7 +9,7 @@
 #include <string>
 #include <sys/types.h>
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 /// Creates `dir` and its missing parents (0700). Throws Error(store) when `dir` exists but is
 /// not a directory, is owned by another user, or is accessible by group or others.
@@ -48,4 +48,4 @@ std::string create_file_once(const std::string& path, const std::string& content
 /// The part of `path` before its last '/'.
 std::string parent_dir(const std::string& path);
 
-} // namespace iotspot::core
+} // namespace iotspot::store

@@ -32,10 +32,10 @@
 #include "core/log.h"
 #include "core/shared_cache.h"
 
-namespace iotspot::core {
+namespace iotspot::service {
 
 struct SharedTierDeps {
-    const Log* log = nullptr;
+    const core::Log* log = nullptr;
     std::function<std::int64_t()> now; ///< Unix seconds (token times)
     std::function<double()> clock;     ///< monotonic seconds (waiting)
     std::function<void(double seconds)> sleep;
@@ -46,8 +46,8 @@ class SharedTier {
 public:
     /// `client` talks to the cache at `where` (for messages); the seal key is derived from
     /// `client_secret`.
-    SharedTier(SharedTierDeps deps, std::unique_ptr<SharedCacheClient> client, std::string where,
-               SharedBinding binding, std::string_view client_secret);
+    SharedTier(SharedTierDeps deps, std::unique_ptr<core::SharedCacheClient> client,
+               std::string where, core::SharedBinding binding, std::string_view client_secret);
     /// Releases the lock when it is still held (the fetch failed).
     ~SharedTier();
     SharedTier(const SharedTier&) = delete;
@@ -61,15 +61,17 @@ public:
     /// another host holds the refresh lock; every command ends within that wait too. The
     /// lock this host takes lives `lock_seconds` (the request deadline). nullopt: fetch it
     /// yourself (then publish()).
-    std::optional<SharedToken> obtain(const std::function<bool(const TokenTimes&)>& fresh,
-                                      int lock_seconds, double wait_seconds);
+    std::optional<core::SharedToken>
+    obtain(const std::function<bool(const core::TokenTimes&)>& fresh, int lock_seconds,
+           double wait_seconds);
 
     /// The token in the cache if `fresh` accepts it, without the lock or any wait (a host
     /// with two secrets looks at the other secret's entry this way first).
-    std::optional<SharedToken> peek(const std::function<bool(const TokenTimes&)>& fresh);
+    std::optional<core::SharedToken>
+    peek(const std::function<bool(const core::TokenTimes&)>& fresh);
 
     /// Stores a freshly fetched token for the other hosts and releases the lock.
-    void publish(const SharedToken& token);
+    void publish(const core::SharedToken& token);
 
     /// Deletes the token entry while it holds `refused` (read, opened, compared, then a
     /// compare-and-delete of that exact value): a token the API refused leaves the cache,
@@ -90,20 +92,21 @@ public:
     void count(const std::string& counter);
 
 private:
-    bool check(const SharedReply& reply);
+    bool check(const core::SharedReply& reply);
     /// Limits the next commands to `end` and the deadline; false when no time is left.
     bool limit_to(double end);
-    std::optional<SharedToken> read(const std::function<bool(const TokenTimes&)>& fresh);
+    std::optional<core::SharedToken>
+    read(const std::function<bool(const core::TokenTimes&)>& fresh);
     /// check() for drop(): the warning says what a failure there costs.
-    bool check_drop(const SharedReply& reply);
+    bool check_drop(const core::SharedReply& reply);
     void release();
     void give_up(double wait_seconds);
 
     SharedTierDeps deps_;
-    std::unique_ptr<SharedCacheClient> client_;
+    std::unique_ptr<core::SharedCacheClient> client_;
     std::string where_;
-    SharedBinding binding_;
-    SharedKey key_;
+    core::SharedBinding binding_;
+    core::SharedKey key_;
     std::string lock_value_;
     bool holding_ = false;
     bool failed_ = false;
@@ -126,8 +129,8 @@ std::string utc_day(std::int64_t unix_seconds);
 /// The fleet's counts of `binding`'s client over the `fleet_window_days` UTC days up to
 /// `now`, one per name in `counters`, read from `client`; nullopt with `problem` set when
 /// the shared cache does not answer.
-std::optional<std::vector<std::int64_t>> read_fleet_counts(SharedCacheClient& client,
-                                                           const SharedBinding& binding,
+std::optional<std::vector<std::int64_t>> read_fleet_counts(core::SharedCacheClient& client,
+                                                           const core::SharedBinding& binding,
                                                            const std::vector<std::string>& counters,
                                                            std::int64_t now, std::string& problem);
 
@@ -137,10 +140,10 @@ std::string redis_password_slot(const std::string& profile);
 
 /// Notes where the token cached locally for `profile` came from, for `status`: a small
 /// file next to the token cache, in `cache_dir`/shared/.
-void record_origin(const std::string& cache_dir, const std::string& profile, TokenOrigin origin,
-                   const TokenTimes& times);
+void record_origin(const std::string& cache_dir, const std::string& profile,
+                   core::TokenOrigin origin, const core::TokenTimes& times);
 /// The origin recorded for the token with `times`; unknown when none or another token's.
-TokenOrigin read_origin(const std::string& cache_dir, const std::string& profile,
-                        const TokenTimes& times);
+core::TokenOrigin read_origin(const std::string& cache_dir, const std::string& profile,
+                              const core::TokenTimes& times);
 
-} // namespace iotspot::core
+} // namespace iotspot::service

@@ -1,10 +1,10 @@
-#include "core/secret_store.h"
+#include "store/secret_store.h"
 
 #include <ctime>
 
 #include "core/error.h"
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 namespace {
 
@@ -14,7 +14,7 @@ const std::vector<const char*> migrations = {
 };
 
 std::string secret_ad(const std::string& profile, const std::string& client_id) {
-    return associated_data("iotspot-helper client secret v1", {profile, client_id});
+    return core::associated_data("iotspot-helper client secret v1", {profile, client_id});
 }
 
 // Secrets cannot be rebuilt: a damaged store is the user's to move away, with this remedy.
@@ -22,8 +22,9 @@ template <typename Op> auto with_remedy(Op op) {
     try {
         return op();
     } catch (const DamagedDatabase& damaged) {
-        throw Error(Exit::store, std::string(damaged.what()) +
-                                     "; move it away and run iotspot-helper configure again");
+        throw core::Error(core::Exit::store,
+                          std::string(damaged.what()) +
+                              "; move it away and run iotspot-helper configure again");
     }
 }
 
@@ -33,13 +34,13 @@ SecretStore::SecretStore(const std::string& path)
     : db_(with_remedy(
           [&] { return std::make_unique<Database>(path, migrations, "secret store"); })) {}
 
-void SecretStore::save(const std::string& profile, const std::string& client_id, const Key& key,
-                       const std::string& secret) {
+void SecretStore::save(const std::string& profile, const std::string& client_id,
+                       const core::Key& key, const std::string& secret) {
     with_remedy([&] { save_row(profile, client_id, key, secret); });
 }
 
 SecretStore::Lookup SecretStore::load(const std::string& profile, const std::string& client_id,
-                                      const Key& key) {
+                                      const core::Key& key) {
     return with_remedy([&] { return load_row(profile, client_id, key); });
 }
 
@@ -47,8 +48,8 @@ bool SecretStore::erase(const std::string& profile) {
     return with_remedy([&] { return erase_row(profile); });
 }
 
-void SecretStore::save_row(const std::string& profile, const std::string& client_id, const Key& key,
-                           const std::string& secret) {
+void SecretStore::save_row(const std::string& profile, const std::string& client_id,
+                           const core::Key& key, const std::string& secret) {
     auto stmt = db_->prepare(
         "INSERT OR REPLACE INTO secrets (profile, updated_at, sealed) VALUES (?, ?, ?)");
     stmt.bind(1, profile)
@@ -59,7 +60,7 @@ void SecretStore::save_row(const std::string& profile, const std::string& client
 }
 
 SecretStore::Lookup SecretStore::load_row(const std::string& profile, const std::string& client_id,
-                                          const Key& key) {
+                                          const core::Key& key) {
     auto stmt = db_->prepare("SELECT sealed FROM secrets WHERE profile = ?");
     stmt.bind(1, profile);
     if (!stmt.step()) {
@@ -86,4 +87,4 @@ std::string next_secret_slot(const std::string& profile) {
     return "next:" + profile;
 }
 
-} // namespace iotspot::core
+} // namespace iotspot::store

@@ -6,10 +6,11 @@
 
 #include "catch.h"
 #include "core/error.h"
-#include "core/secret_files.h"
+#include "store/secret_files.h"
 #include "temp_dir.h"
 
 using namespace iotspot::core;
+using namespace iotspot::store;
 using iotspot::test::TempDir;
 
 namespace {
@@ -35,9 +36,9 @@ std::pair<Exit, std::string> failure_of(const std::function<void()>& read) {
 
 TEST_CASE("secret files: one trailing newline is stripped, no more") {
     TempDir dir;
-    CHECK(read_secret_file(write(dir, "a", "s3cret\n"), "X_FILE") == "s3cret");
-    CHECK(read_secret_file(write(dir, "b", "s3cret"), "X_FILE") == "s3cret");
-    CHECK(read_secret_file(write(dir, "c", " padded "), "X_FILE") == " padded ");
+    CHECK(iotspot::store::read_secret_file(write(dir, "a", "s3cret\n"), "X_FILE") == "s3cret");
+    CHECK(iotspot::store::read_secret_file(write(dir, "b", "s3cret"), "X_FILE") == "s3cret");
+    CHECK(iotspot::store::read_secret_file(write(dir, "c", " padded "), "X_FILE") == " padded ");
 }
 
 TEST_CASE("secret files: what cannot be a secret is refused, exit 3, naming the file") {
@@ -51,13 +52,15 @@ TEST_CASE("secret files: what cannot be a secret is refused, exit 3, naming the 
         {"/dev/null", "is a device"},
         {write(dir, "empty", "\n"), "is empty"},
         {write(dir, "two-lines", "one\ntwo\n"), "control character"},
-        {write(dir, "large", std::string(max_secret_file_size + 1, 'x')), "larger than"},
+        {write(dir, "large", std::string(iotspot::store::max_secret_file_size + 1, 'x')),
+         "larger than"},
     };
     for (const auto& entry : cases) {
         const std::string& path = entry.first;
         const std::string& problem = entry.second;
         INFO(path);
-        const auto [code, message] = failure_of([&path] { read_secret_file(path, "X_FILE"); });
+        const auto [code, message] =
+            failure_of([&path] { iotspot::store::read_secret_file(path, "X_FILE"); });
         CHECK(code == Exit::not_configured);
         CHECK(message.find(path) != std::string::npos);
         CHECK(message.find("X_FILE") != std::string::npos);
@@ -67,8 +70,8 @@ TEST_CASE("secret files: what cannot be a secret is refused, exit 3, naming the 
 
 TEST_CASE("secret files: a file as large as the bound is read") {
     TempDir dir;
-    const std::string secret(max_secret_file_size, 'x');
-    CHECK(read_secret_file(write(dir, "big", secret), "X_FILE") == secret);
+    const std::string secret(iotspot::store::max_secret_file_size, 'x');
+    CHECK(iotspot::store::read_secret_file(write(dir, "big", secret), "X_FILE") == secret);
 }
 
 TEST_CASE("secret files: the variable, then its _FILE, then the credentials directory") {
@@ -78,7 +81,8 @@ TEST_CASE("secret files: the variable, then its _FILE, then the credentials dire
     write(dir, "credentials/iotspot-client-secret", "from-credential\n");
     const std::string credentials = dir / "credentials";
     const auto secret = [](std::map<std::string, std::string> variables) {
-        return secret_from_environment(Environment(std::move(variables)), client_secret_source);
+        return iotspot::store::secret_from_environment(Environment(std::move(variables)),
+                                                       iotspot::store::client_secret_source);
     };
     CHECK(secret({{"IOTSPOT_CLIENT_SECRET", "from-variable"},
                   {"IOTSPOT_CLIENT_SECRET_FILE", file},
@@ -88,6 +92,7 @@ TEST_CASE("secret files: the variable, then its _FILE, then the credentials dire
     CHECK(secret({{"CREDENTIALS_DIRECTORY", credentials}}) == "from-credential");
     CHECK(secret({{"CREDENTIALS_DIRECTORY", dir / "none"}}) == std::nullopt);
     CHECK(secret({}) == std::nullopt);
-    CHECK(secret_from_environment(Environment({{"CREDENTIALS_DIRECTORY", credentials}}),
-                                  redis_password_source) == std::nullopt);
+    CHECK(iotspot::store::secret_from_environment(
+              Environment({{"CREDENTIALS_DIRECTORY", credentials}}),
+              iotspot::store::redis_password_source) == std::nullopt);
 }

@@ -1,4 +1,4 @@
-#include "core/files.h"
+#include "store/files.h"
 
 #include <cerrno>
 #include <cstring>
@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 namespace {
 
@@ -17,7 +17,7 @@ std::string errno_text() {
 }
 
 [[noreturn]] void fail(const std::string& message) {
-    throw Error(Exit::store, message);
+    throw core::Error(core::Exit::store, message);
 }
 
 const char* kind_of(mode_t mode) {
@@ -37,24 +37,24 @@ const char* kind_of(mode_t mode) {
 }
 
 [[noreturn]] void refuse_link(const std::string& path, const char* what) {
-    throw StoreRefused(std::string(what) + " " + path +
-                       " is a symbolic link, and iotspot-helper does not follow links to its "
-                       "files; replace the link with the file itself, or remove it");
+    throw core::StoreRefused(std::string(what) + " " + path +
+                             " is a symbolic link, and iotspot-helper does not follow links to its "
+                             "files; replace the link with the file itself, or remove it");
 }
 
 [[noreturn]] void refuse_kind(const std::string& path, const char* what, mode_t mode) {
-    throw StoreRefused(std::string(what) + " " + path + " is " + kind_of(mode) +
-                       ", not a regular file; move it away");
+    throw core::StoreRefused(std::string(what) + " " + path + " is " + kind_of(mode) +
+                             ", not a regular file; move it away");
 }
 
 void check_owner_and_mode(const std::string& path, const struct stat& info, bool directory) {
     if (info.st_uid != geteuid()) {
-        throw StoreRefused(path + " belongs to another user; remove it or fix its owner");
+        throw core::StoreRefused(path + " belongs to another user; remove it or fix its owner");
     }
     if ((info.st_mode & 077) != 0) {
-        throw StoreRefused(std::string(directory ? "directory " : "file ") + path +
-                           " is accessible by other users; run: chmod " +
-                           (directory ? "700 " : "600 ") + path);
+        throw core::StoreRefused(std::string(directory ? "directory " : "file ") + path +
+                                 " is accessible by other users; run: chmod " +
+                                 (directory ? "700 " : "600 ") + path);
     }
 }
 
@@ -242,4 +242,4 @@ std::string create_file_once(const std::string& path, const std::string& content
     return *winner;
 }
 
-} // namespace iotspot::core
+} // namespace iotspot::store

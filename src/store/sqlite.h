@@ -15,13 +15,14 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 /// The file is not a database, a damaged one, or one without the tables this program made
 /// (a foreign file at a known schema version). Exit 6 when nothing handles it.
-class DamagedDatabase : public Error {
+class DamagedDatabase : public core::Error {
 public:
-    explicit DamagedDatabase(const std::string& message) : Error(Exit::store, message) {}
+    explicit DamagedDatabase(const std::string& message)
+        : core::Error(core::Exit::store, message) {}
 };
 
 class Statement;
@@ -82,4 +83,4 @@ private:
     sqlite3_stmt* stmt_;
 };
 
-} // namespace iotspot::core
+} // namespace iotspot::store

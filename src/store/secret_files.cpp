@@ -1,4 +1,4 @@
-#include "core/secret_files.h"
+#include "store/secret_files.h"
 
 #include <cerrno>
 #include <cstring>
@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 namespace {
 
@@ -31,8 +31,8 @@ private:
 
 [[noreturn]] void refuse(const std::string& path, const std::string& named_by,
                          const std::string& problem, const char* remedy) {
-    throw Error(Exit::not_configured,
-                "secret file " + path + " (" + named_by + ") " + problem + "; " + remedy);
+    throw core::Error(core::Exit::not_configured,
+                      "secret file " + path + " (" + named_by + ") " + problem + "; " + remedy);
 }
 
 const char* kind_of(mode_t mode) {
@@ -48,7 +48,7 @@ const char* kind_of(mode_t mode) {
     return "is not a regular file";
 }
 
-std::string credential_path(const Environment& env, const SecretSource& source) {
+std::string credential_path(const core::Environment& env, const SecretSource& source) {
     const auto dir = env.get("CREDENTIALS_DIRECTORY");
     return dir ? *dir + "/" + source.credential : std::string();
 }
@@ -82,7 +82,7 @@ std::string read_bounded(int fd, const std::string& path, const std::string& nam
 
 } // namespace
 
-SecretOrigin secret_origin(const Environment& env, const SecretSource& source) {
+SecretOrigin secret_origin(const core::Environment& env, const SecretSource& source) {
     if (env.get(source.variable)) {
         return SecretOrigin::variable;
     }
@@ -95,7 +95,7 @@ SecretOrigin secret_origin(const Environment& env, const SecretSource& source) {
     return SecretOrigin::none;
 }
 
-std::optional<std::string> secret_from_environment(const Environment& env,
+std::optional<std::string> secret_from_environment(const core::Environment& env,
                                                    const SecretSource& source) {
     switch (secret_origin(env, source)) {
     case SecretOrigin::variable:
@@ -145,4 +145,4 @@ std::string read_secret_file(const std::string& path, const std::string& named_b
     return content;
 }
 
-} // namespace iotspot::core
+} // namespace iotspot::store

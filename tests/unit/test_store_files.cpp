@@ -4,10 +4,11 @@
 
 #include "catch.h"
 #include "core/error.h"
-#include "core/files.h"
+#include "store/files.h"
 #include "temp_dir.h"
 
 using namespace iotspot::core;
+using namespace iotspot::store;
 using iotspot::test::Contains;
 using iotspot::test::TempDir;
 
@@ -42,9 +43,9 @@ TEST_CASE("files: a private directory is created 0700 with its missing parents")
     const TempDir temp;
     const Umask loose(022);
     const std::string dir = temp / "a/b/iotspot-helper";
-    ensure_private_dir(dir);
+    iotspot::store::ensure_private_dir(dir);
     CHECK(mode_of(dir) == 0700);
-    ensure_private_dir(dir); // existing and private: fine
+    iotspot::store::ensure_private_dir(dir); // existing and private: fine
     CHECK(mode_of(dir) == 0700);
 }
 
@@ -54,9 +55,9 @@ TEST_CASE("files: a directory others can read is refused with the chmod that fix
     REQUIRE(::mkdir(dir.c_str(), 0700) == 0);
     for (const mode_t mode : {0750, 0705, 0710, 0701}) {
         REQUIRE(::chmod(dir.c_str(), mode) == 0);
-        CHECK_THROWS_AS(ensure_private_dir(dir), StoreRefused);
+        CHECK_THROWS_AS(iotspot::store::ensure_private_dir(dir), StoreRefused);
         try {
-            ensure_private_dir(dir);
+            iotspot::store::ensure_private_dir(dir);
         } catch (const Error& error) {
             CHECK(error.code() == Exit::store);
             CHECK_THAT(error.what(), Contains("chmod 700 " + dir));
@@ -69,7 +70,7 @@ TEST_CASE("files: a file where the directory should be is refused") {
     const std::string path = temp / "not-a-dir";
     std::ofstream(path) << "x";
     try {
-        ensure_private_dir(path);
+        iotspot::store::ensure_private_dir(path);
         FAIL("no error");
     } catch (const Error& error) {
         CHECK(error.code() == Exit::store);
@@ -80,14 +81,14 @@ TEST_CASE("files: a file where the directory should be is refused") {
 TEST_CASE("files: a file others can read is refused; a missing or private one is fine") {
     const TempDir temp;
     const std::string path = temp / "key";
-    CHECK_NOTHROW(check_private_file(path));
+    CHECK_NOTHROW(iotspot::store::check_private_file(path));
     std::ofstream(path) << "secret";
     REQUIRE(::chmod(path.c_str(), 0600) == 0);
-    CHECK_NOTHROW(check_private_file(path));
+    CHECK_NOTHROW(iotspot::store::check_private_file(path));
     for (const mode_t mode : {0640, 0604, 0660, 0602}) {
         REQUIRE(::chmod(path.c_str(), mode) == 0);
         try {
-            check_private_file(path);
+            iotspot::store::check_private_file(path);
             FAIL("no error for mode " << mode);
         } catch (const StoreRefused& error) {
             CHECK_THAT(error.what(), Contains("chmod 600 " + path));
@@ -97,11 +98,11 @@ TEST_CASE("files: a file others can read is refused; a missing or private one is
 
 TEST_CASE("files: read_file returns the content, or nothing for a missing file") {
     const TempDir temp;
-    CHECK_FALSE(read_file(temp / "missing", "key file"));
+    CHECK_FALSE(iotspot::store::read_file(temp / "missing", "key file"));
     std::ofstream(temp / "data", std::ios::binary) << std::string("a\0b\n", 4);
-    CHECK(read_file(temp / "data", "key file") == std::string("a\0b\n", 4));
+    CHECK(iotspot::store::read_file(temp / "data", "key file") == std::string("a\0b\n", 4));
     try {
-        read_file(temp.path(), "key file"); // a directory cannot be read as a file
+        iotspot::store::read_file(temp.path(), "key file"); // a directory cannot be read as a file
         FAIL("no error");
     } catch (const Error& error) {
         CHECK(error.code() == Exit::store);
@@ -113,7 +114,7 @@ TEST_CASE("files: write_file_atomic writes a 0600 file whatever the umask") {
     const TempDir temp;
     const Umask loose(0);
     const std::string path = temp / "config";
-    write_file_atomic(path, "first\n", "config file");
+    iotspot::store::write_file_atomic(path, "first\n", "config file");
     CHECK(content_of(path) == "first\n");
     CHECK(mode_of(path) == 0600);
 }
@@ -121,12 +122,12 @@ TEST_CASE("files: write_file_atomic writes a 0600 file whatever the umask") {
 TEST_CASE("files: write_file_atomic replaces the file, never rewrites it in place") {
     const TempDir temp;
     const std::string path = temp / "config";
-    write_file_atomic(path, "old content\n", "config file");
+    iotspot::store::write_file_atomic(path, "old content\n", "config file");
     // A reader that opened the old file keeps reading the old content: the new one is a new
     // file renamed over it, so nobody ever sees half of each.
     const std::string reader = temp / "reader";
     REQUIRE(::link(path.c_str(), reader.c_str()) == 0);
-    write_file_atomic(path, "new\n", "config file");
+    iotspot::store::write_file_atomic(path, "new\n", "config file");
     CHECK(content_of(path) == "new\n");
     CHECK(content_of(reader) == "old content\n");
     // No temporary file is left beside it.
@@ -141,7 +142,7 @@ TEST_CASE("files: write_file_atomic into a missing directory fails naming the fi
     const TempDir temp;
     const std::string path = temp / "missing/config";
     try {
-        write_file_atomic(path, "x", "config file");
+        iotspot::store::write_file_atomic(path, "x", "config file");
         FAIL("no error");
     } catch (const Error& error) {
         CHECK(error.code() == Exit::store);
@@ -153,14 +154,14 @@ TEST_CASE("files: create_file_once keeps the first content, 0600") {
     const TempDir temp;
     const Umask loose(0);
     const std::string path = temp / "key";
-    CHECK(create_file_once(path, "first", "key file") == "first");
-    CHECK(create_file_once(path, "second", "key file") == "first");
+    CHECK(iotspot::store::create_file_once(path, "first", "key file") == "first");
+    CHECK(iotspot::store::create_file_once(path, "second", "key file") == "first");
     CHECK(content_of(path) == "first");
     CHECK(mode_of(path) == 0600);
 }
 
 TEST_CASE("files: parent_dir") {
-    CHECK(parent_dir("/a/b/c") == "/a/b");
-    CHECK(parent_dir("/a") == "/");
-    CHECK(parent_dir("relative") == "/");
+    CHECK(iotspot::store::parent_dir("/a/b/c") == "/a/b");
+    CHECK(iotspot::store::parent_dir("/a") == "/");
+    CHECK(iotspot::store::parent_dir("relative") == "/");
 }

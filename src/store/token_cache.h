@@ -12,9 +12,9 @@
 #include "core/crypto.h"
 #include "core/expiry.h"
 #include "core/log.h"
-#include "core/sqlite.h"
+#include "store/sqlite.h"
 
-namespace iotspot::core {
+namespace iotspot::store {
 
 /// What a cached token is bound to.
 struct TokenBinding {
@@ -26,7 +26,7 @@ struct TokenBinding {
 
 struct CachedToken {
     std::string access_token;
-    TokenTimes times;
+    core::TokenTimes times;
 };
 
 /// A damaged file (or one holding foreign tables), found by any of the operations below, is
@@ -38,19 +38,19 @@ struct CachedToken {
 class TokenCache {
 public:
     /// Opens the cache at `path`, creating it.
-    TokenCache(const std::string& path, const Log& log);
+    TokenCache(const std::string& path, const core::Log& log);
 
     /// The token cached for `binding`, or nullopt when there is none or it fails to open.
-    std::optional<CachedToken> load(const TokenBinding& binding, const Key& key);
+    std::optional<CachedToken> load(const TokenBinding& binding, const core::Key& key);
 
-    void save(const TokenBinding& binding, const Key& key, const CachedToken& token);
+    void save(const TokenBinding& binding, const core::Key& key, const CachedToken& token);
 
     /// Drops the token of `profile`; true when there was one.
     bool erase(const std::string& profile);
 
     struct Entry {
         std::string profile;
-        TokenTimes times;
+        core::TokenTimes times;
     };
     /// Every cached row's profile and times (no token), ordered by profile.
     std::vector<Entry> entries();
@@ -68,7 +68,7 @@ private:
 
     std::string path_;
     std::unique_ptr<Database> db_;
-    const Log& log_;
+    const core::Log& log_;
 };
 
-} // namespace iotspot::core
+} // namespace iotspot::store

@@ -1,4 +1,4 @@
-#include "core/token_service.h"
+#include "service/token_service.h"
 
 #include <algorithm>
 #include <chrono>
@@ -8,24 +8,25 @@
 
 #include "core/counters.h"
 #include "core/error.h"
-#include "core/file_lock.h"
-#include "core/files.h"
 #include "core/retry.h"
-#include "core/secret_files.h"
-#include "core/secret_store.h"
-#include "core/shared_tier.h"
+#include "service/shared_tier.h"
+#include "store/file_lock.h"
+#include "store/files.h"
+#include "store/key_file.h"
+#include "store/secret_files.h"
+#include "store/secret_store.h"
 #include "util/strings.h"
 #include "util/time.h"
 
-namespace iotspot::core {
+namespace iotspot::service {
 
 namespace {
 
 // A difference between the server's Date and the local clock worth a warning.
 constexpr std::int64_t skew_warning_seconds = 120;
 
-TokenBinding binding_of(const Profile& p) {
-    return TokenBinding{p.name, p.client_id, p.token_url, p.scope};
+store::TokenBinding binding_of(const core::Profile& p) {
+    return store::TokenBinding{p.name, p.client_id, p.token_url, p.scope};
 }
 
 bool file_exists(const std::string& path) {
@@ -33,14 +34,14 @@ bool file_exists(const std::string& path) {
     return ::stat(path.c_str(), &info) == 0;
 }
 
-std::string expiry_text(const TokenTimes& times, std::int64_t now) {
+std::string expiry_text(const core::TokenTimes& times, std::int64_t now) {
     return util::format_rfc3339(times.expires_at) + " (in " +
            util::format_duration(util::saturating_sub(times.expires_at, now)) + ")";
 }
 
 } // namespace
 
-std::string missing_secret_message(const Profile& profile, bool unreadable) {
+std::string missing_secret_message(const core::Profile& profile, bool unreadable) {
     const std::string configure =
         "iotspot-helper configure" +
         (profile.name == "default" ? std::string() : " --profile " + profile.name) +
@@ -66,76 +67,77 @@ int TokenService::time_budget() const {
     }
     const auto seconds = util::parse_int(*value);
     if (!seconds || *seconds < 1 || *seconds > max_time_budget) {
-        throw Error(Exit::usage, "IOTSPOT_TIMEOUT must be a whole number of seconds from 1 to " +
-                                     std::to_string(max_time_budget) + ", not \"" + *value +
-                                     "\"; unset it for the default of " +
-                                     std::to_string(default_time_budget));
+        throw core::Error(core::Exit::usage,
+                          "IOTSPOT_TIMEOUT must be a whole number of seconds from 1 to " +
+                              std::to_string(max_time_budget) + ", not \"" + *value +
+                              "\"; unset it for the default of " +
+                              std::to_string(default_time_budget));
     }
     return static_cast<int>(*seconds);
 }
 
-TokenCache* TokenService::cache() {
+store::TokenCache* TokenService::cache() {
     if (cache_ || cache_unusable_) {
         return cache_.get();
     }
     try {
-        ensure_private_dir(deps_.paths.cache_dir);
-        cache_ = std::make_unique<TokenCache>(deps_.paths.token_db(), log_);
-    } catch (const StoreRefused&) {
+        store::ensure_private_dir(deps_.paths.cache_dir);
+        cache_ = std::make_unique<store::TokenCache>(deps_.paths.token_db(), log_);
+    } catch (const core::StoreRefused&) {
         throw;
-    } catch (const Error& error) {
+    } catch (const core::Error& error) {
         log_.warning(std::string(error.what()) + "; continuing without the token cache");
         cache_unusable_ = true;
     }
     return cache_.get();
 }
 
-CounterStore* TokenService::counters(bool create) {
+store::CounterStore* TokenService::counters(bool create) {
     if (counters_ || (!create && !file_exists(deps_.paths.counter_db()))) {
         return counters_.get();
     }
     try {
-        ensure_private_dir(deps_.paths.cache_dir);
-        counters_ = std::make_unique<CounterStore>(deps_.paths.counter_db());
-    } catch (const Error& error) {
+        store::ensure_private_dir(deps_.paths.cache_dir);
+        counters_ = std::make_unique<store::CounterStore>(deps_.paths.counter_db());
+    } catch (const core::Error& error) {
         log_.note(std::string(error.what()) + "; nothing is counted");
     }
     return counters_.get();
 }
 
-const Key& TokenService::key() {
+const core::Key& TokenService::key() {
     if (!key_) {
-        key_ = Key::load_or_create(deps_.paths.key_file());
+        key_ = store::load_or_create_key(deps_.paths.key_file());
     }
     return *key_;
 }
 
-std::string TokenService::client_secret(const Profile& profile) {
-    if (auto secret = secret_from_environment(deps_.env, client_secret_source)) {
+std::string TokenService::client_secret(const core::Profile& profile) {
+    if (auto secret = store::secret_from_environment(deps_.env, store::client_secret_source)) {
         return std::move(*secret);
     }
     if (!file_exists(deps_.paths.secret_db())) {
-        throw Error(Exit::not_configured, missing_secret_message(profile, false));
+        throw core::Error(core::Exit::not_configured, missing_secret_message(profile, false));
     }
-    SecretStore store(deps_.paths.secret_db());
+    store::SecretStore store(deps_.paths.secret_db());
     auto lookup = store.load(profile.name, profile.client_id, key());
-    if (lookup.status != SecretStore::Status::found) {
-        throw Error(
-            Exit::not_configured,
-            missing_secret_message(profile, lookup.status == SecretStore::Status::unreadable));
+    if (lookup.status != store::SecretStore::Status::found) {
+        throw core::Error(core::Exit::not_configured,
+                          missing_secret_message(
+                              profile, lookup.status == store::SecretStore::Status::unreadable));
     }
     return std::move(lookup.secret);
 }
 
-std::vector<TokenService::ClientSecret> TokenService::client_secrets(const Profile& profile) {
-    if (auto secret = secret_from_environment(deps_.env, client_secret_source)) {
+std::vector<TokenService::ClientSecret> TokenService::client_secrets(const core::Profile& profile) {
+    if (auto secret = store::secret_from_environment(deps_.env, store::client_secret_source)) {
         return {ClientSecret{"", std::move(*secret)}};
     }
     std::vector<ClientSecret> secrets;
     if (file_exists(deps_.paths.secret_db())) {
-        SecretStore store(deps_.paths.secret_db());
-        auto next = store.load(next_secret_slot(profile.name), profile.client_id, key());
-        if (next.status == SecretStore::Status::found) {
+        store::SecretStore store(deps_.paths.secret_db());
+        auto next = store.load(store::next_secret_slot(profile.name), profile.client_id, key());
+        if (next.status == store::SecretStore::Status::found) {
             secrets.push_back(ClientSecret{"next", std::move(next.secret)});
         }
     }
@@ -145,10 +147,10 @@ std::vector<TokenService::ClientSecret> TokenService::client_secrets(const Profi
 
 void TokenService::count(const std::string& profile, const char* counter, SharedTier* shared) {
     try {
-        if (CounterStore* store = counters()) {
+        if (store::CounterStore* store = counters()) {
             store->add(profile, counter);
         }
-    } catch (const Error& error) {
+    } catch (const core::Error& error) {
         log_.note(std::string(error.what()) + "; the count of " + counter + " missed one");
     }
     if (shared) {
@@ -158,51 +160,52 @@ void TokenService::count(const std::string& profile, const char* counter, Shared
 
 void TokenService::count_shared_wait(const std::string& profile, const SharedTier& shared) {
     if (shared.waited()) {
-        count(profile, counter::lock_waits);
+        count(profile, core::counter::lock_waits);
     }
 }
 
-void TokenService::count_request(const std::string& profile, const FetchResult& result,
+void TokenService::count_request(const std::string& profile, const core::FetchResult& result,
                                  SharedTier* shared) {
     count(profile,
-          result.code == Exit::ok         ? counter::issued
-          : result.code == Exit::rejected ? counter::refused
-                                          : counter::failed,
+          result.code == core::Exit::ok         ? core::counter::issued
+          : result.code == core::Exit::rejected ? core::counter::refused
+                                                : core::counter::failed,
           shared);
 }
 
 void TokenService::note_secret_use(const std::string& profile, const std::string& accepted,
                                    const std::string& refused) {
     try {
-        if (CounterStore* store = counters()) {
+        if (store::CounterStore* store = counters()) {
             store->note_secret_use(profile,
-                                   CounterStore::SecretUse{accepted, refused, deps_.now()});
+                                   store::CounterStore::SecretUse{accepted, refused, deps_.now()});
         }
-    } catch (const Error& error) {
+    } catch (const core::Error& error) {
         log_.note(std::string(error.what()) + "; status will not say which secret was accepted");
     }
 }
 
-FetchResult TokenService::fetch(const std::string& profile, const TokenRequest& base,
-                                std::int64_t deadline, std::int64_t& started_at,
-                                SharedTier* shared) {
+core::FetchResult TokenService::fetch(const std::string& profile, const core::TokenRequest& base,
+                                      std::int64_t deadline, std::int64_t& started_at,
+                                      SharedTier* shared) {
     const std::string who = "profile \"" + profile + "\": ";
-    TokenClient& client = deps_.client();
+    core::TokenClient& client = deps_.client();
     for (int attempt = 1;; ++attempt) {
-        TokenRequest request = base;
+        core::TokenRequest request = base;
         const auto remaining = deadline - deps_.now();
         request.timeout_seconds =
             static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(10, remaining)));
         started_at = deps_.now();
         log_.note(who + "requesting a token from " + util::without_userinfo(request.token_url) +
                   " (attempt " + std::to_string(attempt) + ")");
-        FetchResult result = client.fetch(request, log_);
+        core::FetchResult result = client.fetch(request, log_);
         count_request(profile, result, shared);
-        if (result.code == Exit::ok || !result.retryable) {
+        if (result.code == core::Exit::ok || !result.retryable) {
             return result;
         }
-        const auto wait = retry_delay(attempt, result.retry_after,
-                                      static_cast<double>(deadline - deps_.now()), deps_.jitter());
+        const auto wait =
+            core::retry_delay(attempt, result.retry_after,
+                              static_cast<double>(deadline - deps_.now()), deps_.jitter());
         if (!wait) {
             result.message +=
                 attempt > 1 ? " (gave up after " + std::to_string(attempt) + " attempts)" : "";
@@ -214,9 +217,9 @@ FetchResult TokenService::fetch(const std::string& profile, const TokenRequest& 
     }
 }
 
-void TokenService::cross_check(const Profile& profile, const FetchResult& result,
+void TokenService::cross_check(const core::Profile& profile, const core::FetchResult& result,
                                std::int64_t received_at) {
-    if (result.server_date && !is_plausible_time(*result.server_date)) {
+    if (result.server_date && !core::is_plausible_time(*result.server_date)) {
         log_.note("ignoring the token server's Date header: " +
                   std::to_string(*result.server_date) + " is not a plausible time");
     } else if (result.server_date) {
@@ -228,8 +231,9 @@ void TokenService::cross_check(const Profile& profile, const FetchResult& result
                          "stay valid, but check the system time (NTP)");
         }
     }
-    if (result.jwt_issued_at && result.jwt_expires_at && is_plausible_time(*result.jwt_issued_at) &&
-        is_plausible_time(*result.jwt_expires_at)) {
+    if (result.jwt_issued_at && result.jwt_expires_at &&
+        core::is_plausible_time(*result.jwt_issued_at) &&
+        core::is_plausible_time(*result.jwt_expires_at)) {
         const auto jwt_lifetime = *result.jwt_expires_at - *result.jwt_issued_at;
         if (jwt_lifetime + 60 < result.expires_in || jwt_lifetime - 60 > result.expires_in) {
             log_.warning("profile \"" + profile.name + "\": the token says it lives " +
@@ -253,17 +257,19 @@ TokenService::Deadline TokenService::start_deadline() const {
                     std::max(1, static_cast<int>(std::ceil(left)))};
 }
 
-std::optional<CachedToken> TokenService::load_cached(TokenCache* tokens,
-                                                     const TokenBinding& binding) {
+std::optional<store::CachedToken> TokenService::load_cached(store::TokenCache* tokens,
+                                                            const store::TokenBinding& binding) {
     return tokens ? tokens->load(binding, key()) : std::nullopt;
 }
 
-bool TokenService::is_usable(const std::optional<CachedToken>& cached, const Profile& profile,
+bool TokenService::is_usable(const std::optional<store::CachedToken>& cached,
+                             const core::Profile& profile,
                              std::optional<std::int64_t> min_ttl) const {
     return cached && is_fresh(cached->times, deps_.now(), profile.refresh_margin, min_ttl);
 }
 
-IssuedToken TokenService::hand_out_cached(CachedToken&& cached, const Profile& profile) const {
+IssuedToken TokenService::hand_out_cached(store::CachedToken&& cached,
+                                          const core::Profile& profile) const {
     if (log_.verbose()) {
         log_.note("cache hit for profile \"" + profile.name + "\", expires " +
                   expiry_text(cached.times, deps_.now()));
@@ -271,74 +277,75 @@ IssuedToken TokenService::hand_out_cached(CachedToken&& cached, const Profile& p
     return IssuedToken{std::move(cached.access_token), cached.times, true};
 }
 
-std::unique_ptr<FileLock> TokenService::lock_refresh(const Profile& profile,
-                                                     const Deadline& deadline) {
+std::unique_ptr<store::FileLock> TokenService::lock_refresh(const core::Profile& profile,
+                                                            const Deadline& deadline) {
     try {
-        ensure_private_dir(deps_.paths.lock_dir());
-        return std::make_unique<FileLock>(deps_.paths.lock_dir() + "/" + profile.name + ".lock",
-                                          deadline.steady);
-    } catch (const LockTimeout& timeout) {
+        store::ensure_private_dir(deps_.paths.lock_dir());
+        return std::make_unique<store::FileLock>(
+            deps_.paths.lock_dir() + "/" + profile.name + ".lock", deadline.steady);
+    } catch (const store::LockTimeout& timeout) {
         const auto& holder = timeout.holder();
         const std::string end_it = holder ? "if process " + std::to_string(holder->pid) +
                                                 " is stuck (stopped, or hanging), end it (kill " +
                                                 std::to_string(holder->pid) + ")"
                                           : "if that process is stuck, end it";
-        throw Error(Exit::network,
-                    "profile \"" + profile.name + "\": waited " + std::to_string(deadline.budget) +
-                        " s (IOTSPOT_TIMEOUT) for another refresh of this "
-                        "profile to finish: " +
-                        timeout.what() + "; " + end_it + ", or raise IOTSPOT_TIMEOUT");
-    } catch (const StoreRefused&) {
+        throw core::Error(core::Exit::network,
+                          "profile \"" + profile.name + "\": waited " +
+                              std::to_string(deadline.budget) +
+                              " s (IOTSPOT_TIMEOUT) for another refresh of this "
+                              "profile to finish: " +
+                              timeout.what() + "; " + end_it + ", or raise IOTSPOT_TIMEOUT");
+    } catch (const core::StoreRefused&) {
         throw;
-    } catch (const Error& error) {
+    } catch (const core::Error& error) {
         log_.warning(std::string(error.what()) + "; refreshing without the lock");
         return nullptr;
     }
 }
 
-IssuedToken TokenService::refresh_failed(const Profile& profile, const Error& error,
-                                         std::optional<CachedToken>& cached,
+IssuedToken TokenService::refresh_failed(const core::Profile& profile, const core::Error& error,
+                                         std::optional<store::CachedToken>& cached,
                                          WhenRefreshFails when_fails) {
     const std::int64_t now = deps_.now();
     const bool usable = cached && is_unexpired(cached->times, now);
     if (usable && when_fails == WhenRefreshFails::fail) {
-        throw Error(error.code(), std::string(error.what()) +
-                                      "; the cached token stays in use until " +
-                                      expiry_text(cached->times, now));
+        throw core::Error(error.code(), std::string(error.what()) +
+                                            "; the cached token stays in use until " +
+                                            expiry_text(cached->times, now));
     }
     if (!usable) {
-        throw Error(error.code(), error.what());
+        throw core::Error(error.code(), error.what());
     }
     log_.warning("refreshing the token of profile \"" + profile.name +
                  "\" failed: " + error.what() + "; using the cached token, which expires " +
                  expiry_text(cached->times, now));
-    count(profile.name, counter::stale_uses);
+    count(profile.name, core::counter::stale_uses);
     return IssuedToken{std::move(cached->access_token), cached->times, true};
 }
 
-IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t> min_ttl,
+IssuedToken TokenService::get(const core::Profile& profile, std::optional<std::int64_t> min_ttl,
                               WhenRefreshFails when_fails) {
     // One deadline for the whole call: the wait for another process's refresh and our own
     // request with its retries.
     const Deadline deadline = start_deadline();
-    const TokenBinding binding = binding_of(profile);
-    TokenCache* tokens = cache();
-    std::optional<CachedToken> cached = load_cached(tokens, binding);
+    const store::TokenBinding binding = binding_of(profile);
+    store::TokenCache* tokens = cache();
+    std::optional<store::CachedToken> cached = load_cached(tokens, binding);
     if (is_usable(cached, profile, min_ttl)) {
         return hand_out_cached(std::move(*cached), profile);
     }
 
-    std::unique_ptr<FileLock> lock;
+    std::unique_ptr<store::FileLock> lock;
     if (tokens) {
         try {
             lock = lock_refresh(profile, deadline);
-        } catch (const StoreRefused&) {
+        } catch (const core::StoreRefused&) {
             throw;
-        } catch (const Error& error) {
+        } catch (const core::Error& error) {
             return refresh_failed(profile, error, cached, when_fails);
         }
         if (lock && lock->waited()) {
-            count(profile.name, counter::lock_waits);
+            count(profile.name, core::counter::lock_waits);
         }
         // Another process may have refreshed while this one waited for the lock.
         cached = load_cached(tokens, binding);
@@ -350,8 +357,8 @@ IssuedToken TokenService::get(const Profile& profile, std::optional<std::int64_t
     return refresh(profile, tokens, cached, min_ttl, when_fails, deadline);
 }
 
-IssuedToken TokenService::refresh(const Profile& profile, TokenCache* tokens,
-                                  std::optional<CachedToken>& cached,
+IssuedToken TokenService::refresh(const core::Profile& profile, store::TokenCache* tokens,
+                                  std::optional<store::CachedToken>& cached,
                                   std::optional<std::int64_t> min_ttl, WhenRefreshFails when_fails,
                                   const Deadline& deadline) {
     const auto secrets = client_secrets(profile);
@@ -376,14 +383,14 @@ IssuedToken TokenService::refresh(const Profile& profile, TokenCache* tokens,
         if (attempt.failure.client_refused && secrets.size() > 1) {
             note_secret_use(profile.name, "", "next current");
         }
-        return refresh_failed(profile, Error(attempt.failure.code, attempt.failure.message), cached,
-                              when_fails);
+        return refresh_failed(profile, core::Error(attempt.failure.code, attempt.failure.message),
+                              cached, when_fails);
     }
-    throw Error(Exit::not_configured, missing_secret_message(profile, false));
+    throw core::Error(core::Exit::not_configured, missing_secret_message(profile, false));
 }
 
 std::optional<IssuedToken>
-TokenService::peek_other_secrets(const Profile& profile, TokenCache* tokens,
+TokenService::peek_other_secrets(const core::Profile& profile, store::TokenCache* tokens,
                                  const std::vector<ClientSecret>& secrets,
                                  std::optional<std::int64_t> min_ttl, const Deadline& deadline) {
     for (std::size_t i = 1; i < secrets.size(); ++i) {
@@ -393,17 +400,18 @@ TokenService::peek_other_secrets(const Profile& profile, TokenCache* tokens,
         }
         shared->set_deadline(
             std::chrono::duration<double>(deadline.steady.time_since_epoch()).count());
-        if (auto token = shared->peek([&](const TokenTimes& times) {
+        if (auto token = shared->peek([&](const core::TokenTimes& times) {
                 return is_fresh(times, deps_.now(), profile.refresh_margin, min_ttl);
             })) {
-            count(profile.name, counter::shared_hits, shared.get());
+            count(profile.name, core::counter::shared_hits, shared.get());
             return adopt_shared(profile, tokens, std::move(*token));
         }
     }
     return std::nullopt;
 }
 
-TokenService::Attempt TokenService::refresh_with(const Profile& profile, TokenCache* tokens,
+TokenService::Attempt TokenService::refresh_with(const core::Profile& profile,
+                                                 store::TokenCache* tokens,
                                                  const ClientSecret& secret,
                                                  std::optional<std::int64_t> min_ttl,
                                                  const Deadline& deadline) {
@@ -412,39 +420,39 @@ TokenService::Attempt TokenService::refresh_with(const Profile& profile, TokenCa
         shared->set_deadline(
             std::chrono::duration<double>(deadline.steady.time_since_epoch()).count());
         if (auto token = shared->obtain(
-                [&](const TokenTimes& times) {
+                [&](const core::TokenTimes& times) {
                     return is_fresh(times, deps_.now(), profile.refresh_margin, min_ttl);
                 },
                 deadline.budget, shared_wait(deadline))) {
             count_shared_wait(profile.name, *shared);
-            count(profile.name, counter::shared_hits, shared.get());
+            count(profile.name, core::counter::shared_hits, shared.get());
             return {adopt_shared(profile, tokens, std::move(*token)), {}};
         }
         count_shared_wait(profile.name, *shared);
     }
 
-    TokenRequest request{profile.token_url, profile.client_id, secret.value,
-                         profile.scope,     profile.ca_file,   10};
+    core::TokenRequest request{profile.token_url, profile.client_id, secret.value,
+                               profile.scope,     profile.ca_file,   10};
     std::int64_t started_at = 0;
-    FetchResult result = fetch(profile.name, request, deadline.at, started_at, shared.get());
+    core::FetchResult result = fetch(profile.name, request, deadline.at, started_at, shared.get());
     const std::int64_t received_at = deps_.now();
     check_answer(result);
-    if (result.code != Exit::ok) {
+    if (result.code != core::Exit::ok) {
         return {std::nullopt, std::move(result)};
     }
 
     cross_check(profile, result, received_at);
     clamp_lifetime(profile, result);
-    CachedToken token{std::move(result.access_token),
-                      TokenTimes{started_at, started_at + result.expires_in}};
+    store::CachedToken token{std::move(result.access_token),
+                             core::TokenTimes{started_at, started_at + result.expires_in}};
     log_.note("got a token for profile \"" + profile.name + "\", expires " +
               expiry_text(token.times, received_at));
     store(tokens, binding_of(profile), token);
     if (shared) {
         shared->publish(
-            SharedToken{token.access_token, token.times.obtained_at, token.times.expires_at});
+            core::SharedToken{token.access_token, token.times.obtained_at, token.times.expires_at});
         if (tokens && !shared->failed()) {
-            note_origin(profile.name, TokenOrigin::published, token.times);
+            note_origin(profile.name, core::TokenOrigin::published, token.times);
         }
     }
     if (min_ttl && token.times.expires_at - received_at <= *min_ttl) {
@@ -456,13 +464,13 @@ TokenService::Attempt TokenService::refresh_with(const Profile& profile, TokenCa
     return {IssuedToken{std::move(token.access_token), token.times, false}, {}};
 }
 
-void TokenService::check_answer(FetchResult& result) const {
-    if (result.code != Exit::ok) {
+void TokenService::check_answer(core::FetchResult& result) const {
+    if (result.code != core::Exit::ok) {
         return;
     }
     const auto malformed = [&result](const std::string& message) {
-        result = FetchResult{};
-        result.code = Exit::network;
+        result = core::FetchResult{};
+        result.code = core::Exit::network;
         result.message = message;
     };
     if (!util::is_b64token(result.access_token)) {
@@ -474,36 +482,36 @@ void TokenService::check_answer(FetchResult& result) const {
     }
 }
 
-void TokenService::clamp_lifetime(const Profile& profile, FetchResult& result) const {
-    if (result.expires_in > longest_lifetime) {
+void TokenService::clamp_lifetime(const core::Profile& profile, core::FetchResult& result) const {
+    if (result.expires_in > core::longest_lifetime) {
         log_.warning("profile \"" + profile.name + "\": the token server says the token lives " +
                      std::to_string(result.expires_in) +
                      " s, longer than any Cognito token (1 day at most); caching it for " +
-                     util::format_duration(longest_lifetime) + " only");
-        result.expires_in = longest_lifetime;
+                     util::format_duration(core::longest_lifetime) + " only");
+        result.expires_in = core::longest_lifetime;
     }
 }
 
-void TokenService::store(TokenCache* tokens, const TokenBinding& binding,
-                         const CachedToken& token) {
+void TokenService::store(store::TokenCache* tokens, const store::TokenBinding& binding,
+                         const store::CachedToken& token) {
     if (!tokens) {
         return;
     }
     try {
         tokens->save(binding, key(), token);
-    } catch (const StoreRefused&) {
+    } catch (const core::StoreRefused&) {
         throw;
-    } catch (const Error& error) {
+    } catch (const core::Error& error) {
         log_.warning(std::string(error.what()) + "; the token was not cached");
     }
 }
 
-std::unique_ptr<SharedTier> TokenService::shared_tier(const Profile& profile,
+std::unique_ptr<SharedTier> TokenService::shared_tier(const core::Profile& profile,
                                                       const std::string& secret) {
     if (profile.shared_cache.empty() || !deps_.shared_cache || shared_resting()) {
         return nullptr;
     }
-    SharedCacheSettings settings = shared_settings(profile);
+    core::SharedCacheSettings settings = shared_settings(profile);
     SharedTierDeps tier{&log_, deps_.now,
                         [] {
                             return std::chrono::duration<double>(
@@ -511,10 +519,10 @@ std::unique_ptr<SharedTier> TokenService::shared_tier(const Profile& profile,
                                 .count();
                         },
                         deps_.sleep, deps_.jitter};
-    std::unique_ptr<SharedCacheClient> client;
+    std::unique_ptr<core::SharedCacheClient> client;
     try {
         client = deps_.shared_cache(settings);
-    } catch (const Error& error) {
+    } catch (const core::Error& error) {
         // An install without the shared-cache module is no worse than no shared cache.
         log_.warning(std::string(error.what()) + "; fetching the token directly");
         note_shared_failure();
@@ -522,7 +530,7 @@ std::unique_ptr<SharedTier> TokenService::shared_tier(const Profile& profile,
     }
     auto shared = std::make_unique<SharedTier>(
         std::move(tier), std::move(client), "Redis at " + settings.url.where(),
-        SharedBinding{profile.client_id, profile.token_url, profile.scope, {}}, secret);
+        core::SharedBinding{profile.client_id, profile.token_url, profile.scope, {}}, secret);
     shared->set_on_failure([this] { note_shared_failure(); });
     return shared;
 }
@@ -539,56 +547,56 @@ double TokenService::shared_wait(const Deadline& deadline) const {
     return std::max(0.0, left - std::min(5.0, deadline.budget / 4.0));
 }
 
-SharedCacheSettings TokenService::shared_settings(const Profile& profile) {
-    SharedCacheSettings settings;
-    settings.url = parse_shared_cache_url(profile.shared_cache);
+core::SharedCacheSettings TokenService::shared_settings(const core::Profile& profile) {
+    core::SharedCacheSettings settings;
+    settings.url = core::parse_shared_cache_url(profile.shared_cache);
     settings.ca_file = profile.ca_file;
     settings.timeout_ms = shared_cache_timeout_ms(deps_.env);
-    if (auto password = secret_from_environment(deps_.env, redis_password_source)) {
+    if (auto password = store::secret_from_environment(deps_.env, store::redis_password_source)) {
         settings.password = *password;
     } else if (file_exists(deps_.paths.secret_db())) {
-        SecretStore store(deps_.paths.secret_db());
+        store::SecretStore store(deps_.paths.secret_db());
         auto lookup = store.load(redis_password_slot(profile.name), profile.client_id, key());
         settings.password = std::move(lookup.secret);
     }
     return settings;
 }
 
-SharedReply TokenService::ping_shared_cache(const Profile& profile) {
-    SharedReply reply;
-    reply.failure = SharedFailure::unreachable;
+core::SharedReply TokenService::ping_shared_cache(const core::Profile& profile) {
+    core::SharedReply reply;
+    reply.failure = core::SharedFailure::unreachable;
     if (profile.shared_cache.empty() || !deps_.shared_cache) {
         reply.message = "no shared cache";
         return reply;
     }
     try {
         return deps_.shared_cache(shared_settings(profile))->ping();
-    } catch (const Error& error) {
+    } catch (const core::Error& error) {
         reply.message = error.what();
         return reply;
     }
 }
 
-void TokenService::note_origin(const std::string& profile, TokenOrigin origin,
-                               const TokenTimes& times) {
+void TokenService::note_origin(const std::string& profile, core::TokenOrigin origin,
+                               const core::TokenTimes& times) {
     try {
         record_origin(deps_.paths.cache_dir, profile, origin, times);
-    } catch (const Error& error) {
+    } catch (const core::Error& error) {
         log_.note(std::string(error.what()) + "; status will not say where the token came from");
     }
 }
 
-IssuedToken TokenService::adopt_shared(const Profile& profile, TokenCache* tokens,
-                                       SharedToken token) {
-    CachedToken cached{std::move(token.access_token),
-                       TokenTimes{token.obtained_at, token.expires_at}};
+IssuedToken TokenService::adopt_shared(const core::Profile& profile, store::TokenCache* tokens,
+                                       core::SharedToken token) {
+    store::CachedToken cached{std::move(token.access_token),
+                              core::TokenTimes{token.obtained_at, token.expires_at}};
     log_.note("got the token of profile \"" + profile.name + "\" from the shared cache, expires " +
               expiry_text(cached.times, deps_.now()));
     if (tokens) {
         try {
             tokens->save(binding_of(profile), key(), cached);
-            note_origin(profile.name, TokenOrigin::shared_cache, cached.times);
-        } catch (const Error& error) {
+            note_origin(profile.name, core::TokenOrigin::shared_cache, cached.times);
+        } catch (const core::Error& error) {
             log_.warning(std::string(error.what()) + "; the token was not cached");
         }
     }
@@ -599,19 +607,19 @@ IssuedToken TokenService::adopt_shared(const Profile& profile, TokenCache* token
 
 std::map<std::string, std::int64_t> TokenService::host_counts(const std::string& profile) {
     try {
-        CounterStore* store = counters(false);
+        store::CounterStore* store = counters(false);
         return store ? store->counts(profile) : std::map<std::string, std::int64_t>{};
-    } catch (const Error& error) {
+    } catch (const core::Error& error) {
         log_.note(std::string(error.what()) + "; no counts to show");
         return {};
     }
 }
 
-std::optional<CounterStore::SecretUse> TokenService::secret_use(const std::string& profile) {
+std::optional<store::CounterStore::SecretUse> TokenService::secret_use(const std::string& profile) {
     try {
-        CounterStore* store = counters(false);
+        store::CounterStore* store = counters(false);
         return store ? store->secret_use(profile) : std::nullopt;
-    } catch (const Error& error) {
+    } catch (const core::Error& error) {
         log_.note(std::string(error.what()) + "; the secret last accepted is not known");
         return std::nullopt;
     }
@@ -619,15 +627,15 @@ std::optional<CounterStore::SecretUse> TokenService::secret_use(const std::strin
 
 void TokenService::forget_secret_use(const std::string& profile) {
     try {
-        if (CounterStore* store = counters(false)) {
+        if (store::CounterStore* store = counters(false)) {
             store->forget_secret_use(profile);
         }
-    } catch (const Error& error) {
+    } catch (const core::Error& error) {
         log_.note(std::string(error.what()) + "; status may name a secret use of the old secrets");
     }
 }
 
-std::optional<std::vector<std::int64_t>> TokenService::fleet_counts(const Profile& profile,
+std::optional<std::vector<std::int64_t>> TokenService::fleet_counts(const core::Profile& profile,
                                                                     std::string& problem) {
     if (profile.shared_cache.empty() || !deps_.shared_cache) {
         problem = "no shared cache";
@@ -636,9 +644,9 @@ std::optional<std::vector<std::int64_t>> TokenService::fleet_counts(const Profil
     try {
         const auto client = deps_.shared_cache(shared_settings(profile));
         return read_fleet_counts(
-            *client, SharedBinding{profile.client_id, profile.token_url, profile.scope, {}},
-            fleet_counter_names(), deps_.now(), problem);
-    } catch (const Error& error) {
+            *client, core::SharedBinding{profile.client_id, profile.token_url, profile.scope, {}},
+            core::fleet_counter_names(), deps_.now(), problem);
+    } catch (const core::Error& error) {
         problem = error.what();
         return std::nullopt;
     }
@@ -648,16 +656,16 @@ bool TokenService::forget_token(const std::string& profile) {
     if (!file_exists(deps_.paths.token_db())) {
         return false;
     }
-    TokenCache* tokens = cache();
+    store::TokenCache* tokens = cache();
     return tokens && tokens->erase(profile);
 }
 
-bool TokenService::forget_refused_token(const Profile& profile) {
-    std::optional<CachedToken> refused;
+bool TokenService::forget_refused_token(const core::Profile& profile) {
+    std::optional<store::CachedToken> refused;
     if (!profile.shared_cache.empty() && file_exists(deps_.paths.token_db())) {
         try {
             refused = load_cached(cache(), binding_of(profile));
-        } catch (const Error&) {
+        } catch (const core::Error&) {
             // forget_token() reports what is wrong with the cache.
         }
     }
@@ -668,7 +676,7 @@ bool TokenService::forget_refused_token(const Profile& profile) {
     return dropped;
 }
 
-void TokenService::forget_shared(const Profile& profile, const std::string& refused) {
+void TokenService::forget_shared(const core::Profile& profile, const std::string& refused) {
     try {
         const auto shared = shared_tier(profile, client_secret(profile));
         if (!shared) {
@@ -680,19 +688,19 @@ void TokenService::forget_shared(const Profile& profile, const std::string& refu
         if (shared->failed()) {
             note_shared_failure();
         }
-    } catch (const Error& error) {
+    } catch (const core::Error& error) {
         note_shared_failure();
         log_.warning(std::string(error.what()) +
                      "; the refused token may stay in the shared cache until it expires");
     }
 }
 
-std::vector<TokenCache::Entry> TokenService::cached_entries() {
+std::vector<store::TokenCache::Entry> TokenService::cached_entries() {
     if (!file_exists(deps_.paths.token_db())) {
         return {};
     }
-    TokenCache* tokens = cache();
-    return tokens ? tokens->entries() : std::vector<TokenCache::Entry>{};
+    store::TokenCache* tokens = cache();
+    return tokens ? tokens->entries() : std::vector<store::TokenCache::Entry>{};
 }
 
-} // namespace iotspot::core
+} // namespace iotspot::service
