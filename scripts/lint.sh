@@ -10,7 +10,7 @@
 #                 (pinned in tests/node, installed into build-node/ by scripts/bootstrap.sh)
 #   pyflakes3     the HTTPie plugin, the e2e tests and tests/fuzz/real_shells.py
 #   clang-tidy    every .cpp under src/ and tests/fuzz/, with build/compile_commands.json and the
-#                 checks in .clang-tidy (docs/architecture.md says which and why)
+#                 checks in .clang-tidy (its comments say which and why)
 #   scripts/lint.sh [GATE...]   GATE: format shell js python tidy (default: all)
 set -eu
 cd "$(dirname "$0")/.."

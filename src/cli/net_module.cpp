@@ -41,9 +41,9 @@ Module load(const std::string& name, const char* what) {
     for (const auto& path : candidates) {
         std::string reason = "not found";
         if (::access(path.c_str(), R_OK) == 0) {
-            // Lazy binding: of Poco's thousands of functions a fetch calls few, and binding
-            // them all at load cost 2-3 ms of CPU per cache miss (docs/performance.md). The
-            // module is linked with --no-undefined, so every symbol it needs exists.
+            // Lazy binding: a fetch calls few of the thousands of functions the module's
+            // libraries define, and binding them all at load costs CPU on every cache miss.
+            // The module is linked with --no-undefined, so every symbol it needs exists.
             if (void* handle = ::dlopen(path.c_str(), RTLD_LAZY | RTLD_LOCAL)) {
                 return Module{handle, path}; // loaded until the process exits
             }
@@ -56,13 +56,13 @@ Module load(const std::string& name, const char* what) {
                                                failures + "); reinstall iotspot-helper");
 }
 
-// The network module: the token client, on OpenSSL and Poco JSON.
+// The network module: the token client and api's client, on libcurl.
 const Module& net_module() {
     static const Module loaded = load("iotspot-helper-net.so", "network");
     return loaded;
 }
 
-// The Redis module: the shared cache's client, on Poco::Redis and NetSSL.
+// The Redis module: the shared cache's client, on hiredis's reply reader and Poco NetSSL.
 const Module& redis_module() {
     static const Module loaded = load("iotspot-helper-redis.so", "shared-cache");
     return loaded;

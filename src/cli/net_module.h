@@ -1,7 +1,7 @@
 #pragma once
-// Loads the network module (iotspot-helper-net.so: OpenSSL, Poco JSON) on first use, and
-// the shared-cache module (iotspot-helper-redis.so: Poco Redis and NetSSL) only for a
-// profile with shared_cache. Only a cache miss pays for loading Poco and OpenSSL.
+// Loads the network module (iotspot-helper-net.so: libcurl, OpenSSL) on first use, and the
+// shared-cache module (iotspot-helper-redis.so: hiredis's reply reader, Poco NetSSL) only
+// for a profile with shared_cache. Only a cache miss pays for loading libcurl and OpenSSL.
 
 #include <memory>
 

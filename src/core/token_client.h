@@ -2,8 +2,8 @@
 // The boundary between the core and the network module.
 //
 // The core decides when a token is needed; a TokenClient makes one token request. The
-// implementation (src/net, on Poco NetSSL) lives in a shared module that the executable
-// loads only on a cache miss, so a cache hit never pays for loading Poco and OpenSSL.
+// implementation (src/net, on libcurl) lives in a shared module that the executable loads
+// only on a cache miss, so a cache hit never pays for loading libcurl and OpenSSL.
 // Nothing is thrown across this boundary: a FetchResult carries the outcome.
 
 #include <cstdint>
@@ -22,7 +22,7 @@ struct TokenRequest {
     std::string client_secret;
     std::string scope;
     std::string ca_file;      ///< trusted in addition to the system store; may be empty
-    int timeout_seconds = 10; ///< bound on connecting, and on each read and write
+    int timeout_seconds = 10; ///< one deadline for the whole request (CURLOPT_TIMEOUT_MS)
 };
 
 struct FetchResult {

@@ -486,7 +486,8 @@ void TokenService::clamp_lifetime(const core::Profile& profile, core::FetchResul
     if (result.expires_in > core::longest_lifetime) {
         log_.warning("profile \"" + profile.name + "\": the token server says the token lives " +
                      std::to_string(result.expires_in) +
-                     " s, longer than any Cognito token (1 day at most); caching it for " +
+                     " s, over the helper's 7-day cap (Cognito's tokens live 5 min to 1 day); "
+                     "caching it for " +
                      util::format_duration(core::longest_lifetime) + " only");
         result.expires_in = core::longest_lifetime;
     }

@@ -2,12 +2,14 @@
 fish) and checks that IOTSPOT_ACCESS_TOKEN and IOTSPOT_TOKEN_EXPIRES_AT come out as the token
 and expiry the input holds: the fuzz harness's quoting model, checked against the shells
 themselves. PowerShell is not in Debian, so its quoting is checked by the harness only.
-A token with a NUL byte is skipped: no shell variable can hold one.
+A token with a NUL byte is skipped: no shell variable can hold one. A shell that is not
+installed is skipped, and the run says so.
 
     python3 real_shells.py PRINT_ENV CORPUS_DIR
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,8 +36,20 @@ def expected(data: bytes) -> bytes:
     return token + b"\n" + str(expires_at).encode()
 
 
+def installed_shells() -> dict:
+    """The entries of SHELLS whose program is on PATH; each missing one is named on stdout."""
+    found = {}
+    for shell, (kind, argv) in SHELLS.items():
+        if shutil.which(argv[0]) is None:
+            print("real shells: %s skipped: %s is not installed" % (shell, argv[0]))
+        else:
+            found[shell] = (kind, argv)
+    return found
+
+
 def main() -> int:
     print_env, corpus = sys.argv[1], sys.argv[2]
+    shells = installed_shells()
     failures = 0
     checked = 0
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tempfile.gettempdir(),
@@ -45,7 +59,7 @@ def main() -> int:
             data = f.read()
         if b"\0" in data.partition(b"\n")[2]:
             continue
-        for shell, (kind, argv) in SHELLS.items():
+        for shell, (kind, argv) in shells.items():
             text = subprocess.run([print_env, kind, os.path.join(corpus, name)],
                                   check=True, capture_output=True, timeout=10).stdout
             with tempfile.NamedTemporaryFile(suffix=".env") as script:
