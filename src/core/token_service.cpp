@@ -500,7 +500,7 @@ void TokenService::store(TokenCache* tokens, const TokenBinding& binding,
 
 std::unique_ptr<SharedTier> TokenService::shared_tier(const Profile& profile,
                                                       const std::string& secret) {
-    if (profile.shared_cache.empty() || !deps_.shared_cache || shared_resting()) {
+    if (!profile.shared_cache || !deps_.shared_cache || shared_resting()) {
         return nullptr;
     }
     SharedCacheSettings settings = shared_settings(profile);
@@ -541,7 +541,7 @@ double TokenService::shared_wait(const Deadline& deadline) const {
 
 SharedCacheSettings TokenService::shared_settings(const Profile& profile) {
     SharedCacheSettings settings;
-    settings.url = parse_shared_cache_url(profile.shared_cache);
+    settings.url = *profile.shared_cache;
     settings.ca_file = profile.ca_file;
     settings.timeout_ms = shared_cache_timeout_ms(deps_.env);
     if (auto password = secret_from_environment(deps_.env, redis_password_source)) {
@@ -557,7 +557,7 @@ SharedCacheSettings TokenService::shared_settings(const Profile& profile) {
 SharedReply TokenService::ping_shared_cache(const Profile& profile) {
     SharedReply reply;
     reply.failure = SharedFailure::unreachable;
-    if (profile.shared_cache.empty() || !deps_.shared_cache) {
+    if (!profile.shared_cache || !deps_.shared_cache) {
         reply.message = "no shared cache";
         return reply;
     }
@@ -629,7 +629,7 @@ void TokenService::forget_secret_use(const std::string& profile) {
 
 std::optional<std::vector<std::int64_t>> TokenService::fleet_counts(const Profile& profile,
                                                                     std::string& problem) {
-    if (profile.shared_cache.empty() || !deps_.shared_cache) {
+    if (!profile.shared_cache || !deps_.shared_cache) {
         problem = "no shared cache";
         return std::nullopt;
     }
@@ -654,7 +654,7 @@ bool TokenService::forget_token(const std::string& profile) {
 
 bool TokenService::forget_refused_token(const Profile& profile) {
     std::optional<CachedToken> refused;
-    if (!profile.shared_cache.empty() && file_exists(deps_.paths.token_db())) {
+    if (profile.shared_cache && file_exists(deps_.paths.token_db())) {
         try {
             refused = load_cached(cache(), binding_of(profile));
         } catch (const Error&) {
