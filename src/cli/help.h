@@ -1,6 +1,7 @@
 #pragma once
 // --help and --version. The usage lines, command list and option lists are generated from
-// cli/command_table.h; the prose of each command is here, shared with the man page.
+// cli/command_table.h, the settings' variables from core/settings.h; the prose of each
+// command is here, shared with the man page.
 
 #include <string>
 #include <string_view>
