@@ -26,6 +26,75 @@ std::string long_name(const std::string& arg) {
     return "";
 }
 
+// A word that is not an option, at args[i]: the command, or one of its operands. Returns true
+// when it and every word after it are the command's arguments (exec).
+bool take_word(Invocation& inv, const std::vector<std::string>& args, std::size_t i) {
+    const std::string& arg = args[i];
+    if (arg.size() > 1 && arg[0] == '-') {
+        throw Error(Exit::usage, "unknown option " + arg + "; see iotspot-helper --help");
+    }
+    if (inv.command.empty()) {
+        if (find_command(arg) == nullptr) {
+            throw UnknownCommand("unknown command \"" + arg + "\"; see iotspot-helper --help");
+        }
+        inv.command = arg;
+        return false;
+    }
+    const auto operands = find_command(inv.command)->operands;
+    if (operands == Operands::command) {
+        inv.arguments.assign(args.begin() + static_cast<long>(i), args.end());
+        return true;
+    }
+    if ((operands == Operands::shell || operands == Operands::file ||
+         operands == Operands::target) &&
+        inv.arguments.empty()) {
+        inv.arguments.push_back(arg);
+        return false;
+    }
+    throw Error(Exit::usage, "unexpected argument \"" + arg + "\" for " + inv.command +
+                                 "; see iotspot-helper " + inv.command + " --help");
+}
+
+// The option at args[i], `name` as typed without "--" ("name" or "name=value"): records it with its
+// value, taking that from the next word when it is not inline (i then moves past it).
+// Returns its name.
+std::string take_option(Invocation& inv, const std::vector<std::string>& args, std::size_t& i,
+                        std::string name) {
+    std::optional<std::string> inline_value;
+    if (const auto equals = name.find('='); equals != std::string::npos) {
+        inline_value = name.substr(equals + 1);
+        name.resize(equals);
+    }
+    const OptionSpec* spec = find_option(name);
+    if (spec == nullptr) {
+        throw Error(Exit::usage, "unknown option --" + name + "; see iotspot-helper --help");
+    }
+    std::string value;
+    if (spec->value != Value::none) {
+        if (inline_value) {
+            value = *inline_value;
+        } else if (i + 1 < args.size()) {
+            value = args[++i];
+        } else {
+            throw Error(Exit::usage, "--" + name + " needs a value");
+        }
+    } else if (inline_value) {
+        throw Error(Exit::usage, "--" + name + " takes no value");
+    }
+    inv.options[name].push_back(value);
+    return name;
+}
+
+// Every option given must apply to the command: a typo is a usage error, not ignored.
+void check_options_apply(const std::string& command, const std::vector<std::string>& given) {
+    for (const auto& name : given) {
+        if (!accepts(*find_option(name), command)) {
+            throw Error(Exit::usage, "--" + name + " does not apply to " + command +
+                                         "; see iotspot-helper " + command + " --help");
+        }
+    }
+}
+
 } // namespace
 
 bool is_command(const std::string& command) {
@@ -61,70 +130,19 @@ std::optional<long long> Invocation::seconds(const std::string& name) const {
 
 Invocation parse_arguments(const std::vector<std::string>& args) {
     Invocation inv;
-    std::vector<std::pair<std::string, std::string>> given; // option, as typed
+    std::vector<std::string> given; // the options' names, in the order given
     for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& arg = args[i];
-        if (arg == "--") {
+        if (args[i] == "--") {
             inv.arguments.assign(args.begin() + static_cast<long>(i) + 1, args.end());
             break;
         }
-        std::string name = long_name(arg);
-        if (name.empty()) {
-            if (arg.size() > 1 && arg[0] == '-') {
-                throw Error(Exit::usage, "unknown option " + arg + "; see iotspot-helper --help");
-            }
-            if (inv.command.empty()) {
-                if (!is_command(arg)) {
-                    throw UnknownCommand("unknown command \"" + arg +
-                                         "\"; see iotspot-helper --help");
-                }
-                inv.command = arg;
-                continue;
-            }
-            const auto operands = find_command(inv.command)->operands;
-            if (operands == Operands::command) {
-                inv.arguments.assign(args.begin() + static_cast<long>(i), args.end());
-                break;
-            }
-            if ((operands == Operands::shell || operands == Operands::file ||
-                 operands == Operands::target) &&
-                inv.arguments.empty()) {
-                inv.arguments.push_back(arg);
-                continue;
-            }
-            throw Error(Exit::usage, "unexpected argument \"" + arg + "\" for " + inv.command +
-                                         "; see iotspot-helper " + inv.command + " --help");
-        }
-        std::optional<std::string> inline_value;
-        if (const auto equals = name.find('='); equals != std::string::npos) {
-            inline_value = name.substr(equals + 1);
-            name.resize(equals);
-        }
-        const OptionSpec* spec = find_option(name);
-        if (spec == nullptr) {
-            throw Error(Exit::usage, "unknown option --" + name + "; see iotspot-helper --help");
-        }
-        std::string value;
-        if (spec->value != Value::none) {
-            if (inline_value) {
-                value = *inline_value;
-            } else if (i + 1 < args.size()) {
-                value = args[++i];
-            } else {
-                throw Error(Exit::usage, "--" + name + " needs a value");
-            }
-        } else if (inline_value) {
-            throw Error(Exit::usage, "--" + name + " takes no value");
-        }
-        inv.options[name].push_back(value);
-        given.emplace_back(name, arg);
-    }
-    for (const auto& [name, typed] : given) {
-        if (!accepts(*find_option(name), inv.command)) {
-            throw Error(Exit::usage, "--" + name + " does not apply to " + inv.command +
-                                         "; see iotspot-helper " + inv.command + " --help");
+        if (const std::string name = long_name(args[i]); !name.empty()) {
+            given.push_back(take_option(inv, args, i, name));
+        } else if (take_word(inv, args, i)) {
+            break;
         }
     }
+    check_options_apply(inv.command, given);
     return inv;
 }
 

@@ -1,11 +1,47 @@
 #pragma once
-// The one table of commands and options. The parser (cli/args), --help (cli/help), the shell
-// completions (cli/completion) and the man page (cli/manual) are all generated from it, so
-// they cannot disagree. Add an option here and every one of them knows it.
+// The one table of commands and options. The parser (cli/args), the dispatcher (cli/run),
+// --help (cli/help), the shell completions (cli/completion) and the man page (cli/manual) are
+// all generated from it, so they cannot disagree. Add an option here and every one of them
+// knows it. `configure`'s options for the settings come from core/settings.h.
 
+#include <array>
+#include <cstddef>
 #include <string_view>
 
+#include "core/settings.h"
+
 namespace iotspot::cli {
+
+class Context;
+
+/// One command: runs it and returns the exit status.
+using Command = int (*)(Context&);
+
+int configure_command(Context& ctx);
+int token_command(Context& ctx);
+int header_command(Context& ctx);
+int env_command(Context& ctx);
+int exec_command(Context& ctx);
+/// exec --keep-fresh (cli/keep_fresh_command.cpp).
+int exec_keep_fresh_command(Context& ctx);
+int sink_command(Context& ctx);
+int status_command(Context& ctx);
+int logout_command(Context& ctx);
+int prefetch_command(Context& ctx);
+int serve_command(Context& ctx);
+int api_command(Context& ctx);
+int get_command(Context& ctx);
+int store_command(Context& ctx);
+int erase_command(Context& ctx);
+int completion_command(Context& ctx);
+/// Prints the overview of --help.
+int help_command(Context& ctx);
+/// Prints the version.
+int version_command(Context& ctx);
+/// Prints the configured profiles, one a line (for the completion scripts).
+int profiles_command(Context& ctx);
+/// Prints the man page iotspot-helper(1) (for the build).
+int manual_command(Context& ctx);
 
 /// What an option's value is: decides what the shells complete after it.
 enum class Value {
@@ -40,10 +76,13 @@ struct CommandSpec {
     const char* summary; ///< one line for the command list; "" for a hidden command
     Operands operands;
     const char* operand_usage; ///< how usage lines show the operands ("-- COMMAND [ARGS...]")
+    Command run;               ///< what runs it
 };
 
-/// Every option and the commands that accept it.
-inline constexpr OptionSpec option_specs[] = {
+namespace detail {
+
+/// The options before `configure`'s settings.
+inline constexpr OptionSpec options_before_settings[] = {
     {"profile", '\0', Value::profile, "P", "*",
      "the profile to use (default: $IOTSPOT_PROFILE, else \"default\")", ""},
     {"verbose", 'v', Value::none, "", "*", "say what happens on stderr (never a token or secret)",
@@ -56,23 +95,12 @@ inline constexpr OptionSpec option_specs[] = {
     {"json", '\0', Value::none, "", "token header env status", "print JSON", ""},
     {"shell", '\0', Value::choice, "SHELL", "env", "the shell to print assignments for",
      "sh bash zsh dash ksh fish powershell pwsh"},
-    {"client-id", '\0', Value::other, "ID", "configure", "the app client id", ""},
-    {"token-url", '\0', Value::other, "URL", "configure",
-     "the token endpoint (default: iotspot's production endpoint)", ""},
-    {"scope", '\0', Value::other, "S", "configure", "the scope to ask for (iotspot/openapi)", ""},
-    {"api-url", '\0', Value::other, "URL", "configure",
-     "the API the tokens are for (https://*.iotspot.co)", ""},
-    {"ca-file", '\0', Value::file, "FILE", "configure", "PEM file of extra CA certificates", ""},
-    {"refresh-margin", '\0', Value::other, "SECONDS", "configure",
-     "refresh a cached token this long before it expires (300)", ""},
+};
+
+/// The options after `configure`'s settings.
+inline constexpr OptionSpec options_after_settings[] = {
     {"client-secret-stdin", '\0', Value::none, "", "configure",
      "read the secret from the first line of standard input", ""},
-    {"shared-cache", '\0', Value::other, "URL", "configure",
-     "share tokens between hosts: redis://[user@]host:port[/db], rediss://..., "
-     "redis+sentinel://[user@]host:port[,host:port...]/MASTER[/db], or none",
-     ""},
-    {"request-price", '\0', Value::other, "USD", "configure",
-     "USD per 1,000 token requests for status's estimated cost (2.25)", ""},
     {"next-client-secret-stdin", '\0', Value::none, "", "configure",
      "store a second secret for a rotation from the next line of standard input", ""},
     {"redis-password-stdin", '\0', Value::none, "", "configure",
@@ -102,34 +130,74 @@ inline constexpr OptionSpec option_specs[] = {
      ""},
 };
 
+/// `configure`'s option for `setting`.
+constexpr OptionSpec setting_option(const core::Setting& setting) {
+    return {setting.option,
+            '\0',
+            setting.type == core::SettingType::file ? Value::file : Value::other,
+            setting.metavar,
+            "configure",
+            setting.summary,
+            ""};
+}
+
+inline constexpr std::size_t option_count = std::size(options_before_settings) +
+                                            std::size(core::all_settings) +
+                                            std::size(options_after_settings);
+
+constexpr std::array<OptionSpec, option_count> every_option() {
+    std::array<OptionSpec, option_count> out{};
+    std::size_t next = 0;
+    for (const auto& option : options_before_settings) {
+        out[next++] = option;
+    }
+    for (const auto& setting : core::all_settings) {
+        out[next++] = setting_option(setting);
+    }
+    for (const auto& option : options_after_settings) {
+        out[next++] = option;
+    }
+    return out;
+}
+
+} // namespace detail
+
+/// Every option and the commands that accept it: `configure`'s settings among them.
+inline constexpr std::array<OptionSpec, detail::option_count> option_specs = detail::every_option();
+
 /// Every command, in the order help lists them. Hidden commands (empty summary) are for the
 /// completion scripts and the build.
 inline constexpr CommandSpec command_specs[] = {
     {"configure", "store a profile: client id, token URL, scope; the secret encrypted",
-     Operands::none, ""},
-    {"token", "print the access token", Operands::none, ""},
-    {"header", "print \"Authorization: Bearer <token>\"", Operands::none, ""},
+     Operands::none, "", configure_command},
+    {"token", "print the access token", Operands::none, "", token_command},
+    {"header", "print \"Authorization: Bearer <token>\"", Operands::none, "", header_command},
     {"env", "print shell assignments of IOTSPOT_ACCESS_TOKEN, IOTSPOT_TOKEN_EXPIRES_AT",
-     Operands::none, ""},
+     Operands::none, "", env_command},
     {"exec", "run a command with those two variables set (--keep-fresh: kept fresh)",
-     Operands::command, "-- COMMAND [ARGS...]"},
-    {"sink", "keep a file holding the access token fresh (until SIGTERM)", Operands::file, "FILE"},
-    {"status", "show profiles and cached tokens (never a token or secret)", Operands::none, ""},
+     Operands::command, "-- COMMAND [ARGS...]", exec_command},
+    {"sink", "keep a file holding the access token fresh (until SIGTERM)", Operands::file, "FILE",
+     sink_command},
+    {"status", "show profiles and cached tokens (never a token or secret)", Operands::none, "",
+     status_command},
     {"logout", "drop cached tokens (and with --forget-secret, the stored secret)", Operands::none,
-     ""},
-    {"get", "git credential helper: answer a request on stdin", Operands::none, ""},
-    {"store", "git credential helper: accepted and ignored", Operands::none, ""},
-    {"erase", "git credential helper: drop the matching cached token", Operands::none, ""},
-    {"prefetch", "refresh tokens ahead of time (for cron and systemd timers)", Operands::none, ""},
-    {"serve", "answer token requests on 127.0.0.1 for Postman-like tools", Operands::none, ""},
+     "", logout_command},
+    {"get", "git credential helper: answer a request on stdin", Operands::none, "", get_command},
+    {"store", "git credential helper: accepted and ignored", Operands::none, "", store_command},
+    {"erase", "git credential helper: drop the matching cached token", Operands::none, "",
+     erase_command},
+    {"prefetch", "refresh tokens ahead of time (for cron and systemd timers)", Operands::none, "",
+     prefetch_command},
+    {"serve", "answer token requests on 127.0.0.1 for Postman-like tools", Operands::none, "",
+     serve_command},
     {"api", "send a request to the iotspot API with the token; a refused token is renewed",
-     Operands::target, "PATH|URL"},
+     Operands::target, "PATH|URL", api_command},
     {"completion", "print the completion script for bash, zsh or fish", Operands::shell,
-     "bash|zsh|fish"},
-    {"help", "show help", Operands::none, ""},
-    {"version", "print the version", Operands::none, ""},
-    {"__profiles", "", Operands::none, ""},
-    {"__man", "", Operands::none, ""},
+     "bash|zsh|fish", completion_command},
+    {"help", "show help", Operands::none, "", help_command},
+    {"version", "print the version", Operands::none, "", version_command},
+    {"__profiles", "", Operands::none, "", profiles_command},
+    {"__man", "", Operands::none, "", manual_command},
 };
 
 /// The shells `completion` writes scripts for.

@@ -7,7 +7,7 @@
 #include "cli/terminal.h"
 #include "core/crypto.h"
 #include "core/error.h"
-#include "core/shared_cache.h"
+#include "core/settings.h"
 #include "service/shared_tier.h"
 #include "store/files.h"
 #include "store/key_file.h"
@@ -29,44 +29,37 @@ std::string absolute(const std::string& path) {
     return cwd ? std::string(cwd) + "/" + path : path;
 }
 
+// What `configure` stores for `setting` given `value` on the command line: the value
+// checked, with a file name made absolute once it can be read; nullopt for "none" where that
+// removes the setting.
+std::optional<std::string> flag_value(const core::Setting& setting, const std::string& value) {
+    if (setting.removable && value == "none") {
+        return std::nullopt;
+    }
+    std::string checked = core::validate_setting(setting.key, value);
+    if (setting.type != core::SettingType::file) {
+        return checked;
+    }
+    if (::access(checked.c_str(), R_OK) != 0) {
+        throw Error(Exit::usage, "cannot read " + checked + "; give a readable " + setting.summary);
+    }
+    return absolute(checked);
+}
+
 // Applies the command-line settings to `settings`, validating each.
 void apply_flags(const Invocation& inv, core::ProfileSettings& settings) {
-    const auto take = [&](const char* flag, const char* key, std::optional<std::string>& slot) {
-        if (auto value = inv.value(flag)) {
-            slot = core::validate_setting(key, *value);
-        }
-    };
-    take("client-id", "client_id", settings.client_id);
-    take("token-url", "token_url", settings.token_url);
-    take("scope", "scope", settings.scope);
-    take("api-url", "api_url", settings.api_url);
-    take("request-price", "request_price", settings.request_price);
-    if (auto file = inv.value("ca-file")) {
-        core::validate_setting("ca_file", *file);
-        if (::access(file->c_str(), R_OK) != 0) {
-            throw Error(Exit::usage, "cannot read CA file " + *file + "; give a readable PEM file");
-        }
-        settings.ca_file = absolute(*file);
-    }
-    if (auto margin = inv.value("refresh-margin")) {
-        core::validate_setting("refresh_margin", *margin);
-        settings.refresh_margin = std::stoll(*margin);
-    }
-    if (auto url = inv.value("shared-cache")) {
-        if (*url == "none") {
-            settings.shared_cache.reset();
-        } else {
-            settings.shared_cache = core::validate_setting("shared_cache", *url);
+    for (const auto& setting : core::all_settings) {
+        if (const auto value = inv.value(setting.option)) {
+            settings.*setting.stored = flag_value(setting, *value);
         }
     }
 }
 
 // The Redis password to store for the profile: the next line of standard input with
 // --redis-password-stdin, else asked on the terminal when a shared cache names a user.
-std::optional<std::string> redis_password(const Invocation& inv,
-                                          const core::ProfileSettings& settings) {
+std::optional<std::string> redis_password(const Invocation& inv, const core::Profile& profile) {
     if (inv.has("redis-password-stdin")) {
-        if (!settings.shared_cache) {
+        if (!profile.shared_cache) {
             throw Error(Exit::usage, "--redis-password-stdin needs a shared cache: add "
                                      "--shared-cache redis://[user@]host:port");
         }
@@ -78,9 +71,10 @@ std::optional<std::string> redis_password(const Invocation& inv,
                                      "control characters)");
         }
     }
-    if (inv.value("shared-cache") && settings.shared_cache &&
-        core::parse_shared_cache_url(*settings.shared_cache).user.size() > 0 && have_terminal()) {
-        return read_secret_from_terminal("Redis password for " + *settings.shared_cache + ": ");
+    if (inv.value("shared-cache") && profile.shared_cache && !profile.shared_cache->user.empty() &&
+        have_terminal()) {
+        return read_secret_from_terminal("Redis password for " + profile.shared_cache->text() +
+                                         ": ");
     }
     return std::nullopt;
 }
@@ -146,7 +140,8 @@ int configure_command(Context& ctx) {
     }
     store_next_secret(ctx.invocation, secrets, name, *settings.client_id, key, secret.has_value());
 
-    if (const auto password = redis_password(ctx.invocation, settings)) {
+    const core::Profile written = core::resolve_profile(name, config, core::Environment{});
+    if (const auto password = redis_password(ctx.invocation, written)) {
         const auto slot = service::redis_password_slot(name);
         if (password->empty()) {
             secrets.erase(slot);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "cli/command_table.h"
 #include "core/config.h"
 #include "core/environment.h"
 #include "core/log.h"
@@ -48,30 +49,5 @@ private:
 
 /// Writes `text` to standard output; Error when it cannot.
 void print(const std::string& text);
-
-/// One command: runs it and returns the exit status.
-using Command = int (*)(Context&);
-
-int configure_command(Context& ctx);
-int token_command(Context& ctx);
-int header_command(Context& ctx);
-int env_command(Context& ctx);
-int exec_command(Context& ctx);
-/// exec --keep-fresh (cli/keep_fresh_command.cpp).
-int exec_keep_fresh_command(Context& ctx);
-int sink_command(Context& ctx);
-int status_command(Context& ctx);
-int logout_command(Context& ctx);
-int prefetch_command(Context& ctx);
-int serve_command(Context& ctx);
-int api_command(Context& ctx);
-int get_command(Context& ctx);
-int store_command(Context& ctx);
-int erase_command(Context& ctx);
-int completion_command(Context& ctx);
-/// Prints the configured profiles, one a line (for the completion scripts).
-int profiles_command(Context& ctx);
-/// Prints the man page iotspot-helper(1) (for the build).
-int manual_command(Context& ctx);
 
 } // namespace iotspot::cli

@@ -1,10 +1,13 @@
 #include "cli/help.h"
 
 #include <cstddef>
+#include <iterator>
 #include <vector>
 
 #include "cli/command_table.h"
+#include "cli/context.h"
 #include "core/error.h"
+#include "core/settings.h"
 
 #ifndef IOTSPOT_VERSION
 #define IOTSPOT_VERSION "0.0.0"
@@ -219,7 +222,7 @@ std::string overview_text() {
     }
     out += "\nOptions for every command:\n" + option_lines("*");
     out += "\nEnvironment (overrides the config file; enough on its own in CI):\n";
-    for (const auto& entry : environment_entries) {
+    for (const auto& entry : environment_help()) {
         out += std::string("  ") + entry.name + "\n      " + entry.meaning + "\n";
     }
     out += "\nFiles:\n";
@@ -235,6 +238,17 @@ std::string overview_text() {
 }
 
 } // namespace
+
+std::vector<HelpEntry> environment_help() {
+    std::vector<HelpEntry> out{profile_variable_entry};
+    for (const auto& setting : core::all_settings) {
+        if (setting.variable != nullptr) {
+            out.push_back({setting.variable, setting.variable_meaning});
+        }
+    }
+    out.insert(out.end(), std::begin(environment_entries), std::end(environment_entries));
+    return out;
+}
 
 std::vector<const OptionSpec*> usage_options(std::string_view command) {
     std::vector<const OptionSpec*> out;
@@ -283,6 +297,16 @@ std::string help_text(const std::string& command) {
     }
     out += "\nOptions for every command: --profile P, --verbose, --help, --version.\n";
     return out;
+}
+
+int help_command(Context&) {
+    print(overview_text());
+    return 0;
+}
+
+int version_command(Context&) {
+    print(version_text());
+    return 0;
 }
 
 std::string version_text() {

@@ -1,6 +1,7 @@
 #pragma once
 // --help and --version. The usage lines, command list and option lists are generated from
-// cli/command_table.h; the prose of each command is here, shared with the man page.
+// cli/command_table.h, the settings' variables from core/settings.h; the prose of each
+// command is here, shared with the man page.
 
 #include <string>
 #include <string_view>
@@ -16,27 +17,30 @@ struct HelpEntry {
     const char* meaning;
 };
 
-/// The environment variables the helper reads.
+/// How help and the man page name IOTSPOT_PROFILE, the first variable they list.
+inline constexpr HelpEntry profile_variable_entry = {
+    "IOTSPOT_PROFILE", "the profile to use when --profile is not given (default \"default\")"};
+
+/// The environment variables the helper reads besides IOTSPOT_PROFILE and the settings'
+/// (core/settings.h).
 inline constexpr HelpEntry environment_entries[] = {
-    {"IOTSPOT_PROFILE", "the profile to use when --profile is not given (default \"default\")"},
-    {"IOTSPOT_CLIENT_ID", "the client id; overrides the config file"},
     {"IOTSPOT_CLIENT_SECRET", "the client secret; with IOTSPOT_CLIENT_ID, no file is needed"},
     {"IOTSPOT_CLIENT_SECRET_FILE",
      "a file holding the client secret (one trailing newline is stripped)"},
     {"$CREDENTIALS_DIRECTORY/iotspot-client-secret",
      "systemd's credential (LoadCredential=); order: variable, _FILE, this, stored secret"},
-    {"IOTSPOT_TOKEN_URL", "the token endpoint"},
-    {"IOTSPOT_SCOPE", "the scope to ask for"},
-    {"IOTSPOT_CA_FILE", "PEM file of extra CA certificates to trust"},
     {"IOTSPOT_TIMEOUT", "total seconds for a token request, retries included (1-300, default "
                         "20); api sends and waits within it too"},
-    {"IOTSPOT_SHARED_CACHE", "the shared cache's redis:// or rediss:// URL (docs/fleet.md)"},
     {"IOTSPOT_REDIS_PASSWORD", "the shared cache's password; overrides the stored one"},
     {"IOTSPOT_REDIS_PASSWORD_FILE", "a file holding it; or $CREDENTIALS_DIRECTORY/"
                                     "iotspot-redis-password"},
     {"IOTSPOT_REDIS_TIMEOUT_MS", "bound on each Redis command, connecting included (default 250)"},
     {"HTTPS_PROXY, NO_PROXY", "the proxy for the token request, and the hosts that bypass it"},
 };
+
+/// Every environment variable the helper reads, in the order help and the man page list
+/// them: IOTSPOT_PROFILE, the settings' variables, then environment_entries.
+std::vector<HelpEntry> environment_help();
 
 /// The files the helper reads and writes.
 inline constexpr HelpEntry file_entries[] = {

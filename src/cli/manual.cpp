@@ -1,6 +1,5 @@
 #include "cli/manual.h"
 
-#include <iterator>
 #include <string_view>
 
 #include "cli/command_table.h"
@@ -197,10 +196,10 @@ std::string commands_section() {
     return out;
 }
 
-std::string list_section(const char* title, const HelpEntry* begin, const HelpEntry* end) {
+template <typename Entries> std::string list_section(const char* title, const Entries& entries) {
     std::string out = std::string(".SH ") + title + "\n";
-    for (const auto* entry = begin; entry != end; ++entry) {
-        out += std::string(".TP\n.B ") + escaped(entry->name) + "\n" + sentences(entry->meaning);
+    for (const HelpEntry& entry : entries) {
+        out += std::string(".TP\n.B ") + escaped(entry.name) + "\n" + sentences(entry.meaning);
     }
     return out;
 }
@@ -219,9 +218,8 @@ std::string manual_page(const std::string& date) {
            roff_text(description_tail);
     out += commands_section();
     out += ".SH OPTIONS\nEvery command takes these options.\n" + option_items(true, "");
-    out +=
-        list_section("ENVIRONMENT", std::begin(environment_entries), std::end(environment_entries));
-    out += list_section("FILES", std::begin(file_entries), std::end(file_entries));
+    out += list_section("ENVIRONMENT", environment_help());
+    out += list_section("FILES", file_entries);
     out += ".PP\nFiles are created 0600 and directories 0700.\n"
            "Removing the package leaves them in place;\ndelete them by hand to forget every "
            "profile, secret and token.\n";

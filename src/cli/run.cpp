@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "cli/command_table.h"
 #include "cli/context.h"
 #include "cli/help.h"
 #include "core/error.h"
@@ -18,31 +19,6 @@
 namespace iotspot::cli {
 
 namespace {
-
-struct Entry {
-    const char* name;
-    Command command;
-};
-
-constexpr Entry command_table[] = {
-    {"configure", configure_command},
-    {"token", token_command},
-    {"header", header_command},
-    {"env", env_command},
-    {"exec", exec_command},
-    {"sink", sink_command},
-    {"status", status_command},
-    {"logout", logout_command},
-    {"get", get_command},
-    {"store", store_command},
-    {"erase", erase_command},
-    {"prefetch", prefetch_command},
-    {"serve", serve_command},
-    {"api", api_command},
-    {"completion", completion_command},
-    {"__profiles", profiles_command},
-    {"__man", manual_command},
-};
 
 struct rlimit original_core_limit {};
 
@@ -65,24 +41,18 @@ bool invoked_as_git_helper(const char* argv0) {
     return std::strcmp(slash ? slash + 1 : argv0, "git-credential-iotspot") == 0;
 }
 
+// --version and --help apply to every command; otherwise the command's row runs it.
 int dispatch(const Invocation& inv) {
-    if (inv.has("version") || inv.command == "version") {
+    if (inv.has("version")) {
         print(version_text());
         return 0;
     }
-    if (inv.has("help") || inv.command.empty() || inv.command == "help") {
+    if (inv.has("help") || inv.command.empty()) {
         print(help_text(inv.command));
         return inv.command.empty() && !inv.has("help") ? static_cast<int>(core::Exit::usage) : 0;
     }
-    for (const auto& entry : command_table) {
-        if (inv.command == entry.name) {
-            Context ctx(inv, core::Environment::from_process());
-            return entry.command(ctx);
-        }
-    }
-    throw core::Error(core::Exit::usage,
-                      "\"" + inv.command +
-                          "\" is not available in this build; see iotspot-helper --help");
+    Context ctx(inv, core::Environment::from_process());
+    return find_command(inv.command)->run(ctx);
 }
 
 // As git-credential-iotspot the arguments are git's: "[OPTIONS] get|store|erase". Helpers

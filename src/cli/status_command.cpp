@@ -126,7 +126,7 @@ std::vector<Row> collect(Context& ctx) {
             row.from_shared = service::read_origin(ctx.paths.cache_dir, name, it->second) ==
                               core::TokenOrigin::shared_cache;
         }
-        if (row.profile && !row.profile->shared_cache.empty()) {
+        if (row.profile && row.profile->shared_cache) {
             row.shared = ctx.service.ping_shared_cache(*row.profile);
         }
         if (row.profile) {
@@ -164,8 +164,8 @@ std::string token_text(const Row& row, std::int64_t now) {
 
 // The shared cache's URL (never a password) and whether it answered.
 std::string shared_text(const Row& row) {
-    const auto url = core::parse_shared_cache_url(row.profile->shared_cache).text();
-    return url + (row.shared->ok() ? " (answered)" : " (" + row.shared->message + ")");
+    return row.profile->shared_cache->text() +
+           (row.shared->ok() ? " (answered)" : " (" + row.shared->message + ")");
 }
 
 // Which secret of a rotation the token server accepted last, in words; empty without one.
@@ -231,8 +231,7 @@ std::string status_json(const std::vector<Row>& rows, std::int64_t now) {
                    ",\"secret\":" + core::json_string(row.secret);
             if (row.shared) {
                 out += ",\"shared_cache\":{\"url\":" +
-                       core::json_string(
-                           core::parse_shared_cache_url(row.profile->shared_cache).text()) +
+                       core::json_string(row.profile->shared_cache->text()) +
                        ",\"answered\":" + (row.shared->ok() ? "true" : "false");
                 if (!row.shared->ok()) {
                     out += ",\"problem\":" + core::json_string(row.shared->message);

@@ -3,7 +3,7 @@
 #include <map>
 
 #include "core/error.h"
-#include "core/shared_cache.h"
+#include "core/settings.h"
 #include "util/strings.h"
 
 namespace iotspot::core {
@@ -14,113 +14,6 @@ using util::trim;
 
 // A UTF-8 byte-order mark, which some Windows editors write at the start of a text file.
 constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
-
-// `url` (with its scheme already in lower case) is https://, or http:// too.
-bool is_http_url(std::string_view url, bool https_only) {
-    const bool https = url.rfind("https://", 0) == 0 && url.size() > 8;
-    const bool http = url.rfind("http://", 0) == 0 && url.size() > 7;
-    return https || (!https_only && http);
-}
-
-// `value` with its URL scheme in lower case, for the keys that hold a URL: schemes are
-// case-insensitive (RFC 3986, section 3.1), and the helper compares them in lower case.
-std::string normalized(std::string_view key, std::string value) {
-    if (key != "token_url" && key != "api_url" && key != "shared_cache") {
-        return value;
-    }
-    const auto end = value.find("://");
-    if (end != std::string::npos) {
-        value = util::ascii_lower(std::string_view(value).substr(0, end)) + value.substr(end);
-    }
-    return value;
-}
-
-// True when `url` holds no '*' but, perhaps, one right after "://" followed by '.'.
-bool wildcard_only_leading(std::string_view url) {
-    const auto star = url.find('*');
-    if (star == std::string_view::npos) {
-        return true;
-    }
-    const auto host = url.find("://");
-    return host != std::string_view::npos && star == host + 3 && url.compare(star, 2, "*.") == 0 &&
-           url.size() > star + 2 && url.find('*', star + 1) == std::string_view::npos;
-}
-
-// Why `value` cannot be used for `key`, or empty when it can.
-std::string problem_with(const std::string& key, const std::string& value) {
-    if (value.empty()) {
-        return key + " must not be empty";
-    }
-    for (const char c : value) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-            return key + " contains a control character";
-        }
-    }
-    if (key == "token_url" && !is_http_url(value, true)) {
-        return "token_url must be an https:// URL (the client secret is never sent in clear)";
-    }
-    if ((key == "token_url" || key == "api_url") && util::has_userinfo(value)) {
-        return key + " must not contain a user name or password (user:password@): the client "
-                     "id and secret travel in the request, never in the URL";
-    }
-    if (key == "api_url" && !is_http_url(value, false)) {
-        return "api_url must be an https:// or http:// URL";
-    }
-    if (key == "api_url" && !wildcard_only_leading(value)) {
-        return "api_url may hold '*' only as the start of its host, as in https://*.iotspot.co";
-    }
-    if (key == "client_id") {
-        for (const char c : value) {
-            if (c == ' ' || c == ':') {
-                return "client_id must not contain spaces or ':'";
-            }
-        }
-    }
-    if (key == "refresh_margin") {
-        const auto number = util::parse_int(value);
-        if (!number || *number < 0 || *number > 86400) {
-            return "refresh_margin must be a whole number of seconds from 0 to 86400";
-        }
-    }
-    if (key == "request_price" && !parse_price(value)) {
-        return "request_price must be a number of US dollars per 1,000 token requests from 0 "
-               "to 1000, with at most four decimals (2.25)";
-    }
-    if (key == "shared_cache") {
-        try {
-            parse_shared_cache_url(value);
-        } catch (const Error& error) {
-            return error.what();
-        }
-    }
-    return {};
-}
-
-void set_key(ProfileSettings& settings, const std::string& key, const std::string& value) {
-    if (key == "client_id") {
-        settings.client_id = value;
-    } else if (key == "token_url") {
-        settings.token_url = value;
-    } else if (key == "scope") {
-        settings.scope = value;
-    } else if (key == "api_url") {
-        settings.api_url = value;
-    } else if (key == "ca_file") {
-        settings.ca_file = value;
-    } else if (key == "refresh_margin") {
-        settings.refresh_margin = *util::parse_int(value);
-    } else if (key == "shared_cache") {
-        settings.shared_cache = value;
-    } else if (key == "request_price") {
-        settings.request_price = value;
-    }
-}
-
-bool is_known_key(std::string_view key) {
-    return key == "client_id" || key == "token_url" || key == "scope" || key == "api_url" ||
-           key == "ca_file" || key == "refresh_margin" || key == "shared_cache" ||
-           key == "request_price";
-}
 
 // Parses `[profile "NAME"]`; returns the name or throws.
 std::string parse_section(std::string_view line, int number) {
@@ -136,6 +29,39 @@ std::string parse_section(std::string_view line, int number) {
                                             "\" (use letters, digits, '.', '_' and '-')");
     }
     return name;
+}
+
+// A `key = value` line: checks it and stores the value in the section `current`.
+void parse_setting(std::string_view line, int number, ProfileSettings* current) {
+    const auto equals = line.find('=');
+    if (equals == std::string_view::npos) {
+        throw ConfigSyntaxError(number, "expected key = value");
+    }
+    const std::string key(trim(line.substr(0, equals)));
+    if (current == nullptr) {
+        throw ConfigSyntaxError(number, "\"" + util::escape_control(key) +
+                                            "\" is outside a [profile \"NAME\"] section");
+    }
+    const Setting* setting = find_setting(key);
+    if (setting == nullptr) {
+        throw ConfigSyntaxError(number, "unknown key \"" + util::escape_control(key) + "\"");
+    }
+    std::string value = normalized(*setting, std::string(trim(line.substr(equals + 1))));
+    if (const auto problem = setting_problem(*setting, value); !problem.empty()) {
+        throw ConfigSyntaxError(number, problem);
+    }
+    current->*setting->stored = std::move(value);
+}
+
+// The value of `setting` in force: its variable's when that is set, else the file's.
+std::optional<std::string> value_in_force(const Setting& setting, const ProfileSettings& settings,
+                                          const Environment& env) {
+    if (setting.variable != nullptr) {
+        if (auto value = env.get(setting.variable)) {
+            return normalized(setting, std::move(*value));
+        }
+    }
+    return settings.*setting.stored;
 }
 
 } // namespace
@@ -164,23 +90,7 @@ ConfigFile parse_config(std::string_view text) {
             current = &config.profiles[name];
             continue;
         }
-        const auto equals = line.find('=');
-        if (equals == std::string_view::npos) {
-            throw ConfigSyntaxError(number, "expected key = value");
-        }
-        const std::string key(trim(line.substr(0, equals)));
-        const std::string value = normalized(key, std::string(trim(line.substr(equals + 1))));
-        if (current == nullptr) {
-            throw ConfigSyntaxError(number, "\"" + util::escape_control(key) +
-                                                "\" is outside a [profile \"NAME\"] section");
-        }
-        if (!is_known_key(key)) {
-            throw ConfigSyntaxError(number, "unknown key \"" + util::escape_control(key) + "\"");
-        }
-        if (const auto problem = problem_with(key, value); !problem.empty()) {
-            throw ConfigSyntaxError(number, problem);
-        }
-        set_key(*current, key, value);
+        parse_setting(line, number, current);
     }
     return config;
 }
@@ -188,23 +98,13 @@ ConfigFile parse_config(std::string_view text) {
 std::string render_config(const ConfigFile& config) {
     std::string text = "# iotspot-helper configuration; see `iotspot-helper --help`.\n"
                        "# The client secret is not here: it is stored encrypted.\n";
-    const auto line = [&text](const char* key, const std::optional<std::string>& value) {
-        if (value) {
-            text += std::string(key) + " = " + *value + "\n";
-        }
-    };
     for (const auto& [name, settings] : config.profiles) {
         text += "\n[profile \"" + name + "\"]\n";
-        line("client_id", settings.client_id);
-        line("token_url", settings.token_url);
-        line("scope", settings.scope);
-        line("api_url", settings.api_url);
-        line("ca_file", settings.ca_file);
-        if (settings.refresh_margin) {
-            text += "refresh_margin = " + std::to_string(*settings.refresh_margin) + "\n";
+        for (const auto& setting : all_settings) {
+            if (const auto& value = settings.*setting.stored) {
+                text += std::string(setting.key) + " = " + *value + "\n";
+            }
         }
-        line("shared_cache", settings.shared_cache);
-        line("request_price", settings.request_price);
     }
     return text;
 }
@@ -223,47 +123,27 @@ Profile resolve_profile(const std::string& name, const ConfigFile& file, const E
     const auto found = file.profiles.find(name);
     const ProfileSettings& settings = found == file.profiles.end() ? none : found->second;
 
-    const auto pick = [&](const char* variable, const std::optional<std::string>& from_file,
-                          const char* fallback) {
-        return env.get(variable).value_or(from_file.value_or(fallback));
-    };
-    Profile profile;
-    profile.name = name;
-    const auto env_client_id = env.get("IOTSPOT_CLIENT_ID");
-    profile.client_id_from_environment = env_client_id.has_value();
-    profile.client_id = env_client_id.value_or(settings.client_id.value_or(""));
-    profile.token_url =
-        normalized("token_url", pick("IOTSPOT_TOKEN_URL", settings.token_url, default_token_url));
-    profile.scope = pick("IOTSPOT_SCOPE", settings.scope, default_scope);
-    profile.api_url = settings.api_url.value_or(default_api_url);
-    profile.ca_file = pick("IOTSPOT_CA_FILE", settings.ca_file, "");
-    profile.refresh_margin = settings.refresh_margin.value_or(default_refresh_margin);
-    profile.shared_cache =
-        normalized("shared_cache", pick("IOTSPOT_SHARED_CACHE", settings.shared_cache, ""));
-    if (settings.request_price) {
-        profile.request_price =
-            parse_price(*settings.request_price).value_or(default_request_price);
-    }
-
-    if (profile.client_id.empty()) {
+    const Setting& client_id = *find_setting("client_id");
+    if (const auto id = value_in_force(client_id, settings, env); !id || id->empty()) {
         throw Error(Exit::not_configured,
                     "profile \"" + name + "\" is not configured; run: iotspot-helper configure" +
                         (name == "default" ? std::string() : " --profile " + name) +
                         " --client-id ID (or set IOTSPOT_CLIENT_ID and IOTSPOT_CLIENT_SECRET)");
     }
-    for (const auto& [key, value] :
-         {std::pair<std::string, const std::string&>{"client_id", profile.client_id},
-          {"token_url", profile.token_url},
-          {"scope", profile.scope}}) {
-        if (const auto problem = problem_with(key, value); !problem.empty()) {
-            throw Error(Exit::not_configured, "profile \"" + name + "\": " + problem);
+    Profile profile;
+    profile.name = name;
+    profile.client_id_from_environment = env.get(client_id.variable).has_value();
+    for (const auto& setting : all_settings) {
+        const auto value = value_in_force(setting, settings, env);
+        if (!value) {
+            continue;
         }
-    }
-    if (!profile.shared_cache.empty()) {
-        if (const auto problem = problem_with("shared_cache", profile.shared_cache);
-            !problem.empty()) {
-            throw Error(Exit::not_configured, "profile \"" + name + "\": " + problem);
+        if (!value->empty() || !setting.optional) {
+            if (const auto problem = setting_problem(setting, *value); !problem.empty()) {
+                throw Error(Exit::not_configured, "profile \"" + name + "\": " + problem);
+            }
         }
+        setting.apply(profile, *value);
     }
     return profile;
 }
@@ -291,11 +171,15 @@ std::optional<double> parse_price(std::string_view text) {
 }
 
 std::string validate_setting(const std::string& key, const std::string& value) {
-    std::string setting = normalized(key, value);
-    if (const auto problem = problem_with(key, setting); !problem.empty()) {
+    const Setting* setting = find_setting(key);
+    if (setting == nullptr) {
+        throw Error(Exit::usage, "unknown setting \"" + util::escape_control(key) + "\"");
+    }
+    std::string checked = normalized(*setting, value);
+    if (const auto problem = setting_problem(*setting, checked); !problem.empty()) {
         throw Error(Exit::usage, problem);
     }
-    return setting;
+    return checked;
 }
 
 } // namespace iotspot::core

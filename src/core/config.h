@@ -26,6 +26,7 @@
 
 #include "core/environment.h"
 #include "core/error.h"
+#include "core/shared_cache.h"
 
 namespace iotspot::core {
 
@@ -39,15 +40,16 @@ inline constexpr std::int64_t default_refresh_margin = 300;
 /// default of the setting request_price (docs/fleet.md).
 inline constexpr double default_request_price = 2.25;
 
-/// What one `[profile "NAME"]` section sets; unset keys fall back to the environment and the
-/// defaults.
+/// What one `[profile "NAME"]` section sets: each key's text as the file holds it, checked,
+/// a URL's scheme in lower case (core/settings.h has the rules). Unset keys fall back to the
+/// environment and the defaults.
 struct ProfileSettings {
     std::optional<std::string> client_id;
     std::optional<std::string> token_url;
     std::optional<std::string> scope;
     std::optional<std::string> api_url;
     std::optional<std::string> ca_file;
-    std::optional<std::int64_t> refresh_margin;
+    std::optional<std::string> refresh_margin;
     std::optional<std::string> shared_cache;
     std::optional<std::string> request_price;
 };
@@ -75,16 +77,17 @@ ConfigFile parse_config(std::string_view text);
 /// Writes `config` back as text that parse_config reads to the same value.
 std::string render_config(const ConfigFile& config);
 
-/// A profile with every setting decided: flags, then environment, then file, then defaults.
+/// A profile with every setting decided and parsed: flags, then environment, then file, then
+/// these defaults.
 struct Profile {
     std::string name;
     std::string client_id;
-    std::string token_url;
-    std::string scope;
-    std::string api_url;
+    std::string token_url = default_token_url;
+    std::string scope = default_scope;
+    std::string api_url = default_api_url;
     std::string ca_file; ///< empty: the system CA store only
     std::int64_t refresh_margin = default_refresh_margin;
-    std::string shared_cache; ///< redis:// or rediss:// URL without a password; empty: none
+    std::optional<SharedCacheUrl> shared_cache; ///< nullopt: no shared cache
     /// USD per 1,000 token requests (status's estimated cost).
     double request_price = default_request_price;
     bool client_id_from_environment = false;
@@ -94,10 +97,10 @@ struct Profile {
 /// "default". Throws Error(usage) for a name that is not a valid profile name.
 std::string select_profile_name(const std::optional<std::string>& flag, const Environment& env);
 
-/// Resolves profile `name` from the environment (IOTSPOT_CLIENT_ID, IOTSPOT_TOKEN_URL,
-/// IOTSPOT_SCOPE, IOTSPOT_CA_FILE, IOTSPOT_SHARED_CACHE), then `file`, then defaults. Throws
-/// Error(not_configured) when no client id is known, and for settings that cannot work (a token URL
-/// that is not https).
+/// Resolves profile `name` from the environment (each setting's variable in core/settings.h),
+/// then `file`, then defaults. Throws Error(not_configured) when no client id is known, and
+/// for settings that cannot work (a token URL that is not https). An empty variable unsets an
+/// optional setting (IOTSPOT_CA_FILE, IOTSPOT_SHARED_CACHE).
 Profile resolve_profile(const std::string& name, const ConfigFile& file, const Environment& env);
 
 /// A price as request_price takes it: a decimal number from 0 to 1000 with at most four

@@ -509,7 +509,7 @@ void TokenService::store(store::TokenCache* tokens, const store::TokenBinding& b
 
 std::unique_ptr<SharedTier> TokenService::shared_tier(const core::Profile& profile,
                                                       const std::string& secret) {
-    if (profile.shared_cache.empty() || !deps_.shared_cache || shared_resting()) {
+    if (!profile.shared_cache || !deps_.shared_cache || shared_resting()) {
         return nullptr;
     }
     core::SharedCacheSettings settings = shared_settings(profile);
@@ -550,7 +550,7 @@ double TokenService::shared_wait(const Deadline& deadline) const {
 
 core::SharedCacheSettings TokenService::shared_settings(const core::Profile& profile) {
     core::SharedCacheSettings settings;
-    settings.url = core::parse_shared_cache_url(profile.shared_cache);
+    settings.url = *profile.shared_cache;
     settings.ca_file = profile.ca_file;
     settings.timeout_ms = shared_cache_timeout_ms(deps_.env);
     if (auto password = store::secret_from_environment(deps_.env, store::redis_password_source)) {
@@ -566,7 +566,7 @@ core::SharedCacheSettings TokenService::shared_settings(const core::Profile& pro
 core::SharedReply TokenService::ping_shared_cache(const core::Profile& profile) {
     core::SharedReply reply;
     reply.failure = core::SharedFailure::unreachable;
-    if (profile.shared_cache.empty() || !deps_.shared_cache) {
+    if (!profile.shared_cache || !deps_.shared_cache) {
         reply.message = "no shared cache";
         return reply;
     }
@@ -638,7 +638,7 @@ void TokenService::forget_secret_use(const std::string& profile) {
 
 std::optional<std::vector<std::int64_t>> TokenService::fleet_counts(const core::Profile& profile,
                                                                     std::string& problem) {
-    if (profile.shared_cache.empty() || !deps_.shared_cache) {
+    if (!profile.shared_cache || !deps_.shared_cache) {
         problem = "no shared cache";
         return std::nullopt;
     }
@@ -663,7 +663,7 @@ bool TokenService::forget_token(const std::string& profile) {
 
 bool TokenService::forget_refused_token(const core::Profile& profile) {
     std::optional<store::CachedToken> refused;
-    if (!profile.shared_cache.empty() && file_exists(deps_.paths.token_db())) {
+    if (!profile.shared_cache && file_exists(deps_.paths.token_db())) {
         try {
             refused = load_cached(cache(), binding_of(profile));
         } catch (const core::Error&) {

@@ -1,6 +1,8 @@
 #include "catch.h"
 #include "cli/args.h"
+#include "cli/command_table.h"
 #include "core/error.h"
+#include "core/settings.h"
 
 using namespace iotspot;
 using cli::parse_arguments;
@@ -65,4 +67,31 @@ TEST_CASE("args: short flags come from the table") {
     CHECK(parse_arguments({"-V"}).has("version"));
     CHECK(exit_of({"-q"}) == core::Exit::usage);
     CHECK(exit_of({"-"}) == core::Exit::usage);
+}
+
+TEST_CASE("args: configure takes one option per setting, with a value") {
+    for (const auto& setting : core::all_settings) {
+        const std::string option = std::string("--") + setting.option;
+        const auto inv = parse_arguments({"configure", option, "v"});
+        CHECK(inv.value(setting.option) == std::string("v"));
+        CHECK(exit_of({"token", option, "v"}) == core::Exit::usage);
+        CHECK(exit_of({"configure", option}) == core::Exit::usage);
+    }
+}
+
+TEST_CASE("args: an option that does not apply is named in the order given") {
+    try {
+        parse_arguments({"token", "--shell", "fish", "--all"});
+        FAIL("options of other commands were accepted");
+    } catch (const core::Error& error) {
+        CHECK(std::string(error.what()) ==
+              "--shell does not apply to token; see iotspot-helper token --help");
+    }
+}
+
+TEST_CASE("args: every command the parser knows has a handler") {
+    for (const auto& command : cli::command_specs) {
+        CHECK(parse_arguments({command.name}).command == command.name);
+        CHECK(command.run != nullptr);
+    }
 }

@@ -3,6 +3,7 @@
 #include "catch.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/settings.h"
 
 using namespace iotspot::core;
 
@@ -26,7 +27,7 @@ client_id=xyz
     CHECK(def.token_url == "https://auth.example/oauth2/token");
     CHECK(def.api_url == "https://api.example");
     CHECK(def.ca_file == "/etc/ca.pem");
-    CHECK(def.refresh_margin == 120);
+    CHECK(def.refresh_margin == "120");
     CHECK(config.profiles.at("staging").client_id == "xyz");
     CHECK_FALSE(config.profiles.at("staging").scope.has_value());
 }
@@ -71,12 +72,12 @@ TEST_CASE("config: api_url takes '*' only as the start of its host") {
 TEST_CASE("config: render and parse round-trip") {
     ConfigFile config;
     config.profiles["default"].client_id = "abc";
-    config.profiles["default"].refresh_margin = 60;
+    config.profiles["default"].refresh_margin = "60";
     config.profiles["ci"].client_id = "def";
     config.profiles["ci"].token_url = "https://auth.example/oauth2/token";
     const auto again = parse_config(render_config(config));
     CHECK(again.profiles.at("default").client_id == "abc");
-    CHECK(again.profiles.at("default").refresh_margin == 60);
+    CHECK(again.profiles.at("default").refresh_margin == "60");
     CHECK(again.profiles.at("ci").token_url == "https://auth.example/oauth2/token");
 }
 
@@ -140,11 +141,16 @@ TEST_CASE("config: shared_cache is read, written back, and refused with a passwo
     CHECK(parse_config(render_config(config)).profiles.at("fleet").shared_cache ==
           config.profiles.at("fleet").shared_cache);
     const auto profile = resolve_profile("fleet", config, Environment{});
-    CHECK(profile.shared_cache == "rediss://helper@cache.internal:6380/2");
+    REQUIRE(profile.shared_cache);
+    CHECK(profile.shared_cache->user == "helper");
+    CHECK(profile.shared_cache->port == 6380);
+    CHECK(profile.shared_cache->db == 2);
+    CHECK(profile.shared_cache->text() == "rediss://helper@cache.internal:6380/2");
     const auto from_env = resolve_profile(
         "fleet", config,
         Environment(std::map<std::string, std::string>{{"IOTSPOT_SHARED_CACHE", "redis://h:1"}}));
-    CHECK(from_env.shared_cache == "redis://h:1");
+    REQUIRE(from_env.shared_cache);
+    CHECK(from_env.shared_cache->text() == "redis://h:1");
     try {
         parse_config("[profile \"a\"]\nshared_cache = redis://u:secret@h:1\n");
         FAIL("a password in shared_cache was accepted");
@@ -207,4 +213,69 @@ TEST_CASE("config: request_price is a plain decimal number of dollars, read with
     CHECK(parse_config(render_config(config)).profiles.at("default").request_price == "3.5");
     CHECK_THROWS_AS(parse_config("[profile \"default\"]\nrequest_price = cheap\n"),
                     ConfigSyntaxError);
+}
+
+TEST_CASE("config: every setting in the table is read, written back and resolved") {
+    const std::map<std::string, std::string> samples = {
+        {"client_id", "abc"},
+        {"token_url", "https://auth.example/oauth2/token"},
+        {"scope", "iotspot/other"},
+        {"api_url", "https://api.example"},
+        {"ca_file", "/etc/ca.pem"},
+        {"refresh_margin", "120"},
+        {"shared_cache", "redis://cache.internal:6380/1"},
+        {"request_price", "3.5"},
+    };
+    std::string text = "[profile \"p\"]\n";
+    for (const auto& setting : all_settings) {
+        REQUIRE(samples.count(setting.key) == 1);
+        text += std::string(setting.key) + " = " + samples.at(setting.key) + "\n";
+    }
+    const auto config = parse_config(text);
+    const auto again = parse_config(render_config(config));
+    for (const auto& setting : all_settings) {
+        CHECK(config.profiles.at("p").*setting.stored == samples.at(setting.key));
+        CHECK(again.profiles.at("p").*setting.stored == samples.at(setting.key));
+    }
+    const auto profile = resolve_profile("p", config, Environment{});
+    CHECK(profile.client_id == "abc");
+    CHECK(profile.token_url == "https://auth.example/oauth2/token");
+    CHECK(profile.scope == "iotspot/other");
+    CHECK(profile.api_url == "https://api.example");
+    CHECK(profile.ca_file == "/etc/ca.pem");
+    CHECK(profile.refresh_margin == 120);
+    REQUIRE(profile.shared_cache);
+    CHECK(profile.shared_cache->text() == "redis://cache.internal:6380/1");
+    CHECK(profile.request_price == 3.5);
+}
+
+TEST_CASE("config: an empty variable unsets an optional setting; a bad one is not configured") {
+    const auto config = parse_config("[profile \"default\"]\nclient_id = abc\nca_file = /ca.pem\n"
+                                     "shared_cache = redis://cache.internal\n");
+    const auto unset = resolve_profile("default", config,
+                                       Environment(std::map<std::string, std::string>{
+                                           {"IOTSPOT_SHARED_CACHE", ""}, {"IOTSPOT_CA_FILE", ""}}));
+    CHECK_FALSE(unset.shared_cache);
+    CHECK(unset.ca_file.empty());
+    for (const auto& [variable, value] :
+         std::map<std::string, std::string>{{"IOTSPOT_SHARED_CACHE", "redis://u:hunter2@h"},
+                                            {"IOTSPOT_SCOPE", ""},
+                                            {"IOTSPOT_TOKEN_URL", "http://auth.example/hunter2"}}) {
+        try {
+            resolve_profile("default", config,
+                            Environment(std::map<std::string, std::string>{{variable, value}}));
+            FAIL(variable + " was accepted");
+        } catch (const Error& error) {
+            CHECK(error.code() == Exit::not_configured);
+            CHECK_THAT(error.what(), iotspot::test::Contains("profile \"default\": "));
+            CHECK(std::string(error.what()).find("hunter2") == std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("config: validate_setting checks what configure writes, and knows only the table") {
+    CHECK(validate_setting("token_url", "HTTPS://auth.example/t") == "https://auth.example/t");
+    CHECK(validate_setting("refresh_margin", "60") == "60");
+    CHECK_THROWS_AS(validate_setting("refresh_margin", "-1"), Error);
+    CHECK_THROWS_AS(validate_setting("client-id", "abc"), Error);
 }
