@@ -1,7 +1,7 @@
 #pragma once
-// The one table of commands and options. The parser (cli/args), --help (cli/help), the shell
-// completions (cli/completion) and the man page (cli/manual) are all generated from it, so
-// they cannot disagree. Add an option here and every one of them knows it.
+// The one table of commands and options. The parser (cli/args), --help (cli/help), the
+// answers to the shells' completion scripts (cli/completion) and the man page (cli/manual) all
+// come from it, so they cannot disagree. Add an option here and every one of them knows it.
 
 #include <string_view>
 
@@ -10,7 +10,7 @@ namespace iotspot::cli {
 /// What an option's value is: decides what the shells complete after it.
 enum class Value {
     none,    ///< a flag
-    profile, ///< a profile name (completed from `iotspot-helper __profiles`)
+    profile, ///< a profile name (completed from the configured profiles)
     file,    ///< a file name
     choice,  ///< one of OptionSpec::choices
     other,   ///< free text or a number: nothing to complete
@@ -128,6 +128,7 @@ inline constexpr CommandSpec command_specs[] = {
      "bash|zsh|fish"},
     {"help", "show help", Operands::none, ""},
     {"version", "print the version", Operands::none, ""},
+    {"__complete", "", Operands::command, "-- WORDS..."},
     {"__profiles", "", Operands::none, ""},
     {"__man", "", Operands::none, ""},
 };

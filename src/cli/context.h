@@ -69,6 +69,8 @@ int get_command(Context& ctx);
 int store_command(Context& ctx);
 int erase_command(Context& ctx);
 int completion_command(Context& ctx);
+/// Prints what to offer for a command line being completed (cli/completion.h); never fails.
+int complete_command(Context& ctx);
 /// Prints the configured profiles, one a line (for the completion scripts).
 int profiles_command(Context& ctx);
 /// Prints the man page iotspot-helper(1) (for the build).

@@ -40,6 +40,7 @@ constexpr Entry command_table[] = {
     {"serve", serve_command},
     {"api", api_command},
     {"completion", completion_command},
+    {"__complete", complete_command},
     {"__profiles", profiles_command},
     {"__man", manual_command},
 };
