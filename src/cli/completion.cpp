@@ -38,10 +38,10 @@ _iotspot_helper() {
         mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
     :command\ *)
         i=${at[${directive#:command }]}
-        if declare -F _command_offset >/dev/null; then
-            _command_offset "$i"
-        elif ((i == COMP_CWORD)); then
+        if ((i == COMP_CWORD)); then
             mapfile -t COMPREPLY < <(compgen -c -- "$cur")
+        elif declare -F _command_offset >/dev/null; then
+            _command_offset "$i"
         else
             compopt -o default 2>/dev/null
         fi ;;
