@@ -71,7 +71,7 @@ int erase_command(Context& ctx);
 int completion_command(Context& ctx);
 /// Prints what to offer for a command line being completed (cli/completion.h); never fails.
 int complete_command(Context& ctx);
-/// Prints the configured profiles, one a line (for the completion scripts).
+/// Prints the configured profiles, one a line (for scripts).
 int profiles_command(Context& ctx);
 /// Prints the man page iotspot-helper(1) (for the build).
 int manual_command(Context& ctx);
