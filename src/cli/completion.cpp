@@ -49,7 +49,7 @@ _iotspot_helper() {
         # Without descriptions, and without what readline keeps (up to the last "=").
         reply=("${reply[@]%%$'\t'*}")
         COMPREPLY=("${reply[@]#"${words[-1]%"$cur"}"}")
-        [[ ${#COMPREPLY[@]} == 1 && $COMPREPLY == *= ]] && compopt -o nospace 2>/dev/null ;;
+        [[ ${#COMPREPLY[@]} == 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null ;;
     esac
     return 0
 }
