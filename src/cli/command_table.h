@@ -38,7 +38,9 @@ int completion_command(Context& ctx);
 int help_command(Context& ctx);
 /// Prints the version.
 int version_command(Context& ctx);
-/// Prints the configured profiles, one a line (for the completion scripts).
+/// Prints what to offer for a command line being completed (cli/completion.h); never fails.
+int complete_command(Context& ctx);
+/// Prints the configured profiles, one a line (for scripts).
 int profiles_command(Context& ctx);
 /// Prints the man page iotspot-helper(1) (for the build).
 int manual_command(Context& ctx);
@@ -46,7 +48,7 @@ int manual_command(Context& ctx);
 /// What an option's value is: decides what the shells complete after it.
 enum class Value {
     none,    ///< a flag
-    profile, ///< a profile name (completed from `iotspot-helper __profiles`)
+    profile, ///< a profile name (completed from the configured profiles)
     file,    ///< a file name
     choice,  ///< one of OptionSpec::choices
     other,   ///< free text or a number: nothing to complete
@@ -196,6 +198,7 @@ inline constexpr CommandSpec command_specs[] = {
      "bash|zsh|fish", completion_command},
     {"help", "show help", Operands::none, "", help_command},
     {"version", "print the version", Operands::none, "", version_command},
+    {"__complete", "", Operands::command, "-- WORDS...", complete_command},
     {"__profiles", "", Operands::none, "", profiles_command},
     {"__man", "", Operands::none, "", manual_command},
 };

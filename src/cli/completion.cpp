@@ -1,262 +1,96 @@
 #include "cli/completion.h"
 
-#include <utility>
-#include <vector>
+#include <cstddef>
+#include <exception>
 
 #include "cli/command_table.h"
+#include "util/strings.h"
 
 namespace iotspot::cli {
 
 namespace {
 
-using Substitutions = std::vector<std::pair<std::string, std::string>>;
-
-std::string fill(std::string text, const Substitutions& substitutions) {
-    for (const auto& [key, value] : substitutions) {
-        for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at)) {
-            text.replace(at, key.size(), value);
-            at += value.size();
-        }
-    }
-    return text;
-}
-
-// `text` inside single quotes, for bash, zsh and fish alike ("'\''" closes and reopens).
-std::string quoted(std::string_view text) {
-    std::string out = "'";
-    for (const char c : text) {
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    }
-    return out + "'";
-}
-
-// fish reads a backslash inside single quotes as an escape, and has no '\''.
-std::string fish_quoted(std::string_view text) {
-    std::string out = "'";
-    for (const char c : text) {
-        if (c == '\'' || c == '\\') {
-            out += '\\';
-        }
-        out += c;
-    }
-    return out + "'";
-}
-
-// "a|b|c" of every value-taking option ("--profile|--min-ttl|...").
-std::string value_options(const char* separator) {
-    std::string out;
-    for (const auto& option : option_specs) {
-        if (option.value != Value::none) {
-            out += (out.empty() ? "" : separator) + std::string("--") + option.name;
-        }
-    }
-    return out;
-}
-
-// The listed command names, or those with the given operands, joined by `separator`.
-std::string command_names(const char* separator, std::optional<Operands> operands = {}) {
-    std::string out;
-    for (const auto& command : command_specs) {
-        if (is_listed(command) && (!operands || command.operands == *operands)) {
-            out += (out.empty() ? "" : separator) + std::string(command.name);
-        }
-    }
-    return out;
-}
-
-// --- bash ------------------------------------------------------------------------------
-
-constexpr const char* bash_template =
-    R"~(# bash completion for iotspot-helper, generated from its own table of commands and
-# options by `iotspot-helper completion bash`: do not edit. Profile names come from
-# `iotspot-helper __profiles`. Works with or without the bash-completion package (with it,
-# `exec -- COMMAND` completes COMMAND's arguments too).
+constexpr const char* bash_script =
+    R"~(# bash completion for iotspot-helper. On each TAB it asks the helper for the candidates:
+# `iotspot-helper __complete -- WORDS...` (src/cli/completion.h). Works with or
+# without bash-completion (with it, `exec -- COMMAND` completes COMMAND's arguments too).
 
 _iotspot_helper() {
-    local cur=${COMP_WORDS[COMP_CWORD]} prev='' command='' i word operands=0 options=''
-    ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
-    # COMP_WORDBREAKS splits --profile=NAME into "--profile" "=" "NAME".
-    if [[ $cur == "=" ]]; then
-        cur=
-    elif [[ $prev == "=" ]] && ((COMP_CWORD > 1)); then
-        prev=${COMP_WORDS[COMP_CWORD - 2]}
-    fi
-    COMPREPLY=()
-    local start=0 # with exec: the index of the command it runs
-    for ((i = 1; i < COMP_CWORD; i++)); do
-        word=${COMP_WORDS[i]}
-        case $word in
-        --)
-            case $command in @RUNS_COMMAND@)
-                start=$((i + 1))
-                break ;;
-            esac ;;
-        @VALUE_OPTIONS@)
-            [[ ${COMP_WORDS[i + 1]-} == "=" ]] && ((i++))
-            ((i++)) ;;
-        -*) ;;
-        *)
-            if [[ -z $command ]]; then
-                command=$word
-            else
-                case $command in @RUNS_COMMAND@)
-                    start=$i
-                    break ;;
-                esac
-                ((operands++))
-            fi ;;
-        esac
+    local line=${COMP_LINE:0:COMP_POINT} cur=${COMP_WORDS[COMP_CWORD]} i reply=() directive=
+    local words=() at=() # the words as typed, and where each begins in COMP_WORDS
+    # Bash splits --profile=NAME at "=": join again the words no blank separates.
+    line=${line#*"${COMP_WORDS[0]}"}
+    for ((i = 1; i <= COMP_CWORD; i++)); do
+        if ((i > 1)) && [[ $line != [[:blank:]]* ]]; then
+            words[-1]+=${COMP_WORDS[i]}
+        else
+            words+=("${COMP_WORDS[i]}") at+=("$i")
+        fi
+        line=${line#"${line%%[![:blank:]]*}"}
+        line=${line#"${COMP_WORDS[i]}"}
     done
-    case $command in @RUNS_COMMAND@)
-        if ((start == 0)) && [[ $cur != -* ]] && ((i == COMP_CWORD)); then
-            start=$COMP_CWORD
-        fi ;;
-    esac
-    if ((start > 0)); then
-        # The command that exec runs, then its own completion where bash-completion is loaded.
-        if ((start == COMP_CWORD)); then
-            local -A seen=()
-            while IFS= read -r word; do
-                [[ -n ${seen[$word]-} ]] || COMPREPLY+=("$word")
-                seen[$word]=1
-            done < <(compgen -c -- "$cur")
+    [[ $cur == [$COMP_WORDBREAKS] ]] && cur=
+    mapfile -t reply < <(command "${COMP_WORDS[0]}" __complete -- "${words[@]}" 2>/dev/null)
+    ((${#reply[@]} > 0)) && directive=${reply[-1]} && unset 'reply[-1]'
+    case $directive in
+    :file)
+        compopt -o filenames 2>/dev/null
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+    :command\ *)
+        i=${at[${directive#:command }]}
+        if ((i == COMP_CWORD)); then
+            mapfile -t COMPREPLY < <(compgen -c -- "$cur")
         elif declare -F _command_offset >/dev/null; then
-            _command_offset "$start"
+            _command_offset "$i"
         else
             compopt -o default 2>/dev/null
-        fi
-        return 0
-    fi
-    case $prev in
-@VALUE_CASES@    esac
-    if [[ $cur == -* ]]; then
-        case $command in
-@OPTION_CASES@        esac
-        mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
-    elif [[ -z $command ]]; then
-        mapfile -t COMPREPLY < <(compgen -W "@COMMANDS@" -- "$cur")
-    elif ((operands == 0)); then
-        case $command in
-        @TAKES_SHELL@)
-            mapfile -t COMPREPLY < <(compgen -W "@SHELLS@" -- "$cur") ;;
-        @TAKES_FILE@)
-            compopt -o filenames 2>/dev/null
-            mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
-        esac
-    fi
+        fi ;;
+    *)
+        # Without descriptions, and without what readline keeps (up to the last "=").
+        reply=("${reply[@]%%$'\t'*}")
+        COMPREPLY=("${reply[@]#"${words[-1]%"$cur"}"}")
+        [[ ${#COMPREPLY[@]} == 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null ;;
+    esac
     return 0
 }
 
 complete -F _iotspot_helper iotspot-helper
 )~";
 
-std::string bash_value_cases() {
-    std::string out;
-    for (const auto& option : option_specs) {
-        if (option.value == Value::none) {
-            continue;
-        }
-        out += std::string("    --") + option.name + ")\n";
-        switch (option.value) {
-        case Value::profile:
-            out += "        mapfile -t COMPREPLY < <(compgen -W \"$(command \"${COMP_WORDS[0]}\" "
-                   "__profiles 2>/dev/null)\" -- \"$cur\")\n";
-            break;
-        case Value::file:
-            out += "        compopt -o filenames 2>/dev/null\n"
-                   "        mapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n";
-            break;
-        case Value::choice:
-            out += std::string("        mapfile -t COMPREPLY < <(compgen -W \"") + option.choices +
-                   "\" -- \"$cur\")\n";
-            break;
-        case Value::none:
-        case Value::other:
-            break;
-        }
-        out += "        return 0 ;;\n";
-    }
-    return out;
-}
-
-std::string bash_option_cases() {
-    std::string out;
-    for (const auto& command : command_specs) {
-        if (!is_listed(command)) {
-            continue;
-        }
-        out += std::string("        ") + command.name + ") options=\"";
-        std::string names;
-        for (const auto& option : option_specs) {
-            if (accepts(option, command.name)) {
-                names += (names.empty() ? "--" : " --") + std::string(option.name);
-            }
-        }
-        out += names + "\" ;;\n";
-    }
-    std::string global;
-    for (const auto& option : option_specs) {
-        if (is_global(option)) {
-            global += (global.empty() ? "--" : " --") + std::string(option.name);
-        }
-    }
-    return out + "        *) options=\"" + global + "\" ;;\n";
-}
-
-std::string bash_script() {
-    return fill(bash_template, {{"@RUNS_COMMAND@", command_names("|", Operands::command)},
-                                {"@TAKES_SHELL@", command_names("|", Operands::shell)},
-                                {"@TAKES_FILE@", command_names("|", Operands::file)},
-                                {"@VALUE_OPTIONS@", value_options(" | ")},
-                                {"@VALUE_CASES@", bash_value_cases()},
-                                {"@OPTION_CASES@", bash_option_cases()},
-                                {"@COMMANDS@", command_names(" ")},
-                                {"@SHELLS@", completion_shells}});
-}
-
-// --- zsh -------------------------------------------------------------------------------
-
-constexpr const char* zsh_template = R"~(#compdef iotspot-helper iotspot-curl=curl
-# zsh completion for iotspot-helper, generated from its own table of commands and options
-# by `iotspot-helper completion zsh`: do not edit. Profile names come from
-# `iotspot-helper __profiles`. iotspot-curl completes like curl.
-
-_iotspot_helper_profiles() {
-    local -a names
-    names=(${(f)"$(command $_iotspot_helper_program __profiles 2>/dev/null)"})
-    _wanted profiles expl 'profile' compadd -a names
-}
-
-_iotspot_helper_commands() {
-    local -a commands=(
-@ZSH_COMMANDS@    )
-    _describe -t commands 'iotspot-helper command' commands
-}
+constexpr const char* zsh_script = R"~(#compdef iotspot-helper iotspot-curl=curl
+# zsh completion for iotspot-helper. On each TAB it asks the helper for the candidates:
+# `iotspot-helper __complete -- WORDS...` (src/cli/completion.h).
+# iotspot-curl completes like curl.
 
 _iotspot-helper() {
     if [[ $service == curl ]]; then
         _curl "$@"
         return
     fi
-    emulate -L zsh
-    setopt extended_glob
-    local curcontext=$curcontext state state_descr line ret=1
-    local _iotspot_helper_program=${(Q)words[1]}
-    typeset -A opt_args
-    local -a common=(
-@ZSH_GLOBAL@    )
-    _arguments -C $common '1: :_iotspot_helper_commands' '*:: :->command' && return 0
-    [[ $state == command ]] || return 1
-    curcontext=${curcontext%:*:*}:iotspot-helper-$words[1]:
-    local -a specs
-    case $words[1] in
-@ZSH_CASES@    esac
-    _arguments -S $common $specs && ret=0
-    # A file operand is completed here, not in its spec: _files there hides the options.
-    if [[ $state == file && $PREFIX != -* ]]; then
-        _files && ret=0
-    fi
-    return ret
+    local -a reply plain glued
+    local entry directive offset
+    reply=("${(@f)$(command ${(Q)words[1]} __complete -- "${(@Q)words[2,CURRENT]}" 2>/dev/null)}")
+    directive=$reply[-1]
+    for entry in "${(@)reply[1,-2]}"; do
+        # "--name=" takes its value in the same word: no space after it.
+        if [[ ${entry%%$'\t'*} == *= ]]; then
+            glued+=("${entry/$'\t'/:}")
+        else
+            plain+=("${entry/$'\t'/:}")
+        fi
+    done
+    case $directive in
+    (:file)
+        [[ $PREFIX == --* ]] && compset -P 1 '*='
+        _files ;;
+    (:command\ *)
+        offset=$((${directive#:command } + 1))
+        shift $offset words
+        ((CURRENT -= offset))
+        _normal ;;
+    (*)
+        _describe -t candidates candidate plain -- glued -S '' ;;
+    esac
 }
 
 if [[ $funcstack[1] == _iotspot-helper ]]; then
@@ -267,244 +101,246 @@ else
 fi
 )~";
 
-std::string zsh_description(std::string_view text) {
-    std::string out;
-    for (const char c : text) {
-        if (c == '[' || c == ']' || c == ':' || c == '\\') {
-            out += '\\';
-        }
-        out += c;
-    }
-    return out;
-}
+constexpr const char* fish_script =
+    R"~(# fish completion for iotspot-helper. On each TAB it asks the helper for the candidates:
+# `iotspot-helper __complete -- WORDS...` (src/cli/completion.h).
 
-std::string zsh_action(const OptionSpec& option) {
-    switch (option.value) {
-    case Value::profile:
-        return "_iotspot_helper_profiles";
-    case Value::file:
-        return "_files";
-    case Value::choice:
-        return std::string("(") + option.choices + ")";
-    case Value::none:
-    case Value::other:
-        break;
-    }
-    return " ";
-}
-
-// The _arguments specs of one option, one per line.
-std::string zsh_specs(const OptionSpec& option, const char* indent) {
-    std::vector<std::string> names{std::string("--") + option.name};
-    if (option.short_name != '\0') {
-        names.push_back(std::string("-") + option.short_name);
-    }
-    std::string exclusions;
-    if (names.size() > 1) {
-        exclusions = "(" + names[1] + " " + names[0] + ")";
-    }
-    std::string out;
-    for (const auto& name : names) {
-        std::string spec = exclusions;
-        if (option.value == Value::none) {
-            spec += name + "[" + zsh_description(option.summary) + "]";
-        } else {
-            std::string message = option.metavar;
-            for (auto& c : message) {
-                c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-            }
-            spec += std::string(is_global(option) ? "*" : "") + name + "=[" +
-                    zsh_description(option.summary) + "]:" + message + ":" + zsh_action(option);
-        }
-        out += indent + quoted(spec) + "\n";
-    }
-    return out;
-}
-
-std::string zsh_script() {
-    std::string commands;
-    for (const auto& command : command_specs) {
-        if (is_listed(command)) {
-            commands +=
-                "        " + quoted(std::string(command.name) + ":" + command.summary) + "\n";
-        }
-    }
-    std::string global;
-    for (const auto& option : option_specs) {
-        if (is_global(option)) {
-            global += zsh_specs(option, "        ");
-        }
-    }
-    std::string cases;
-    for (const auto& command : command_specs) {
-        if (!is_listed(command)) {
-            continue;
-        }
-        cases += std::string("    (") + command.name + ") specs=(\n";
-        for (const auto& option : option_specs) {
-            if (!is_global(option) && accepts(option, command.name)) {
-                cases += zsh_specs(option, "        ");
-            }
-        }
-        if (command.operands == Operands::command) {
-            cases += "        '(-)1:command:_command_names -e' '*::arguments:_normal'\n";
-        } else if (command.operands == Operands::shell) {
-            cases += std::string("        '1:shell:(") + completion_shells + ")'\n";
-        } else if (command.operands == Operands::file) {
-            cases += "        '1:file:->file'\n";
-        }
-        cases += "    ) ;;\n";
-    }
-    return fill(zsh_template,
-                {{"@ZSH_COMMANDS@", commands}, {"@ZSH_GLOBAL@", global}, {"@ZSH_CASES@", cases}});
-}
-
-// --- fish ------------------------------------------------------------------------------
-
-constexpr const char* fish_template =
-    R"~(# fish completion for iotspot-helper, generated from its own table of commands and
-# options by `iotspot-helper completion fish`: do not edit. Profile names come from
-# `iotspot-helper __profiles`.
-
-function __iotspot_helper_profiles
-    set -l program (commandline -opc)[1]
-    command $program __profiles 2>/dev/null
-end
-
-# The command word on the command line so far (empty when there is none yet).
-function __iotspot_helper_command
-    set -l tokens (commandline -opc)
-    set -e tokens[1]
-    set -l skip 0
-    for token in $tokens
-        if test $skip -eq 1
-            set skip 0
-        else if contains -- $token @VALUE_OPTIONS@
-            set skip 1
-        else if not string match -q -- '-*' $token
-            echo $token
-            return 0
-        end
-    end
-    return 1
-end
-
-function __iotspot_helper_using
-    contains -- (__iotspot_helper_command) $argv
-end
-
-# The index of the command that runs a command (exec) on the command line, if any.
-function __iotspot_helper_runner_index
-    set -l tokens (commandline -opc)
-    for runner in @RUNS_COMMAND@
-        contains -i -- $runner $tokens; and return 0
-    end
-    return 1
-end
-
-# After `exec [--]`: what the command being run would complete.
-function __iotspot_helper_exec_complete
-    set -l tokens (commandline -opc)
-    set -l index (__iotspot_helper_runner_index)
-    set -l rest $tokens[(math $index + 1)..-1]
-    while set -q rest[1]; and string match -q -- '-*' $rest[1]
-        set -l option $rest[1]
-        set -e rest[1]
-        test "$option" = --; and break
-        contains -- $option @VALUE_OPTIONS@; and set -e rest[1]
-    end
+function __iotspot_helper_complete
+    set -l words (commandline -opc)
     set -l current (commandline -ct)
-    # Before the command: exec's own options, completed by the entries below.
-    not set -q rest[1]; and string match -q -- '-*' "$current"; and return
-    complete -C (string join ' ' -- (string escape -- $rest) "$current")
-end
-
-function __iotspot_helper_exec_has_command
-    set -l tokens (commandline -opc)
-    set -l index (__iotspot_helper_runner_index); or return 1
-    for token in $tokens[(math $index + 1)..-1]
-        test "$token" = --; and return 0
-        string match -q -- '-*' $token; or return 0
+    set -l reply (command $words[1] __complete -- $words[2..-1] $current 2>/dev/null)
+    set -l directive $reply[-1]
+    set -e reply[-1]
+    switch "$directive"
+        case :file
+            # A "--name=" before the file name stays in the word.
+            set -l stem (string replace -r -- '^(--[^=]*=)?.*$' '$1' $current)
+            set -l path (string replace -r -- '^--[^=]*=' '' $current)
+            printf '%s\n' $stem(__fish_complete_path $path)
+        case ':command *'
+            set -l first (math (string replace -- ':command ' '' $directive) + 2)
+            complete -C (string join ' ' -- (string escape -- $words[$first..-1]) $current)
+        case '*'
+            printf '%s\n' $reply
     end
-    return 1
 end
 
 complete -c iotspot-helper -e
-complete -c iotspot-helper -f
-@FISH_LINES@
+complete -c iotspot-helper -f -a '(__iotspot_helper_complete)'
 # iotspot-curl takes curl's arguments.
 complete -c iotspot-curl -w curl
 )~";
 
-std::string fish_option_line(const OptionSpec& option) {
-    std::string condition = "not __iotspot_helper_exec_has_command";
-    if (!is_global(option)) {
-        condition = std::string("__iotspot_helper_using ") + option.commands + "; and " + condition;
-    }
-    std::string line = "complete -c iotspot-helper -n " + fish_quoted(condition);
-    if (option.short_name != '\0') {
-        line += std::string(" -s ") + option.short_name;
-    }
-    line += std::string(" -l ") + option.name;
-    switch (option.value) {
-    case Value::profile:
-        line += " -x -a '(__iotspot_helper_profiles)'";
-        break;
-    case Value::file:
-        line += " -r -F";
-        break;
-    case Value::choice:
-        line += " -x -a " + fish_quoted(option.choices);
-        break;
-    case Value::other:
-        line += " -x";
-        break;
-    case Value::none:
-        break;
-    }
-    return line + " -d " + fish_quoted(option.summary) + "\n";
+// Where the words before the one being completed leave the command line.
+struct Scan {
+    const CommandSpec* command = nullptr; // nullptr before the command
+    const OptionSpec* pending = nullptr;  // an option whose value is the next word
+    bool options_ended = false;           // after "--"
+    bool lost = false;                    // an unknown command, or "--" before any
+    std::size_t operands = 0;
+    std::optional<std::size_t> nested; // where a command line of its own begins (exec)
+};
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+    return text.substr(0, prefix.size()) == prefix;
 }
 
-std::string fish_script() {
-    std::string lines;
-    for (const auto& command : command_specs) {
-        if (is_listed(command)) {
-            lines += std::string("complete -c iotspot-helper -n 'not __iotspot_helper_command "
-                                 ">/dev/null' -a ") +
-                     command.name + " -d " + fish_quoted(command.summary) + "\n";
-        }
+bool is_option_word(std::string_view word) {
+    return word.size() > 1 && word[0] == '-';
+}
+
+// The option "--name", "--name=VALUE" or "-X" names, or nullptr.
+const OptionSpec* option_named(std::string_view word) {
+    if (starts_with(word, "--")) {
+        const auto name = word.substr(2);
+        return find_option(name.substr(0, name.find('=')));
     }
     for (const auto& option : option_specs) {
-        lines += fish_option_line(option);
-    }
-    for (const auto& command : command_specs) {
-        if (command.operands == Operands::command) {
-            lines += std::string("complete -c iotspot-helper -n '__iotspot_helper_using ") +
-                     command.name + "' -x -a '(__iotspot_helper_exec_complete)'\n";
-        } else if (command.operands == Operands::shell) {
-            lines += std::string("complete -c iotspot-helper -n '__iotspot_helper_using ") +
-                     command.name + "' -x -a " + fish_quoted(completion_shells) + "\n";
-        } else if (command.operands == Operands::file) {
-            lines += std::string("complete -c iotspot-helper -n '__iotspot_helper_using ") +
-                     command.name + "' -r -F\n";
+        if (word.size() == 2 && option.short_name != '\0' && word[1] == option.short_name) {
+            return &option;
         }
     }
-    return fill(fish_template, {{"@VALUE_OPTIONS@", value_options(" ")},
-                                {"@RUNS_COMMAND@", command_names(" ", Operands::command)},
-                                {"@FISH_LINES@", lines}});
+    return nullptr;
+}
+
+void scan_operand(Scan& scan, const std::string& word, std::size_t index) {
+    if (scan.command == nullptr) {
+        scan.command = find_command(word);
+        scan.lost = scan.command == nullptr || !is_listed(*scan.command);
+    } else if (scan.command->operands == Operands::command) {
+        scan.nested = index;
+    } else {
+        ++scan.operands;
+    }
+}
+
+void scan_word(Scan& scan, const std::string& word, std::size_t index) {
+    if (scan.pending != nullptr) {
+        scan.pending = nullptr;
+    } else if (!scan.options_ended && word == "--") {
+        scan.options_ended = true;
+        scan.lost = scan.command == nullptr;
+        if (!scan.lost && scan.command->operands == Operands::command) {
+            scan.nested = index + 1;
+        }
+    } else if (!scan.options_ended && is_option_word(word)) {
+        const OptionSpec* option = option_named(word);
+        if (option != nullptr && option->value != Value::none &&
+            word.find('=') == std::string::npos) {
+            scan.pending = option;
+        }
+    } else {
+        scan_operand(scan, word, index);
+    }
+}
+
+Scan scan_words(const std::vector<std::string>& words) {
+    Scan scan;
+    for (std::size_t i = 0; i + 1 < words.size() && !scan.lost && !scan.nested; ++i) {
+        scan_word(scan, words[i], i);
+    }
+    return scan;
+}
+
+Completion nothing() {
+    return {{}, ":none"};
+}
+
+// `stem` + each of `values` that begins with `prefix`.
+template <typename Values>
+Completion matching(const Values& values, std::string_view stem, std::string_view prefix) {
+    Completion out = nothing();
+    for (const auto& value : values) {
+        if (starts_with(value, prefix)) {
+            out.candidates.push_back(std::string(stem) + std::string(value));
+        }
+    }
+    return out;
+}
+
+// The configured profile names that are valid names (so nothing else reaches the terminal).
+std::vector<std::string> profile_names(const ProfileSource& profiles) {
+    std::vector<std::string> names;
+    try {
+        for (auto& name : profiles()) {
+            if (util::is_valid_profile_name(name)) {
+                names.push_back(std::move(name));
+            }
+        }
+    } catch (const std::exception&) {
+        return {};
+    }
+    return names;
+}
+
+Completion complete_value(const OptionSpec& option, std::string_view stem, std::string_view prefix,
+                          const ProfileSource& profiles) {
+    switch (option.value) {
+    case Value::file:
+        return {{}, ":file"};
+    case Value::choice:
+        return matching(util::split(option.choices, ' '), stem, prefix);
+    case Value::profile:
+        return matching(profile_names(profiles), stem, prefix);
+    case Value::none:
+    case Value::other:
+        break;
+    }
+    return nothing();
+}
+
+// "--name" or "--name=": the options the command accepts (the global ones before a command).
+Completion complete_option(const Scan& scan, const std::string& current,
+                           const ProfileSource& profiles) {
+    if (const auto equals = current.find('='); equals != std::string::npos) {
+        const OptionSpec* option = option_named(current);
+        if (option == nullptr || !starts_with(current, "--")) {
+            return nothing();
+        }
+        const std::string_view word = current;
+        return complete_value(*option, word.substr(0, equals + 1), word.substr(equals + 1),
+                              profiles);
+    }
+    Completion out = nothing();
+    for (const auto& option : option_specs) {
+        const bool offered =
+            scan.command == nullptr ? is_global(option) : accepts(option, scan.command->name);
+        const std::string word =
+            std::string("--") + option.name + (option.value == Value::none ? "" : "=");
+        if (offered && starts_with(word, current)) {
+            out.candidates.push_back(word + "\t" + option.summary);
+        }
+    }
+    return out;
+}
+
+Completion complete_command_name(std::string_view current) {
+    Completion out = nothing();
+    for (const auto& command : command_specs) {
+        if (is_listed(command) && starts_with(command.name, current)) {
+            out.candidates.push_back(std::string(command.name) + "\t" + command.summary);
+        }
+    }
+    return out;
+}
+
+Completion complete_operand(const Scan& scan, std::string_view current, std::size_t index) {
+    if (scan.command->operands == Operands::command) {
+        return {{}, ":command " + std::to_string(index)};
+    }
+    if (scan.operands > 0) {
+        return nothing();
+    }
+    if (scan.command->operands == Operands::shell) {
+        return matching(util::split(completion_shells, ' '), "", current);
+    }
+    if (scan.command->operands == Operands::file) {
+        return {{}, ":file"};
+    }
+    return nothing();
 }
 
 } // namespace
 
+Completion complete_words(const std::vector<std::string>& words, const ProfileSource& profiles) {
+    const std::string current = words.empty() ? std::string() : words.back();
+    const std::size_t index = words.empty() ? 0 : words.size() - 1;
+    const Scan scan = scan_words(words);
+    if (scan.lost) {
+        return nothing();
+    }
+    if (scan.nested) {
+        return {{}, ":command " + std::to_string(*scan.nested)};
+    }
+    if (scan.pending != nullptr) {
+        return complete_value(*scan.pending, "", current, profiles);
+    }
+    if (!scan.options_ended && is_option_word(current)) {
+        return complete_option(scan, current, profiles);
+    }
+    if (scan.command == nullptr) {
+        return complete_command_name(current);
+    }
+    return complete_operand(scan, current, index);
+}
+
+std::string completion_lines(const Completion& completion) {
+    std::string out;
+    for (const auto& candidate : completion.candidates) {
+        out += candidate + "\n";
+    }
+    return out + completion.directive + "\n";
+}
+
 std::optional<std::string> completion_script(std::string_view shell) {
     if (shell == "bash") {
-        return bash_script();
+        return bash_script;
     }
     if (shell == "zsh") {
-        return zsh_script();
+        return zsh_script;
     }
     if (shell == "fish") {
-        return fish_script();
+        return fish_script;
     }
     return std::nullopt;
 }

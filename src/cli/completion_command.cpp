@@ -1,4 +1,7 @@
-// completion, __profiles and __man: what the shells and the build ask the helper.
+// completion, __complete, __profiles and __man: what the shells and the build ask the helper.
+
+#include <exception>
+#include <string>
 
 #include "cli/completion.h"
 #include "cli/context.h"
@@ -19,6 +22,20 @@ int completion_command(Context& ctx) {
                           "completion needs the shell: iotspot-helper completion bash|zsh|fish");
     }
     print(*script);
+    return 0;
+}
+
+int complete_command(Context& ctx) {
+    const ProfileSource profiles = [&ctx] { return ctx.configured_profiles(); };
+    std::string text = ":none\n";
+    try {
+        text = completion_lines(complete_words(ctx.invocation.arguments, profiles));
+    } catch (const std::exception&) {
+    }
+    try {
+        print(text);
+    } catch (const std::exception&) {
+    }
     return 0;
 }
 

@@ -142,9 +142,9 @@ one line per request on stderr, stops on SIGTERM or Ctrl-C. --profile sets the
 profile for requests that name none.
 )~"},
     {"completion",
-     R"~(Prints the tab-completion script for the shell, generated from the helper's own
-table of commands and options. The package installs them where each shell finds
-them; to load one by hand:
+     R"~(Prints the tab-completion script for the shell: on each TAB it asks the helper,
+which answers from its own table of commands and options. The package installs
+them where each shell finds them; to load one by hand:
   source <(iotspot-helper completion bash)                bash
   source <(iotspot-helper completion zsh)                 zsh, after compinit
   iotspot-helper completion fish | source                 fish

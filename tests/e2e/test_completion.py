@@ -1,11 +1,12 @@
 """Tab completion in the real bash, zsh and fish, from the scripts `cmake --install` puts where
 each shell looks for them, with nothing sourced by hand.
 
-The scripts, --help and the man page are generated from one table in the helper
-(src/cli/command_table.h). These tests take the helper's parser as the truth: for every command
-and every option named anywhere (help, man page, any shell's offer), what each shell offers
-after `iotspot-helper COMMAND --` must be exactly what the parser accepts. An option added to
-the parser but not to completion, or the other way round, fails here.
+The scripts are short and fixed: on each TAB they ask the helper (`iotspot-helper __complete`),
+which answers from the one table of commands and options (src/cli/command_table.h). These tests
+take the helper's parser as the truth: for every command and every option named anywhere (help,
+man page, any shell's offer), what each shell offers after `iotspot-helper COMMAND --` must be
+exactly what the parser accepts. An option the parser accepts but completion does not offer, or
+the other way round, fails here.
 """
 
 import glob
@@ -81,7 +82,11 @@ class CompletionTestCase(HelperTestCase):
                   "else __load_completion iotspot-helper; fi || exit 3\n"
                   "function=$(complete -p iotspot-helper | sed -E 's/.* -F ([^ ]+) .*/\\1/')\n"
                   "COMP_WORDS=(iotspot-helper \"$@\"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n"
-                  "COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}\n"
+                  # As bash has it: no blank on either side of a "=" it split off a word.
+                  "COMP_LINE=iotspot-helper; prev=\n"
+                  "for word in \"$@\"; do [[ $word == = || $prev == = ]] && COMP_LINE+=$word "
+                  "|| COMP_LINE+=\" $word\"; prev=$word; done\n"
+                  "COMP_POINT=${#COMP_LINE}\n"
                   "\"$function\" iotspot-helper \"${COMP_WORDS[COMP_CWORD]}\" "
                   "\"${COMP_WORDS[COMP_CWORD-1]}\"\nprintf '%%s\\n' \"${COMPREPLY[@]}\"\n"
                   % BASH_COMPLETION)
@@ -89,7 +94,8 @@ class CompletionTestCase(HelperTestCase):
                               text=True, timeout=60, env=env or self.shell_env())
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stderr, "")
-        return [line for line in proc.stdout.splitlines() if line]
+        # Readline offers each match once.
+        return list(dict.fromkeys(line for line in proc.stdout.splitlines() if line))
 
     def fish_complete(self, line, env=None):
         proc = subprocess.run(["fish", "-c", "complete -C '%s'" % line],
@@ -175,13 +181,22 @@ class DriftTest(CompletionTestCase):
         commands = self.listed_commands()
         offers = {"bash": {}, "fish": {}, "zsh": {}}
         session = self.zsh_session()
+        glued = {}
         for command in commands:
-            offers["bash"][command] = set(self.bash_complete(command, "--"))
-            offers["fish"][command] = set(self.fish_complete("iotspot-helper %s --" % command))
+            words = self.bash_complete(command, "--")
+            glued[command] = [word for word in words if word.endswith("=")]
+            offers["bash"][command] = {word.rstrip("=") for word in words}
+            offers["fish"][command] = {word.rstrip("=") for word in
+                                       self.fish_complete("iotspot-helper %s --" % command)}
             offers["zsh"][command] = {word.rstrip("=") for word in
                                       self.zsh_offers(session, "iotspot-helper %s --" % command)
                                       if word.startswith("--")}
         session.finish()
+        # "--name=" is offered exactly for the options that need a value.
+        for command, words in glued.items():
+            for word in offers["bash"][command]:
+                needs_value = self.run_helper(command, "--help", word).returncode != 0
+                self.assertEqual(word + "=" in words, needs_value, (command, word))
         every = [" ".join(sorted(o)) for shell in offers.values() for o in shell.values()]
         universe = self.named_options(every)
         self.assertIn("min-ttl", universe)
@@ -212,6 +227,8 @@ class ProfilesTest(CompletionTestCase):
         self.assertEqual(sorted(self.bash_complete("--profile", "")), sorted(self.PROFILES))
         self.assertEqual(self.bash_complete("--profile", "st"), ["staging-2"])
         self.assertEqual(self.bash_complete("--profile", "=", "eu"), ["eu.prod_1"])
+        self.assertEqual(sorted(self.bash_complete("token", "--profile", "=")),
+                         sorted(self.PROFILES))
         self.assertEqual(self.bash_complete("token", "--profile", "fr", env=self.env_profile()),
                          ["from-env"])
 
@@ -220,6 +237,8 @@ class ProfilesTest(CompletionTestCase):
                          sorted(self.PROFILES))
         self.assertEqual(self.fish_complete("iotspot-helper token --profile fr",
                                             env=self.env_profile()), ["from-env"])
+        self.assertEqual(self.fish_complete("iotspot-helper --profile=st"),
+                         ["--profile=staging-2"])
 
     def test_zsh(self):
         session = self.zsh_session()
@@ -233,9 +252,43 @@ class ProfilesTest(CompletionTestCase):
         self.assertEqual(self.bash_complete("--profile", ""), [])
         self.assertEqual(self.fish_complete("iotspot-helper --profile "), [])
 
+    def test_a_name_that_is_not_a_profile_name_never_reaches_the_terminal(self):
+        env = self.env(IOTSPOT_PROFILE="evil\x1b]0;title\x07", IOTSPOT_CLIENT_ID="abc")
+        proc = self.run_helper("__complete", "--", "--profile", "", env=env)
+        self.assertEqual((proc.returncode, proc.stdout, proc.stderr), (0, ":none\n", ""))
+
+
+class CompleteCommandTest(CompletionTestCase):
+    """`iotspot-helper __complete -- WORDS...`, which the scripts run on each TAB."""
+
+    def complete(self, *words):
+        proc = self.run_helper("__complete", "--", *words)
+        self.assertEqual((proc.returncode, proc.stderr), (0, ""), words)
+        return proc.stdout.splitlines()
+
+    def test_candidates_then_the_directive(self):
+        self.assertEqual(self.complete("env", "--shell", "z"), ["zsh", ":none"])
+        self.assertEqual(self.complete("token", "--min"),
+                         ["--min-ttl=\ta token with at least this much remaining life", ":none"])
+        self.assertEqual(self.complete("--profile=d"), ["--profile=default", ":none"])
+        self.assertEqual(self.complete("sink", ""), [":file"])
+        self.assertEqual(self.complete("exec", "--", "git", "pu"), [":command 2"])
+
+    def test_words_it_cannot_make_sense_of_offer_nothing_quietly(self):
+        for words in (["bogus", ""], ["--", ""], ["token", "--bogus="], ["--json=x"],
+                      ["token", "--min-ttl", ""], ["\x1b[31m", ""]):
+            self.assertEqual(self.complete(*words), [":none"])
+
 
 class BehaviourTest(CompletionTestCase):
     """What a user types, in each shell."""
+
+    def some_file(self):
+        """A file only completion can find: its absolute path."""
+        path = os.path.join(self.home, "ca-bundle.pem")
+        with open(path, "w") as f:
+            f.write("")
+        return path
 
     def test_bash(self):
         c = self.bash_complete
@@ -243,11 +296,15 @@ class BehaviourTest(CompletionTestCase):
         self.assertEqual(c("e"), ["env", "exec", "erase"])
         self.assertEqual(c("--profile", "staging-2", "hea"), ["header"])
         self.assertEqual(c("env", "--shell", "f"), ["fish"])
-        self.assertEqual(c("token", "--m"), ["--min-ttl"])
+        self.assertEqual(c("token", "--m"), ["--min-ttl="])
         self.assertEqual(c("status", "--m"), [])
         self.assertEqual(c("exec", "--", "printen"), ["printenv"])
         self.assertEqual(c("token", ""), [])
         self.assertEqual(sorted(c("completion", "")), ["bash", "fish", "zsh"])
+        path = self.some_file()
+        self.assertEqual(c("configure", "--ca-file", path[:-6]), [path])
+        self.assertEqual(c("configure", "--ca-file", "=", path[:-6]), [path])
+        self.assertEqual(c("sink", "--once", path[:-6]), [path])
 
     def test_bash_plugin_loads_completion_without_bash_completion(self):
         plugin = os.path.join(self.tree.prefix, "share", "iotspot-helper", "shell", "iotspot.bash")
@@ -264,6 +321,11 @@ class BehaviourTest(CompletionTestCase):
         self.assertNotIn("--min-ttl", c("iotspot-helper status --"))
         self.assertEqual(c("iotspot-helper exec -- printen"), ["printenv"])
         self.assertIn("--cacert", c("iotspot-curl --cace"))
+        path = self.some_file()
+        self.assertEqual(c("iotspot-helper configure --ca-file " + path[:-6]), [path])
+        self.assertEqual(c("iotspot-helper configure --ca-file=" + path[:-6]),
+                         ["--ca-file=" + path])
+        self.assertEqual(c("iotspot-helper sink " + path[:-6]), [path])
 
     def test_zsh(self):
         session = self.zsh_session()
@@ -284,6 +346,11 @@ class BehaviourTest(CompletionTestCase):
         self.assertEqual(complete("iotspot-helper exec -- printen"), "iotspot-helper exec -- printenv ")
         self.assertEqual(complete("iotspot-helper completion f"), "iotspot-helper completion fish ")
         self.assertEqual(complete("iotspot-curl --cace"), "iotspot-curl --cacert ")
+        path = self.some_file()
+        self.assertEqual(complete("iotspot-helper configure --ca-file=" + path[:-6]),
+                         "iotspot-helper configure --ca-file=%s " % path)
+        self.assertEqual(complete("iotspot-helper sink " + path[:-6]),
+                         "iotspot-helper sink %s " % path)
         session.finish()
 
 
