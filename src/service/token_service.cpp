@@ -663,7 +663,7 @@ bool TokenService::forget_token(const std::string& profile) {
 
 bool TokenService::forget_refused_token(const core::Profile& profile) {
     std::optional<store::CachedToken> refused;
-    if (!profile.shared_cache && file_exists(deps_.paths.token_db())) {
+    if (profile.shared_cache && file_exists(deps_.paths.token_db())) {
         try {
             refused = load_cached(cache(), binding_of(profile));
         } catch (const core::Error&) {
