@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <exception>
+#include <functional>
+#include <optional>
 #include <set>
 #include <system_error>
 #include <thread>
@@ -75,59 +78,71 @@ std::int64_t jobs_option(const Invocation& invocation) {
     return *jobs;
 }
 
+// Refreshes one profile's token, recording what happened in `outcome`.
+void refresh_one(service::TokenService& service, Outcome& outcome,
+                 std::optional<std::int64_t> min_ttl) {
+    try {
+        const auto ttl = min_ttl ? *min_ttl : 2 * outcome.profile->refresh_margin;
+        const auto token = service.get(*outcome.profile, ttl, service::WhenRefreshFails::fail);
+        outcome.refreshed = !token.from_cache;
+        outcome.from_shared = token.from_shared_cache;
+        outcome.times = token.times;
+    } catch (const Error& error) {
+        outcome.code = error.code();
+        outcome.message = error.what();
+    } catch (const std::exception& error) {
+        outcome.code = Exit::failure;
+        outcome.message = std::string("internal error: ") + error.what() + "; please report it";
+    }
+}
+
+// The work the prefetch workers share: each takes the next profile until none is left.
+struct WorkQueue {
+    std::vector<Outcome*> items;
+    std::optional<std::int64_t> min_ttl;
+    std::atomic<std::size_t> next{0};
+};
+
+// One worker: a token service (and so a token client) of its own, profiles from `queue`.
+void run_worker(service::ServiceDeps own, WorkQueue& queue) {
+    service::TokenService service(std::move(own));
+    for (std::size_t i = queue.next++; i < queue.items.size(); i = queue.next++) {
+        refresh_one(service, *queue.items[i], queue.min_ttl);
+    }
+}
+
 // Refreshes `outcomes` on up to `jobs` threads, each with a token service and client of its
 // own. Work is taken in token URL order, so a worker's next profile is likely on the host
 // its kept-alive connection already leads to.
 void refresh(Context& ctx, std::vector<Outcome>& outcomes, std::int64_t jobs,
              std::optional<std::int64_t> min_ttl) {
-    std::vector<Outcome*> work;
+    WorkQueue queue;
+    queue.min_ttl = min_ttl;
     for (auto& outcome : outcomes) {
         if (outcome.profile) {
-            work.push_back(&outcome);
+            queue.items.push_back(&outcome);
         }
     }
-    std::stable_sort(work.begin(), work.end(), [](const Outcome* a, const Outcome* b) {
-        return a->profile->token_url < b->profile->token_url;
-    });
+    std::stable_sort(queue.items.begin(), queue.items.end(),
+                     [](const Outcome* a, const Outcome* b) {
+                         return a->profile->token_url < b->profile->token_url;
+                     });
     const auto workers = static_cast<std::size_t>(
-        std::min<std::int64_t>(jobs, static_cast<std::int64_t>(work.size())));
+        std::min<std::int64_t>(jobs, static_cast<std::int64_t>(queue.items.size())));
     std::vector<service::ServiceDeps> deps;
     for (std::size_t i = 0; i < workers; ++i) {
         deps.push_back(ctx.worker_deps());
     }
-
-    std::atomic<std::size_t> next{0};
-    const auto worker = [&](service::ServiceDeps own) {
-        service::TokenService service(std::move(own));
-        for (std::size_t i = next++; i < work.size(); i = next++) {
-            Outcome& outcome = *work[i];
-            try {
-                const auto ttl = min_ttl ? *min_ttl : 2 * outcome.profile->refresh_margin;
-                const auto token =
-                    service.get(*outcome.profile, ttl, service::WhenRefreshFails::fail);
-                outcome.refreshed = !token.from_cache;
-                outcome.from_shared = token.from_shared_cache;
-                outcome.times = token.times;
-            } catch (const Error& error) {
-                outcome.code = error.code();
-                outcome.message = error.what();
-            } catch (const std::exception& error) {
-                outcome.code = Exit::failure;
-                outcome.message =
-                    std::string("internal error: ") + error.what() + "; please report it";
-            }
-        }
-    };
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < workers; ++i) {
         try {
-            threads.emplace_back(worker, std::move(deps[i]));
+            threads.emplace_back(run_worker, std::move(deps[i]), std::ref(queue));
         } catch (const std::system_error&) {
             break; // no more threads to be had: the running workers take the rest
         }
     }
     if (workers > 0) {
-        worker(std::move(deps[0]));
+        run_worker(std::move(deps[0]), queue);
     }
     for (auto& thread : threads) {
         thread.join();
