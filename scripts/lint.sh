@@ -8,14 +8,16 @@
 #                 are excluded; tests/e2e/test_shells.py runs them in the real shells
 #   eslint        the Postman, Bruno and Insomnia scripts, tests/e2e/support/*.js, scripts/*.js
 #                 (pinned in tests/node, installed into build-node/ by scripts/bootstrap.sh)
-#   pyflakes3     the HTTPie plugin, the e2e tests and tests/fuzz/real_shells.py
+#   pyflakes3     the HTTPie plugin, the e2e tests, tests/fuzz/real_shells.py and scripts/lint/
 #   clang-tidy    every .cpp under src/ and tests/fuzz/, with build/compile_commands.json and the
 #                 checks in .clang-tidy (its comments say which and why)
-#   scripts/lint.sh [GATE...]   GATE: format shell js python tidy (default: all)
+#   layers        every #include "layer/..." under src/ against the table "Which may include
+#                 which" in docs/architecture.md (scripts/lint/layers.py)
+#   scripts/lint.sh [GATE...]   GATE: format shell js python tidy layers (default: all)
 set -eu
 cd "$(dirname "$0")/.."
 
-gates=${*:-format shell js python tidy}
+gates=${*:-format shell js python tidy layers}
 failed=""
 
 cpp_files() {
@@ -52,7 +54,7 @@ gate_js() {
 }
 
 gate_python() {
-  pyflakes3 plugins/httpie tests/e2e tests/fuzz/*.py
+  pyflakes3 plugins/httpie tests/e2e tests/fuzz/*.py scripts/lint
 }
 
 gate_tidy() {
@@ -61,10 +63,14 @@ gate_tidy() {
     xargs -P 2 -n 4 clang-tidy -p build --quiet --warnings-as-errors='*'
 }
 
+gate_layers() {
+  python3 scripts/lint/layers.py
+}
+
 for gate in $gates; do
   case "$gate" in
-    format | shell | js | python | tidy) ;;
-    *) echo "usage: scripts/lint.sh [format|shell|js|python|tidy]..." >&2; exit 2 ;;
+    format | shell | js | python | tidy | layers) ;;
+    *) echo "usage: scripts/lint.sh [format|shell|js|python|tidy|layers]..." >&2; exit 2 ;;
   esac
   echo "== lint: $gate"
   if ! "gate_$gate"; then

@@ -104,7 +104,7 @@ if [ -n "$package_dir" ]; then
   cp "$dir"/src/dist/iotspot-helper_*.deb "$package_dir/"
 fi
 if [ -n "$gates_seconds" ]; then
-  phase lint fresh_root_run "$dir" sh -c 'cd /src && scripts/lint.sh shell js python tidy'
+  phase lint fresh_root_run "$dir" sh -c 'cd /src && scripts/lint.sh shell js python tidy layers'
   phase fuzz fresh_root_run "$dir" sh -c "cd /src && scripts/fuzz.sh $gates_seconds"
 fi
 echo "test-fresh $release: the git 2.46+ bearer tests (tests/e2e/test_git_credential.py):"

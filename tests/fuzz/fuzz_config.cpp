@@ -5,19 +5,23 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/settings.h"
 #include "fuzz_check.h"
 
 using namespace iotspot::core;
 
 namespace {
 
+// Every setting of the table, so a new row is compared without a change here.
 bool same(const ProfileSettings& a, const ProfileSettings& b) {
-    return a.client_id == b.client_id && a.token_url == b.token_url && a.scope == b.scope &&
-           a.api_url == b.api_url && a.ca_file == b.ca_file && a.refresh_margin == b.refresh_margin;
+    return std::all_of(
+        std::begin(all_settings), std::end(all_settings),
+        [&](const Setting& setting) { return a.*setting.stored == b.*setting.stored; });
 }
 
 bool same(const ConfigFile& a, const ConfigFile& b) {
