@@ -8,7 +8,6 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdexcept>
 #include <sys/socket.h>
 #include <thread>
 #include <utility>
@@ -20,6 +19,7 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 
+#include "core/error.h"
 #include "net/poco_tls_context.h"
 #include "net/redis_reply.h"
 #include "net/tls_context.h"
@@ -44,52 +44,59 @@ constexpr const char* compare_and_delete =
 // The most of a server's error text that a message shows.
 constexpr std::size_t error_text_limit = 200;
 
-// A reply the server sent as an error (`-ERR ...`, `-WRONGPASS ...`), as it sent it.
-class ServerError : public std::runtime_error {
+// The failures below end one command inside this file: run() turns each into a SharedReply
+// and nothing is thrown past it. They share the one root all the same, exit 5.
+class RedisFailure : public core::Error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit RedisFailure(const std::string& message) : core::Error(core::Exit::network, message) {}
+};
+
+// A reply the server sent as an error (`-ERR ...`, `-WRONGPASS ...`), as it sent it.
+class ServerError : public RedisFailure {
+public:
+    using RedisFailure::RedisFailure;
 };
 
 // A reply refused by the reader (net/redis_reply.h), or a connection closed mid-reply.
-class ProtocolError : public std::runtime_error {
+class ProtocolError : public RedisFailure {
 public:
-    using std::runtime_error::runtime_error;
+    using RedisFailure::RedisFailure;
 };
 
 // The server closed the connection before its reply was complete.
-class ConnectionClosed : public std::runtime_error {
+class ConnectionClosed : public RedisFailure {
 public:
-    ConnectionClosed() : std::runtime_error("closed") {}
+    ConnectionClosed() : RedisFailure("closed") {}
 };
 
 // The command's deadline passed.
-class CommandTimeout : public std::runtime_error {
+class CommandTimeout : public RedisFailure {
 public:
-    CommandTimeout() : std::runtime_error("timeout") {}
+    CommandTimeout() : RedisFailure("timeout") {}
 };
 
 // The name of the Redis host did not resolve.
-class ResolveError : public std::runtime_error {
+class ResolveError : public RedisFailure {
 public:
-    using std::runtime_error::runtime_error;
+    using RedisFailure::RedisFailure;
 };
 
 // A server the Sentinels named is not (or no longer) a primary.
-class NotPrimary : public std::runtime_error {
+class NotPrimary : public RedisFailure {
 public:
-    using std::runtime_error::runtime_error;
+    using RedisFailure::RedisFailure;
 };
 
 // The Sentinels know no primary of the URL's name.
-class UnknownMaster : public std::runtime_error {
+class UnknownMaster : public RedisFailure {
 public:
-    UnknownMaster() : std::runtime_error("unknown master") {}
+    UnknownMaster() : RedisFailure("unknown master") {}
 };
 
 // A Cluster sent a command on more than max_redirections times.
-class TooManyRedirections : public std::runtime_error {
+class TooManyRedirections : public RedisFailure {
 public:
-    TooManyRedirections() : std::runtime_error("redirections") {}
+    TooManyRedirections() : RedisFailure("redirections") {}
 };
 
 bool starts_with(const std::string& text, const char* prefix) {
