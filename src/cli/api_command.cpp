@@ -19,6 +19,7 @@
 #include "core/api_client.h"
 #include "core/api_request.h"
 #include "core/error.h"
+#include "util/fd.h"
 #include "util/strings.h"
 
 namespace iotspot::cli {
@@ -28,23 +29,6 @@ namespace {
 using core::Error;
 using core::Exit;
 using Clock = std::chrono::steady_clock;
-
-// Closes a descriptor this file opened.
-class OwnedFd {
-public:
-    explicit OwnedFd(int fd) : fd_(fd) {}
-    OwnedFd(const OwnedFd&) = delete;
-    OwnedFd& operator=(const OwnedFd&) = delete;
-    ~OwnedFd() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 // Everything read from `fd` up to its end; Error(usage) past core::max_api_request_body. The
 // buffer grows only by what arrived, so the bound holds before anything larger is allocated.
@@ -85,7 +69,7 @@ std::optional<std::string> request_body(const Invocation& invocation) {
     if (path == "-") {
         return read_bounded(STDIN_FILENO, "standard input");
     }
-    const OwnedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    const util::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
         throw Error(Exit::usage, "cannot open --data file " + util::escape_control(path) + ": " +
                                      std::strerror(errno));

@@ -60,35 +60,23 @@ SignalWait::SignalWait(std::initializer_list<int> signals) {
     if (::sigprocmask(SIG_BLOCK, &mask, &original_) != 0) {
         fail("block signals");
     }
-    signal_fd_ = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    timer_fd_ = ::timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
-    if (signal_fd_ < 0 || timer_fd_ < 0) {
+    signal_fd_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+    timer_fd_.reset(::timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK));
+    if (!signal_fd_ || !timer_fd_) {
         const int error = errno;
-        release();
+        ::sigprocmask(SIG_SETMASK, &original_, nullptr); // no destructor after a throw
         errno = error;
         fail("wait for signals");
     }
 }
 
 SignalWait::~SignalWait() {
-    release();
-}
-
-void SignalWait::release() {
-    if (signal_fd_ >= 0) {
-        ::close(signal_fd_);
-        signal_fd_ = -1;
-    }
-    if (timer_fd_ >= 0) {
-        ::close(timer_fd_);
-        timer_fd_ = -1;
-    }
     ::sigprocmask(SIG_SETMASK, &original_, nullptr);
 }
 
 int SignalWait::wait_until(double when) {
-    arm(timer_fd_, when);
-    pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {timer_fd_, POLLIN, 0}};
+    arm(timer_fd_.get(), when);
+    pollfd fds[2] = {{signal_fd_.get(), POLLIN, 0}, {timer_fd_.get(), POLLIN, 0}};
     for (;;) {
         if (::poll(fds, 2, -1) < 0) {
             if (errno == EINTR) {
@@ -98,13 +86,13 @@ int SignalWait::wait_until(double when) {
         }
         signalfd_siginfo info{};
         if ((fds[0].revents & POLLIN) != 0 &&
-            ::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+            ::read(signal_fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
             return static_cast<int>(info.ssi_signo);
         }
         if ((fds[1].revents & POLLIN) != 0) {
             std::uint64_t expirations = 0;
             // ECANCELED: the clock was set; the caller looks at it again.
-            (void)!::read(timer_fd_, &expirations, sizeof expirations);
+            (void)!::read(timer_fd_.get(), &expirations, sizeof expirations);
             return 0;
         }
     }

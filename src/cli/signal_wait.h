@@ -8,6 +8,8 @@
 #include <csignal>
 #include <initializer_list>
 
+#include "util/fd.h"
+
 namespace iotspot::cli {
 
 class SignalWait {
@@ -27,11 +29,8 @@ public:
     const sigset_t& original_mask() const { return original_; }
 
 private:
-    /// Closes the descriptors and restores the mask.
-    void release();
-
-    int signal_fd_ = -1;
-    int timer_fd_ = -1;
+    util::Fd signal_fd_;
+    util::Fd timer_fd_;
     sigset_t original_{};
 };
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "util/fd.h"
 
 namespace iotspot::cli {
 
@@ -34,19 +35,15 @@ std::string checked_secret(std::string secret) {
 } // namespace
 
 bool have_terminal() {
-    const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        return false;
-    }
-    ::close(fd);
-    return true;
+    return static_cast<bool>(util::Fd(::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)));
 }
 
 std::optional<std::string> read_secret_from_terminal(const std::string& prompt) {
-    const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
+    const util::Fd tty(::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY));
+    if (!tty) {
         return std::nullopt;
     }
+    const int fd = tty.get();
     termios saved{};
     const bool is_tty = ::tcgetattr(fd, &saved) == 0;
     if (is_tty) {
@@ -64,7 +61,6 @@ std::optional<std::string> read_secret_from_terminal(const std::string& prompt) 
     if (is_tty) {
         ::tcsetattr(fd, TCSAFLUSH, &saved);
     }
-    ::close(fd);
     if (line.size() > 4096) {
         throw Error(Exit::usage, "the client secret is longer than 4096 bytes");
     }

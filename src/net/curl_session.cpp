@@ -8,12 +8,13 @@
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <stdexcept>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <utility>
 
+#include "core/error.h"
 #include "net/tls_context.h"
+#include "util/defer.h"
 #include "util/strings.h"
 
 namespace iotspot::net {
@@ -29,8 +30,8 @@ void init_curl_once() {
     static CURLcode result = CURLE_OK;
     std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
     if (result != CURLE_OK) {
-        throw std::runtime_error(std::string("cannot set up libcurl: ") +
-                                 curl_easy_strerror(result));
+        throw core::Error(core::Exit::network,
+                          std::string("cannot set up libcurl: ") + curl_easy_strerror(result));
     }
 }
 
@@ -278,6 +279,7 @@ int on_close_socket(void* user, curl_socket_t fd) {
         ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) == 0) {
         state.connected = true;
     }
+    // The one close() outside util::Fd: libcurl hands over a socket it owns for us to close.
     return ::close(fd);
 }
 
@@ -293,10 +295,8 @@ CURLcode on_tls_context(CURL*, void* context, void* user) {
         return CURLE_OUT_OF_MEMORY;
     }
     SSL_CTX_set_cert_store(ssl_context, store);
-    try {
-        apply_client_policy(ssl_context, state.request->ca_file);
-    } catch (const TlsSetupError& failure) {
-        state.setup_error = failure.what();
+    if (const auto applied = apply_client_policy(ssl_context, state.request->ca_file); !applied) {
+        state.setup_error = applied.error();
         return CURLE_SSL_CACERT_BADFILE;
     }
     SSL_CTX_set_verify(ssl_context, SSL_VERIFY_PEER, verify_with_names);
@@ -305,7 +305,8 @@ CURLcode on_tls_context(CURL*, void* context, void* user) {
 
 template <typename Value> void set(CURL* handle, CURLoption option, Value value) {
     if (curl_easy_setopt(handle, option, value) != CURLE_OK) {
-        throw std::runtime_error("cannot set up libcurl (option " + std::to_string(option) + ")");
+        throw core::Error(core::Exit::network,
+                          "cannot set up libcurl (option " + std::to_string(option) + ")");
     }
 }
 
@@ -352,14 +353,11 @@ CurlSession::CurlSession() : state_(std::make_unique<State>()) {
     init_curl_once();
     state_->handle = curl_easy_init();
     if (state_->handle == nullptr) {
-        throw std::runtime_error("cannot set up libcurl");
+        throw core::Error(core::Exit::network, "cannot set up libcurl");
     }
-    try {
-        set_fixed_options(state_->handle, *state_);
-    } catch (...) {
-        curl_easy_cleanup(state_->handle);
-        throw;
-    }
+    util::Defer clean_up([this] { curl_easy_cleanup(state_->handle); });
+    set_fixed_options(state_->handle, *state_);
+    clean_up.dismiss();
 }
 
 CurlSession::~CurlSession() {
@@ -432,11 +430,9 @@ bool prepare(State& state, const HttpsRequest& request, HttpsExchange& exchange)
         return false;
     }
     exchange.proxy = choice.proxy;
-    std::string ca_key;
-    try {
-        ca_key = ca_file_key(request.ca_file);
-    } catch (const TlsSetupError& failure) {
-        exchange.detail = failure.what();
+    auto ca_key = ca_file_key(request.ca_file);
+    if (!ca_key) {
+        exchange.detail = ca_key.error();
         return false;
     }
     for (const auto& line : request.headers) {
@@ -448,9 +444,9 @@ bool prepare(State& state, const HttpsRequest& request, HttpsExchange& exchange)
     set(handle, CURLOPT_TIMEOUT_MS, request.timeout_ms);
     set(handle, CURLOPT_PROXY, exchange.proxy ? exchange.proxy->url.c_str() : "");
     set(handle, CURLOPT_HTTPHEADER, state.headers);
-    set(handle, CURLOPT_FRESH_CONNECT, state.ca_key == ca_key ? 0L : 1L);
+    set(handle, CURLOPT_FRESH_CONNECT, state.ca_key == ca_key.value() ? 0L : 1L);
     set_method(handle, request);
-    state.ca_key = ca_key;
+    state.ca_key = std::move(ca_key).value();
     exchange.failure = Failure::none;
     return true;
 }

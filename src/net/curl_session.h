@@ -121,7 +121,7 @@ inline constexpr std::size_t max_answer_header_bytes = 64 * 1024;
 
 class CurlSession {
 public:
-    /// Throws std::runtime_error when libcurl cannot make a handle.
+    /// Throws core::Error (network) when libcurl cannot make a handle.
     CurlSession();
     ~CurlSession();
     CurlSession(const CurlSession&) = delete;

@@ -18,7 +18,9 @@ Poco::Net::Context::Ptr poco_client_context(const std::string& ca_file) {
         params.loadDefaultCAs = false; // apply_client_policy: the hashed directory
         Context::Ptr context = new Context(Context::TLS_CLIENT_USE, params);
         context->enableExtendedCertificateVerification(true);
-        apply_client_policy(context->sslContext(), file);
+        if (const auto applied = apply_client_policy(context->sslContext(), file); !applied) {
+            throw TlsSetupError(applied.error());
+        }
         return context;
     });
 }

@@ -8,7 +8,6 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdexcept>
 #include <sys/socket.h>
 #include <thread>
 #include <utility>
@@ -20,9 +19,11 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 
+#include "core/error.h"
 #include "net/poco_tls_context.h"
 #include "net/redis_reply.h"
 #include "net/tls_context.h"
+#include "util/result.h"
 #include "util/strings.h"
 
 namespace iotspot::net {
@@ -44,52 +45,59 @@ constexpr const char* compare_and_delete =
 // The most of a server's error text that a message shows.
 constexpr std::size_t error_text_limit = 200;
 
-// A reply the server sent as an error (`-ERR ...`, `-WRONGPASS ...`), as it sent it.
-class ServerError : public std::runtime_error {
+// The failures below end one command inside this file: run() turns each into a SharedReply
+// and nothing is thrown past it. They share the one root all the same, exit 5.
+class RedisFailure : public core::Error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit RedisFailure(const std::string& message) : core::Error(core::Exit::network, message) {}
+};
+
+// A reply the server sent as an error (`-ERR ...`, `-WRONGPASS ...`), as it sent it.
+class ServerError : public RedisFailure {
+public:
+    using RedisFailure::RedisFailure;
 };
 
 // A reply refused by the reader (net/redis_reply.h), or a connection closed mid-reply.
-class ProtocolError : public std::runtime_error {
+class ProtocolError : public RedisFailure {
 public:
-    using std::runtime_error::runtime_error;
+    using RedisFailure::RedisFailure;
 };
 
 // The server closed the connection before its reply was complete.
-class ConnectionClosed : public std::runtime_error {
+class ConnectionClosed : public RedisFailure {
 public:
-    ConnectionClosed() : std::runtime_error("closed") {}
+    ConnectionClosed() : RedisFailure("closed") {}
 };
 
 // The command's deadline passed.
-class CommandTimeout : public std::runtime_error {
+class CommandTimeout : public RedisFailure {
 public:
-    CommandTimeout() : std::runtime_error("timeout") {}
+    CommandTimeout() : RedisFailure("timeout") {}
 };
 
 // The name of the Redis host did not resolve.
-class ResolveError : public std::runtime_error {
+class ResolveError : public RedisFailure {
 public:
-    using std::runtime_error::runtime_error;
+    using RedisFailure::RedisFailure;
 };
 
 // A server the Sentinels named is not (or no longer) a primary.
-class NotPrimary : public std::runtime_error {
+class NotPrimary : public RedisFailure {
 public:
-    using std::runtime_error::runtime_error;
+    using RedisFailure::RedisFailure;
 };
 
 // The Sentinels know no primary of the URL's name.
-class UnknownMaster : public std::runtime_error {
+class UnknownMaster : public RedisFailure {
 public:
-    UnknownMaster() : std::runtime_error("unknown master") {}
+    UnknownMaster() : RedisFailure("unknown master") {}
 };
 
 // A Cluster sent a command on more than max_redirections times.
-class TooManyRedirections : public std::runtime_error {
+class TooManyRedirections : public RedisFailure {
 public:
-    TooManyRedirections() : std::runtime_error("redirections") {}
+    TooManyRedirections() : RedisFailure("redirections") {}
 };
 
 bool starts_with(const std::string& text, const char* prefix) {
@@ -172,57 +180,61 @@ std::vector<Poco::Net::SocketAddress> addresses_of(const addrinfo* list) {
     return found;
 }
 
-// getaddrinfo's answer for `host`, with `flags`; the status is getaddrinfo's.
-int look_up(const std::string& host, const std::string& service, int flags,
-            std::vector<Poco::Net::SocketAddress>& found) {
+using Addresses = std::vector<Poco::Net::SocketAddress>;
+
+// getaddrinfo's addresses for `host`, with `flags`, or its reason for none.
+util::Result<Addresses> look_up(const std::string& host, const std::string& service, int flags) {
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = flags | AI_NUMERICSERV;
     addrinfo* list = nullptr;
     const int status = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
-    if (status == 0) {
-        found = addresses_of(list);
-        ::freeaddrinfo(list);
+    if (status != 0) {
+        return util::Failure{std::string(::gai_strerror(status))};
     }
-    return status;
+    Addresses found = addresses_of(list);
+    ::freeaddrinfo(list);
+    if (found.empty()) {
+        return util::Failure{"no IPv4 or IPv6 address"};
+    }
+    return found;
 }
+
+// Why a name did not resolve: the deadline passed, or the resolver's `reason`.
+struct ResolveFailure {
+    bool timed_out = false;
+    std::string reason;
+};
 
 // getaddrinfo on a thread of its own, so that a resolver that does not answer costs the
 // command's deadline and no more (getaddrinfo cannot be interrupted). An IP address is
 // taken as it is.
-std::vector<Poco::Net::SocketAddress> resolve(const std::string& host, int port,
-                                              Clock::time_point until) {
+util::Result<Addresses, ResolveFailure> resolve(const std::string& host, int port,
+                                                Clock::time_point until) {
     const std::string service = std::to_string(port);
-    std::vector<Poco::Net::SocketAddress> numeric;
-    if (look_up(host, service, AI_NUMERICHOST, numeric) == 0) {
-        return numeric;
+    if (auto numeric = look_up(host, service, AI_NUMERICHOST)) {
+        return std::move(numeric).value();
     }
     struct Lookup {
         std::mutex mutex;
         std::condition_variable finished;
-        bool done = false;
-        int status = 0;
-        std::vector<Poco::Net::SocketAddress> found;
+        std::optional<util::Result<Addresses>> answer;
     };
     auto lookup = std::make_shared<Lookup>();
     std::thread([lookup, host, service] {
-        std::vector<Poco::Net::SocketAddress> found;
-        const int status = look_up(host, service, 0, found);
+        auto answer = look_up(host, service, 0);
         const std::lock_guard<std::mutex> lock(lookup->mutex);
-        lookup->status = status;
-        lookup->found = std::move(found);
-        lookup->done = true;
+        lookup->answer.emplace(std::move(answer));
         lookup->finished.notify_all();
     }).detach();
     std::unique_lock<std::mutex> lock(lookup->mutex);
-    if (!lookup->finished.wait_until(lock, until, [&] { return lookup->done; })) {
-        throw CommandTimeout();
+    if (!lookup->finished.wait_until(lock, until, [&] { return lookup->answer.has_value(); })) {
+        return util::Failure{ResolveFailure{true, {}}};
     }
-    if (lookup->status != 0 || lookup->found.empty()) {
-        throw ResolveError(lookup->status != 0 ? ::gai_strerror(lookup->status)
-                                               : "no IPv4 or IPv6 address");
+    if (!*lookup->answer) {
+        return util::Failure{ResolveFailure{false, lookup->answer->error()}};
     }
-    return std::move(lookup->found);
+    return std::move(*lookup->answer).value();
 }
 
 // A TCP connection to the first address of `addresses` that takes one before `until`.
@@ -413,7 +425,14 @@ void RedisSharedCache::limit_time(double seconds) {
 
 std::unique_ptr<RedisSharedCache::Connection>
 RedisSharedCache::open(const core::SharedCacheNode& node, Clock::time_point until) {
-    auto tcp = connect_tcp(resolve(node.host, node.port, until), until);
+    const auto addresses = resolve(node.host, node.port, until);
+    if (!addresses && addresses.error().timed_out) {
+        throw CommandTimeout();
+    }
+    if (!addresses) {
+        throw ResolveError(addresses.error().reason);
+    }
+    auto tcp = connect_tcp(addresses.value(), until);
     tcp.setNoDelay(true);
     auto connection = std::make_unique<Connection>();
     connection->node = node;
@@ -526,14 +545,11 @@ Reply RedisSharedCache::attempt(const std::vector<std::string>& command, const R
     return connection_->call(command, shape, until);
 }
 
-// Whether a command that failed with `error` starts over, once: with Sentinels, after asking
-// them again; after a redirection, from the URL's node.
-bool RedisSharedCache::start_over(const std::exception_ptr& error, bool& started_over) {
+bool RedisSharedCache::start_over(const std::exception_ptr& error) {
     const core::SharedCacheNode seed{settings_.url.host, settings_.url.port};
-    if (started_over || !failover_sign(error) || (!sentinel() && node_ == seed)) {
+    if (!failover_sign(error) || (!sentinel() && node_ == seed)) {
         return false;
     }
-    started_over = true;
     connection_.reset();
     node_.reset();
     return true;
@@ -553,10 +569,11 @@ Reply RedisSharedCache::route(const std::vector<std::string>& command, const Rep
                 refused.what(),
                 node_.value_or(core::SharedCacheNode{settings_.url.host, settings_.url.port}));
             if (!redirection) {
-                if (start_over(std::current_exception(), started_over)) {
-                    continue;
+                if (started_over || !start_over(std::current_exception())) {
+                    throw;
                 }
-                throw;
+                started_over = true;
+                continue;
             }
             if (++redirections > max_redirections) {
                 throw TooManyRedirections();
@@ -567,9 +584,10 @@ Reply RedisSharedCache::route(const std::vector<std::string>& command, const Rep
                 node_ = redirection->node;
             }
         } catch (...) {
-            if (!start_over(std::current_exception(), started_over)) {
+            if (started_over || !start_over(std::current_exception())) {
                 throw;
             }
+            started_over = true;
         }
     }
 }

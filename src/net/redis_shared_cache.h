@@ -65,7 +65,9 @@ private:
                 Clock::time_point until);
     Reply attempt(const std::vector<std::string>& command, const ReplyShape& shape, bool asking,
                   Clock::time_point until);
-    bool start_over(const std::exception_ptr& error, bool& started_over);
+    /// Whether a command that failed with `error` starts over: with Sentinels, after asking
+    /// them again; after a redirection, from the URL's node. Forgets the node when it does.
+    bool start_over(const std::exception_ptr& error);
     core::SharedCacheNode find_primary(Clock::time_point until);
     core::SharedCacheNode ask_sentinel(const core::SharedCacheNode& sentinel,
                                        Clock::time_point until);

@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <utility>
 
+#include "util/fd.h"
+
 namespace iotspot::net {
 
 namespace {
@@ -36,32 +38,27 @@ int remember_verify_failure(int ok, X509_STORE_CTX* store) {
     return ok;
 }
 
-std::string ca_file_key(const std::string& ca_file) {
+util::Result<std::string> ca_file_key(const std::string& ca_file) {
     if (ca_file.empty()) {
-        return {};
+        return std::string();
     }
     // Refuses a ca_file that cannot be read, naming it, before OpenSSL sees it.
-    const int fd = ::open(ca_file.c_str(), O_RDONLY | O_CLOEXEC);
+    const util::Fd fd(::open(ca_file.c_str(), O_RDONLY | O_CLOEXEC));
     struct stat info {};
-    if (fd < 0 || ::fstat(fd, &info) != 0) {
-        const int error = errno;
-        if (fd >= 0) {
-            ::close(fd);
-        }
-        throw TlsSetupError("cannot read the CA file " + ca_file + " (" + std::strerror(error) +
-                            "); point the profile at the right file with iotspot-helper "
-                            "configure --ca-file");
+    if (!fd || ::fstat(fd.get(), &info) != 0) {
+        return util::Failure{"cannot read the CA file " + ca_file + " (" + std::strerror(errno) +
+                             "); point the profile at the right file with iotspot-helper "
+                             "configure --ca-file"};
     }
-    ::close(fd);
     return ca_file + "\n" + std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino) + ":" +
            std::to_string(info.st_size) + ":" + std::to_string(info.st_mtim.tv_sec) + "." +
            std::to_string(info.st_mtim.tv_nsec);
 }
 
-void apply_client_policy(SSL_CTX* context, const std::string& ca_file) {
+util::Result<void> apply_client_policy(SSL_CTX* context, const std::string& ca_file) {
     SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
     if (SSL_CTX_set_cipher_list(context, "HIGH:!aNULL:!eNULL:!MD5:!RC4") != 1) {
-        throw TlsSetupError("cannot set up TLS: " + openssl_reason());
+        return util::Failure{"cannot set up TLS: " + openssl_reason()};
     }
     SSL_CTX_set_verify(context, SSL_VERIFY_PEER, remember_verify_failure);
     const char* dir = std::getenv(X509_get_default_cert_dir_env());
@@ -69,20 +66,21 @@ void apply_client_policy(SSL_CTX* context, const std::string& ca_file) {
         dir = X509_get_default_cert_dir();
     }
     if (SSL_CTX_load_verify_locations(context, nullptr, dir) != 1) {
-        throw TlsSetupError(std::string("cannot use the system CA directory ") + dir + ": " +
-                            openssl_reason());
+        return util::Failure{std::string("cannot use the system CA directory ") + dir + ": " +
+                             openssl_reason()};
     }
     if (const char* file = std::getenv(X509_get_default_cert_file_env()); file && *file) {
         if (SSL_CTX_load_verify_locations(context, file, nullptr) != 1) {
-            throw TlsSetupError(std::string("cannot load the CA file ") + file +
-                                " named by SSL_CERT_FILE: " + openssl_reason());
+            return util::Failure{std::string("cannot load the CA file ") + file +
+                                 " named by SSL_CERT_FILE: " + openssl_reason()};
         }
     }
     if (!ca_file.empty() && SSL_CTX_load_verify_locations(context, ca_file.c_str(), nullptr) != 1) {
-        throw TlsSetupError("cannot load the CA file " + ca_file + " (" + openssl_reason() +
-                            "); it must hold PEM certificates; fix it with iotspot-helper "
-                            "configure --ca-file");
+        return util::Failure{"cannot load the CA file " + ca_file + " (" + openssl_reason() +
+                             "); it must hold PEM certificates; fix it with iotspot-helper "
+                             "configure --ca-file"};
     }
+    return {};
 }
 
 void forget_verify_failure() {

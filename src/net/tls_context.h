@@ -12,36 +12,45 @@
 #include <map>
 #include <mutex>
 #include <openssl/ssl.h>
-#include <stdexcept>
 #include <string>
+
+#include "core/error.h"
+#include "util/result.h"
 
 namespace iotspot::net {
 
-/// A context that could not be built; what() is the message for the user.
-class TlsSetupError : public std::runtime_error {
+/// A context that could not be built (exit 5, like any TLS failure); what() is the message
+/// for the user, naming the file at fault.
+class TlsSetupError : public core::Error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit TlsSetupError(const std::string& message)
+        : core::Error(core::Exit::network, message) {}
 };
 
 /// Applies the client policy to `context`: TLS 1.2 or later, strong ciphers, the peer
 /// verified (keeping the reason of a failure for take_verify_failure()), trusting the system
-/// store plus `ca_file` (may be empty). Throws TlsSetupError naming a file that cannot be
+/// store plus `ca_file` (may be empty). Fails with the message naming a file that cannot be
 /// used. Also used for the shared cache's Poco context (net/poco_tls_context.h).
-void apply_client_policy(SSL_CTX* context, const std::string& ca_file);
+util::Result<void> apply_client_policy(SSL_CTX* context, const std::string& ca_file);
 
 /// What identifies the version of `ca_file` that a context was built from (a long-running
-/// serve or prefetch picks up a replaced file): empty for no file. Throws TlsSetupError
+/// serve or prefetch picks up a replaced file): empty for no file. Fails with the message
 /// naming the file when it cannot be read.
-std::string ca_file_key(const std::string& ca_file);
+util::Result<std::string> ca_file_key(const std::string& ca_file);
 
 /// The context for `ca_file` (may be empty) that `make(ca_file)` built on the first call for
 /// this version of the file (ca_file_key), one per process for each kind of Context; never
-/// freed: contexts live as long as the process, like the module.
+/// freed: contexts live as long as the process, like the module. Throws TlsSetupError when
+/// `ca_file` cannot be read.
 template <typename Context, typename Make>
 Context cached_context(const std::string& ca_file, Make make) {
     static auto* const contexts = new std::map<std::string, Context>;
     static std::mutex mutex;
-    const std::string key = ca_file_key(ca_file);
+    const auto version = ca_file_key(ca_file);
+    if (!version) {
+        throw TlsSetupError(version.error());
+    }
+    const std::string& key = version.value();
     std::lock_guard<std::mutex> guard(mutex);
     if (const auto found = contexts->find(key); found != contexts->end()) {
         return found->second;

@@ -36,6 +36,8 @@
 
 #include "core/error.h"
 #include "server/http_request.h"
+#include "util/fd.h"
+#include "util/result.h"
 
 namespace iotspot::server {
 
@@ -54,7 +56,7 @@ constexpr int worker_count = 16;
 
 // A connection whose request head is still arriving.
 struct Reading {
-    int fd = -1;
+    util::Fd fd;
     std::string peer;
     std::string received;
     Clock::time_point deadline;
@@ -62,7 +64,7 @@ struct Reading {
 
 // A request with a complete head, waiting for a worker.
 struct Job {
-    int fd = -1;
+    util::Fd fd;
     std::string peer;
     LocalRequest request;
 };
@@ -170,7 +172,7 @@ public:
         }
         while (serve_once()) {
         }
-        for (const auto& connection : reading_) {
+        for (auto& connection : reading_) {
             forget(connection.fd);
         }
         reading_.clear();
@@ -192,7 +194,7 @@ private:
         std::vector<std::list<Reading>::iterator> owners;
         auto next_deadline = Clock::time_point::max();
         for (auto it = reading_.begin(); it != reading_.end(); ++it) {
-            watched.push_back({it->fd, POLLIN, 0});
+            watched.push_back({it->fd.get(), POLLIN, 0});
             owners.push_back(it);
             next_deadline = std::min(next_deadline, it->deadline);
         }
@@ -235,22 +237,22 @@ private:
         for (;;) {
             sockaddr_in address{};
             socklen_t size = sizeof address;
-            const int fd = ::accept4(listener_, reinterpret_cast<sockaddr*>(&address), &size,
-                                     SOCK_NONBLOCK | SOCK_CLOEXEC);
-            if (fd < 0) {
+            util::Fd fd(::accept4(listener_, reinterpret_cast<sockaddr*>(&address), &size,
+                                  SOCK_NONBLOCK | SOCK_CLOEXEC));
+            if (!fd) {
                 return; // EAGAIN: none left; anything else: try again next round
             }
             const std::string peer = peer_of(address);
             if (!make_room()) {
-                send_within(fd, http_answer(refusal(503, "too many connections")), Clock::now());
-                ::close(fd);
+                send_within(fd.get(), http_answer(refusal(503, "too many connections")),
+                            Clock::now());
                 continue;
             }
             {
                 std::lock_guard<std::mutex> guard(mutex_);
                 ++open_;
             }
-            reading_.push_back(Reading{fd, peer, {}, Clock::now() + head_time});
+            reading_.push_back(Reading{std::move(fd), peer, {}, Clock::now() + head_time});
         }
     }
 
@@ -266,7 +268,7 @@ private:
         if (reading_.empty()) {
             return false;
         }
-        const Reading& oldest = reading_.front();
+        Reading& oldest = reading_.front();
         log_.note("serve: " + oldest.peer + ": closing a connection that sent no request");
         forget(oldest.fd);
         reading_.pop_front();
@@ -278,7 +280,7 @@ private:
     bool read_head(Reading& connection) {
         char buffer[4096];
         for (;;) {
-            const ssize_t n = ::recv(connection.fd, buffer, sizeof buffer, 0);
+            const ssize_t n = ::recv(connection.fd.get(), buffer, sizeof buffer, 0);
             if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
                 forget(connection.fd);
                 return true;
@@ -314,7 +316,8 @@ private:
         }
         {
             std::lock_guard<std::mutex> guard(mutex_);
-            jobs_.push_back(Job{connection.fd, connection.peer, std::move(*parsed.request)});
+            jobs_.push_back(
+                Job{std::move(connection.fd), connection.peer, std::move(*parsed.request)});
         }
         jobs_ready_.notify_one();
         return true;
@@ -347,20 +350,20 @@ private:
     }
 
     // Sends `answer` (within write_time) and closes the connection.
-    void answer_and_close(int fd, const std::string& peer, const LocalResponse& answer,
+    void answer_and_close(util::Fd& fd, const std::string& peer, const LocalResponse& answer,
                           bool log_it) {
         if (log_it) {
             log_.info("serve: " + peer + " -> " + std::to_string(answer.status) + " (" +
                       printable(answer.note) + ")");
         }
-        send_within(fd, http_answer(answer), Clock::now() + write_time);
-        ::shutdown(fd, SHUT_WR);
+        send_within(fd.get(), http_answer(answer), Clock::now() + write_time);
+        ::shutdown(fd.get(), SHUT_WR);
         forget(fd);
     }
 
     // Closes `fd` and stops counting it.
-    void forget(int fd) {
-        ::close(fd);
+    void forget(util::Fd& fd) {
+        fd.reset();
         std::lock_guard<std::mutex> guard(mutex_);
         --open_;
     }
@@ -378,35 +381,16 @@ private:
     bool stopping_ = false;
 };
 
-// An open descriptor, closed when this goes.
-class Descriptor {
-public:
-    explicit Descriptor(int fd) : fd_(fd) {}
-    ~Descriptor() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    Descriptor(Descriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    Descriptor(const Descriptor&) = delete;
-    Descriptor& operator=(const Descriptor&) = delete;
-    Descriptor& operator=(Descriptor&&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
-[[noreturn]] void cannot_serve(const std::string& what) {
-    throw core::Error(core::Exit::network, "cannot serve: " + what + ": " + std::strerror(errno));
+std::string reason() {
+    return std::strerror(errno);
 }
 
-// A non-blocking socket listening on 127.0.0.1:`port`. Throws Error(network) naming the
-// port when it is taken.
-Descriptor listen_on(int port) {
-    Descriptor listener(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (listener.get() < 0) {
-        cannot_serve("socket");
+// A non-blocking socket listening on 127.0.0.1:`port`, or the message that says why not (the
+// port is taken).
+util::Result<util::Fd> listen_on(int port) {
+    util::Fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!listener) {
+        return util::Failure{"cannot serve: socket: " + reason()};
     }
     const int on = 1;
     ::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
@@ -416,11 +400,10 @@ Descriptor listen_on(int port) {
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::bind(listener.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
         ::listen(listener.get(), 128) != 0) {
-        throw core::Error(core::Exit::network,
-                          "cannot listen on 127.0.0.1:" + std::to_string(port) + " (" +
-                              std::strerror(errno) +
-                              "); is another iotspot-helper serve running? Choose another port "
-                              "with --port");
+        return util::Failure{"cannot listen on 127.0.0.1:" + std::to_string(port) + " (" +
+                             reason() +
+                             "); is another iotspot-helper serve running? Choose another port "
+                             "with --port"};
     }
     return listener;
 }
@@ -448,15 +431,18 @@ private:
 } // namespace
 
 void serve(int port, core::LocalRequestHandler& handler, const core::Log& log) {
-    const Descriptor listener = listen_on(port);
+    const auto listener = listen_on(port);
+    if (!listener) {
+        throw core::Error(core::Exit::network, listener.error());
+    }
     const StopSignals stop;
-    const Descriptor signals(::signalfd(-1, &stop.set(), SFD_CLOEXEC));
-    if (signals.get() < 0) {
-        cannot_serve("signalfd");
+    const util::Fd signals(::signalfd(-1, &stop.set(), SFD_CLOEXEC));
+    if (!signals) {
+        throw core::Error(core::Exit::network, "cannot serve: signalfd: " + reason());
     }
     log.info("serving tokens on http://127.0.0.1:" + std::to_string(port) +
              "/v1/token (stop with Ctrl-C)");
-    Server(listener.get(), signals.get(), handler, log).run();
+    Server(listener.value().get(), signals.get(), handler, log).run();
     log.info("stopped");
 }
 

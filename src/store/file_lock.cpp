@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 
 #include "store/files.h"
 #include "util/strings.h"
@@ -38,7 +39,6 @@ void write_holder(int fd) {
 
 [[noreturn]] void time_out(int fd, const std::string& path) {
     const auto holder = parse_lock_holder(read_holder_text(fd));
-    ::close(fd);
     std::string message = "another process still holds the lock " + path;
     if (holder) {
         const auto held = static_cast<std::int64_t>(std::time(nullptr)) - holder->since;
@@ -46,6 +46,37 @@ void write_holder(int fd) {
                   " for " + std::to_string(held < 0 ? 0 : held) + " s";
     }
     throw LockTimeout(message, holder);
+}
+
+// Why a lock could not be taken: another process held it past the deadline, or the system
+// refused (`reason`).
+struct LockFailure {
+    bool timed_out = false;
+    std::string reason;
+};
+
+// Takes the exclusive lock on `fd`, polling while another process holds it, until `deadline`.
+// Returns whether it had to wait.
+util::Result<bool, LockFailure> lock_within(int fd, FileLock::Deadline deadline) {
+    bool waited = false;
+    std::chrono::milliseconds pause = first_poll;
+    while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno != EWOULDBLOCK) {
+            return util::Failure{LockFailure{false, std::strerror(errno)}};
+        }
+        waited = true;
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) {
+            return util::Failure{LockFailure{true, {}}};
+        }
+        std::this_thread::sleep_for(
+            std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+        pause = std::min<std::chrono::milliseconds>(pause * 2, longest_poll);
+    }
+    return waited;
 }
 
 } // namespace
@@ -64,33 +95,20 @@ std::optional<LockHolder> parse_lock_holder(const std::string& content) {
 }
 
 FileLock::FileLock(const std::string& path, Deadline deadline) {
-    fd_ = open_regular_file(path, O_RDWR | O_CREAT, "lock file");
-    std::chrono::milliseconds pause = first_poll;
-    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-        if (errno == EINTR) {
-            continue;
-        }
-        if (errno != EWOULDBLOCK) {
-            const std::string reason = std::strerror(errno);
-            ::close(fd_);
-            throw core::Error(core::Exit::store, "cannot lock " + path + ": " + reason);
-        }
-        waited_ = true;
-        const auto now = std::chrono::steady_clock::now();
-        if (now >= deadline) {
-            time_out(fd_, path);
-        }
-        std::this_thread::sleep_for(
-            std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
-        pause = std::min<std::chrono::milliseconds>(pause * 2, longest_poll);
+    auto opened = open_regular_file(path, O_RDWR | O_CREAT, "lock file");
+    if (!opened) {
+        throw_problem(opened.error());
     }
-    write_holder(fd_);
-}
-
-FileLock::~FileLock() {
-    if (fd_ >= 0) {
-        ::close(fd_);
+    fd_ = std::move(opened).value();
+    const auto locked = lock_within(fd_.get(), deadline);
+    if (!locked && locked.error().timed_out) {
+        time_out(fd_.get(), path);
     }
+    if (!locked) {
+        throw core::Error(core::Exit::store, "cannot lock " + path + ": " + locked.error().reason);
+    }
+    waited_ = locked.value();
+    write_holder(fd_.get());
 }
 
 } // namespace iotspot::store

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "util/fd.h"
 
 namespace iotspot::store {
 
@@ -43,7 +44,6 @@ public:
     /// passes, StoreRefused when `path` is a link or not a regular file, and Error(store)
     /// when it cannot be opened.
     FileLock(const std::string& path, Deadline deadline);
-    ~FileLock();
     FileLock(const FileLock&) = delete;
     FileLock& operator=(const FileLock&) = delete;
 
@@ -51,7 +51,7 @@ public:
     bool waited() const { return waited_; }
 
 private:
-    int fd_ = -1;
+    util::Fd fd_;
     bool waited_ = false;
 };
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "util/defer.h"
 
 namespace iotspot::store {
 
@@ -36,15 +37,21 @@ const char* kind_of(mode_t mode) {
     return "not a regular file";
 }
 
-[[noreturn]] void refuse_link(const std::string& path, const char* what) {
-    throw core::StoreRefused(std::string(what) + " " + path +
-                             " is a symbolic link, and iotspot-helper does not follow links to its "
-                             "files; replace the link with the file itself, or remove it");
+std::string link_message(const std::string& path, const char* what) {
+    return std::string(what) + " " + path +
+           " is a symbolic link, and iotspot-helper does not follow links to its files; replace "
+           "the link with the file itself, or remove it";
 }
 
-[[noreturn]] void refuse_kind(const std::string& path, const char* what, mode_t mode) {
-    throw core::StoreRefused(std::string(what) + " " + path + " is " + kind_of(mode) +
-                             ", not a regular file; move it away");
+std::string kind_message(const std::string& path, const char* what, mode_t mode) {
+    return std::string(what) + " " + path + " is " + kind_of(mode) +
+           ", not a regular file; move it away";
+}
+
+// "cannot open key file /path: reason"
+std::string cannot(const char* doing, const char* what, const std::string& path,
+                   const std::string& reason) {
+    return std::string("cannot ") + doing + " " + what + " " + path + ": " + reason;
 }
 
 void check_owner_and_mode(const std::string& path, const struct stat& info, bool directory) {
@@ -58,7 +65,7 @@ void check_owner_and_mode(const std::string& path, const struct stat& info, bool
     }
 }
 
-void write_all(int fd, const std::string& content, const std::string& path) {
+util::Result<void> write_all(int fd, const std::string& content) {
     std::size_t done = 0;
     while (done < content.size()) {
         const auto n = ::write(fd, content.data() + done, content.size() - done);
@@ -66,13 +73,39 @@ void write_all(int fd, const std::string& content, const std::string& path) {
             continue;
         }
         if (n < 0) {
-            fail("cannot write " + path + ": " + errno_text());
+            return util::Failure{errno_text()};
         }
         done += static_cast<std::size_t>(n);
+    }
+    return {};
+}
+
+util::Result<std::string> read_all(int fd) {
+    std::string content;
+    char buffer[4096];
+    for (;;) {
+        const auto n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return util::Failure{errno_text()};
+        }
+        if (n == 0) {
+            return content;
+        }
+        content.append(buffer, static_cast<std::size_t>(n));
     }
 }
 
 } // namespace
+
+void throw_problem(const FileProblem& problem) {
+    if (problem.refused) {
+        throw core::StoreRefused(problem.message);
+    }
+    throw core::Error(core::Exit::store, problem.message);
+}
 
 std::string parent_dir(const std::string& path) {
     const auto slash = path.find_last_of('/');
@@ -111,10 +144,10 @@ void refuse_unless_regular(const std::string& path, const char* what) {
         return;
     }
     if (S_ISLNK(info.st_mode)) {
-        refuse_link(path, what);
+        throw core::StoreRefused(link_message(path, what));
     }
     if (!S_ISREG(info.st_mode)) {
-        refuse_kind(path, what, info.st_mode);
+        throw core::StoreRefused(kind_message(path, what, info.st_mode));
     }
 }
 
@@ -127,57 +160,44 @@ void check_private_file(const std::string& path, const char* what) {
     check_owner_and_mode(path, info, false);
 }
 
-int open_regular_file(const std::string& path, int flags, const char* what) {
+util::Result<util::Fd, FileProblem> open_regular_file(const std::string& path, int flags,
+                                                      const char* what) {
     // O_NONBLOCK: opening a FIFO for reading would wait for a writer. It is cleared again
     // once the file is known to be regular (where it changes nothing anyway).
-    const int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    util::Fd fd(::open(path.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
+    if (!fd) {
         if (errno == ELOOP) {
-            refuse_link(path, what);
+            return util::Failure{FileProblem{true, link_message(path, what)}};
         }
         if (errno == ENOENT && (flags & O_CREAT) == 0) {
-            return -1;
+            return fd;
         }
-        fail(std::string("cannot open ") + what + " " + path + ": " + errno_text());
+        return util::Failure{FileProblem{false, cannot("open", what, path, errno_text())}};
     }
     struct stat info {};
-    if (::fstat(fd, &info) != 0) {
-        const std::string reason = errno_text();
-        ::close(fd);
-        fail(std::string("cannot open ") + what + " " + path + ": " + reason);
+    if (::fstat(fd.get(), &info) != 0) {
+        return util::Failure{FileProblem{false, cannot("open", what, path, errno_text())}};
     }
     if (!S_ISREG(info.st_mode)) {
-        ::close(fd);
-        refuse_kind(path, what, info.st_mode);
+        return util::Failure{FileProblem{true, kind_message(path, what, info.st_mode)}};
     }
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
     return fd;
 }
 
 std::optional<std::string> read_file(const std::string& path, const char* what) {
-    const int fd = open_regular_file(path, O_RDONLY, what);
-    if (fd < 0) {
+    auto opened = open_regular_file(path, O_RDONLY, what);
+    if (!opened) {
+        throw_problem(opened.error());
+    }
+    if (!opened.value()) {
         return std::nullopt;
     }
-    std::string content;
-    char buffer[4096];
-    for (;;) {
-        const auto n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            const std::string reason = errno_text();
-            ::close(fd);
-            fail(std::string("cannot read ") + what + " " + path + ": " + reason);
-        }
-        if (n == 0) {
-            break;
-        }
-        content.append(buffer, static_cast<std::size_t>(n));
+    auto content = read_all(opened.value().get());
+    if (!content) {
+        fail(cannot("read", what, path, content.error()));
     }
-    ::close(fd);
-    return content;
+    return std::move(content).value();
 }
 
 namespace {
@@ -187,25 +207,19 @@ namespace {
 std::string write_temporary(const std::string& path, const std::string& content, const char* doing,
                             const char* what, mode_t mode = 0600) {
     std::string temp = path + ".XXXXXX";
-    const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-    if (fd < 0) {
-        fail(std::string("cannot ") + doing + " " + what + " " + path + ": " + errno_text());
+    const util::Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
+    if (!fd) {
+        fail(cannot(doing, what, path, errno_text()));
     }
-    ::fchmod(fd, mode);
-    try {
-        write_all(fd, content, path);
-    } catch (...) {
-        ::close(fd);
-        ::unlink(temp.c_str());
-        throw;
+    util::Defer remove_temporary([&temp] { ::unlink(temp.c_str()); });
+    ::fchmod(fd.get(), mode);
+    if (const auto written = write_all(fd.get(), content); !written) {
+        fail("cannot write " + path + ": " + written.error());
     }
-    const bool synced = ::fsync(fd) == 0;
-    const std::string reason = errno_text();
-    ::close(fd);
-    if (!synced) {
-        ::unlink(temp.c_str());
-        fail(std::string("cannot ") + doing + " " + what + " " + path + ": " + reason);
+    if (::fsync(fd.get()) != 0) {
+        fail(cannot(doing, what, path, errno_text()));
     }
+    remove_temporary.dismiss();
     return temp;
 }
 

@@ -9,7 +9,20 @@
 #include <string>
 #include <sys/types.h>
 
+#include "util/fd.h"
+#include "util/result.h"
+
 namespace iotspot::store {
+
+/// Why a file could not be used.
+struct FileProblem {
+    bool refused = false; ///< a link or not a regular file: refused, not merely failed
+    std::string message;  ///< for the user, naming the file and what to do
+};
+
+/// Throws what `problem` means for the user: StoreRefused when it was refused, Error(store)
+/// otherwise.
+[[noreturn]] void throw_problem(const FileProblem& problem);
 
 /// Creates `dir` and its missing parents (0700). Throws Error(store) when `dir` exists but is
 /// not a directory, is owned by another user, or is accessible by group or others.
@@ -26,10 +39,11 @@ void refuse_unless_regular(const std::string& path, const char* what);
 
 /// Opens `path` with `flags` (O_RDONLY, O_RDWR, O_CREAT...; mode 0600 when created) without
 /// following a symbolic link and without blocking on a FIFO, and checks that it is a regular
-/// file. Returns the descriptor (close-on-exec), or -1 when `path` does not exist and
-/// `flags` has no O_CREAT. Throws StoreRefused for a link or a file that is not regular, and
-/// Error(store) for other failures.
-int open_regular_file(const std::string& path, int flags, const char* what);
+/// file. Returns the descriptor (close-on-exec), or an empty Fd when `path` does not exist
+/// and `flags` has no O_CREAT; a refused problem for a link or a file that is not regular,
+/// and a plain one for other failures. `what` names the file in the message ("lock file").
+util::Result<util::Fd, FileProblem> open_regular_file(const std::string& path, int flags,
+                                                      const char* what);
 
 /// The whole content of `path`, or nullopt when it does not exist. Throws as
 /// open_regular_file does, and Error(store) on read errors; `what` names the file for the

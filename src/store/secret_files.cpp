@@ -7,27 +7,11 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "util/fd.h"
 
 namespace iotspot::store {
 
 namespace {
-
-// Closes a descriptor when it goes out of scope.
-class Descriptor {
-public:
-    explicit Descriptor(int fd) : fd_(fd) {}
-    ~Descriptor() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    Descriptor(const Descriptor&) = delete;
-    Descriptor& operator=(const Descriptor&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 [[noreturn]] void refuse(const std::string& path, const std::string& named_by,
                          const std::string& problem, const char* remedy) {
@@ -112,8 +96,8 @@ std::optional<std::string> secret_from_environment(const core::Environment& env,
 
 std::string read_secret_file(const std::string& path, const std::string& named_by) {
     // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
-    const Descriptor fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-    if (fd.get() < 0) {
+    const util::Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+    if (!fd) {
         const int error = errno;
         refuse(path, named_by, std::string("cannot be opened: ") + std::strerror(error),
                error == ENOENT ? "create it, or correct the name" : "check its permissions");

@@ -12,6 +12,8 @@
 
 #include "core/error.h"
 #include "store/files.h"
+#include "util/defer.h"
+#include "util/fd.h"
 
 namespace iotspot::store {
 
@@ -49,46 +51,40 @@ Database::Database(const std::string& path, const std::vector<const char*>& migr
         static std::mutex creating;
         const std::lock_guard<std::mutex> guard(creating);
         // O_EXCL never follows a link, not even a dangling one.
-        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            ::close(fd);
-        }
+        const util::Fd created(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     }
     // SQLITE_OPEN_NOFOLLOW refuses a link anywhere in the name, so the directory (which may
     // be a link: a home directory on another disk) is resolved first.
     const int flags =
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
-    const int rc = sqlite3_open_v2(resolved_dir(path).c_str(), &db_, flags, nullptr);
-    try {
-        if (rc != SQLITE_OK) {
-            fail(rc, "open");
-        }
-        sqlite3_busy_timeout(db_, busy_timeout_ms);
-        // Keep the -wal and -shm files when the last connection closes: recreating them
-        // costs every short-lived process a dozen system calls.
-        int persist = 1;
-        sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
-        // Nor checkpoint at every close: that costs a cache hit three fdatasync calls.
-        // Writers checkpoint after writing instead (checkpoint()).
-        sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-        migrate(migrations);
-    } catch (...) {
-        sqlite3_close_v2(db_); // the destructor does not run when a constructor throws
-        throw;
+    sqlite3* opened = nullptr;
+    const int rc = sqlite3_open_v2(resolved_dir(path).c_str(), &opened, flags, nullptr);
+    db_.reset(opened); // SQLite may allocate a connection even when it fails, for its message
+    if (rc != SQLITE_OK) {
+        fail(rc, "open");
     }
+    sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
+    // Keep the -wal and -shm files when the last connection closes: recreating them costs
+    // every short-lived process a dozen system calls.
+    int persist = 1;
+    sqlite3_file_control(db_.get(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    // Nor checkpoint at every close: that costs a cache hit three fdatasync calls. Writers
+    // checkpoint after writing instead (checkpoint()).
+    sqlite3_db_config(db_.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    migrate(migrations);
 }
 
-Database::~Database() {
-    sqlite3_close_v2(db_);
+void Database::Close::operator()(sqlite3* db) const noexcept {
+    sqlite3_close_v2(db);
 }
 
 void Database::checkpoint() noexcept {
-    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
 }
 
 void Database::fail(int rc, const char* doing) const {
     const int primary = rc & 0xff;
-    const std::string detail = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    const std::string detail = db_ != nullptr ? sqlite3_errmsg(db_.get()) : sqlite3_errstr(rc);
     if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
         throw DamagedDatabase(std::string(what_) + " " + path_ + " is damaged (" + detail + ")");
     }
@@ -108,7 +104,7 @@ void Database::fail(int rc, const char* doing) const {
 }
 
 void Database::exec(const char* sql) {
-    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    const int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) {
         fail(rc, "update");
     }
@@ -116,7 +112,7 @@ void Database::exec(const char* sql) {
 
 Statement Database::prepare(const char* sql) {
     sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr);
+    const int rc = sqlite3_prepare_v2(db_.get(), sql, -1, &stmt, nullptr);
     if (rc != SQLITE_OK) {
         fail(rc, "read");
     }
@@ -144,7 +140,8 @@ void Database::migrate(const std::vector<const char*>& migrations) {
     // transaction (retrying while another holds the lock), then the migrations run under
     // BEGIN IMMEDIATE and re-check the version.
     for (int attempt = 0;; ++attempt) {
-        const int rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+        const int rc =
+            sqlite3_exec(db_.get(), "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
         if (rc == SQLITE_OK) {
             break;
         }
@@ -154,19 +151,17 @@ void Database::migrate(const std::vector<const char*>& migrations) {
         std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
     exec("BEGIN IMMEDIATE");
-    try {
-        current = version();
-        for (auto i = current; i < target; ++i) {
-            exec(migrations[static_cast<std::size_t>(i)]);
-        }
-        if (current < target) {
-            exec(("PRAGMA user_version = " + std::to_string(target)).c_str());
-        }
-        exec("COMMIT");
-    } catch (...) {
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-        throw;
+    util::Defer roll_back(
+        [this] { sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr); });
+    current = version();
+    for (auto i = current; i < target; ++i) {
+        exec(migrations[static_cast<std::size_t>(i)]);
     }
+    if (current < target) {
+        exec(("PRAGMA user_version = " + std::to_string(target)).c_str());
+    }
+    exec("COMMIT");
+    roll_back.dismiss();
 }
 
 Statement::~Statement() {

@@ -5,6 +5,7 @@
 // cache can rebuild it.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,7 +35,6 @@ public:
     /// migrations in one transaction. A schema newer than that is refused with Error(store).
     /// `what` names the file in messages ("token cache").
     Database(const std::string& path, const std::vector<const char*>& migrations, const char* what);
-    ~Database();
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
 
@@ -50,9 +50,14 @@ public:
     [[noreturn]] void fail(int rc, const char* doing) const;
 
 private:
+    /// Closes a connection (sqlite3_close_v2).
+    struct Close {
+        void operator()(sqlite3* db) const noexcept;
+    };
+
     void migrate(const std::vector<const char*>& migrations);
 
-    sqlite3* db_ = nullptr;
+    std::unique_ptr<sqlite3, Close> db_;
     std::string path_;
     const char* what_;
 };

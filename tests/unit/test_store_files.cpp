@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <fstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -108,6 +109,37 @@ TEST_CASE("files: read_file returns the content, or nothing for a missing file")
         CHECK(error.code() == Exit::store);
         CHECK_THAT(error.what(), Contains("key file " + temp.path()));
     }
+}
+
+TEST_CASE("files: open_regular_file gives a descriptor, nothing for a missing file, or why not") {
+    const TempDir temp;
+    const auto missing = open_regular_file(temp / "missing", O_RDONLY, "lock file");
+    REQUIRE(missing.ok());
+    CHECK_FALSE(missing.value());
+
+    const auto created = open_regular_file(temp / "new", O_RDWR | O_CREAT, "lock file");
+    REQUIRE(created.ok());
+    CHECK(created.value());
+    CHECK(mode_of(temp / "new") == 0600);
+
+    REQUIRE(::symlink((temp / "new").c_str(), (temp / "link").c_str()) == 0);
+    const auto link = open_regular_file(temp / "link", O_RDONLY, "lock file");
+    REQUIRE_FALSE(link.ok());
+    CHECK(link.error().refused);
+    CHECK_THAT(link.error().message,
+               Contains("lock file " + temp / "link" + " is a symbolic link"));
+
+    REQUIRE(::mkfifo((temp / "fifo").c_str(), 0600) == 0);
+    const auto fifo = open_regular_file(temp / "fifo", O_RDONLY, "lock file");
+    REQUIRE_FALSE(fifo.ok());
+    CHECK(fifo.error().refused);
+    CHECK_THAT(fifo.error().message, Contains("is a FIFO"));
+
+    const auto unreachable =
+        open_regular_file(temp / "missing/file", O_RDWR | O_CREAT, "lock file");
+    REQUIRE_FALSE(unreachable.ok());
+    CHECK_FALSE(unreachable.error().refused);
+    CHECK_THAT(unreachable.error().message, Contains("cannot open lock file"));
 }
 
 TEST_CASE("files: write_file_atomic writes a 0600 file whatever the umask") {
