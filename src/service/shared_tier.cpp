@@ -6,6 +6,7 @@
 #include "core/crypto.h"
 #include "core/error.h"
 #include "store/files.h"
+#include "util/defer.h"
 #include "util/strings.h"
 #include "util/time.h"
 
@@ -118,10 +119,7 @@ SharedTier::obtain(const std::function<bool(const core::TokenTimes&)>& fresh, in
         deps_.log->note("no time left to ask the shared cache at " + where_);
         return std::nullopt;
     }
-    struct StopWaiting {
-        bool& waiting;
-        ~StopWaiting() { waiting = false; }
-    } stop_waiting{waiting_};
+    const util::Defer stop_waiting([this] { waiting_ = false; });
     for (;;) {
         skipped_ = false;
         if (auto token = read(fresh)) {

@@ -185,9 +185,8 @@ void TokenService::note_secret_use(const std::string& profile, const std::string
     }
 }
 
-core::FetchResult TokenService::fetch(const std::string& profile, const core::TokenRequest& base,
-                                      std::int64_t deadline, std::int64_t& started_at,
-                                      SharedTier* shared) {
+TokenService::Answer TokenService::fetch(const std::string& profile, const core::TokenRequest& base,
+                                         std::int64_t deadline, SharedTier* shared) {
     const std::string who = "profile \"" + profile + "\": ";
     core::TokenClient& client = deps_.client();
     for (int attempt = 1;; ++attempt) {
@@ -195,13 +194,13 @@ core::FetchResult TokenService::fetch(const std::string& profile, const core::To
         const auto remaining = deadline - deps_.now();
         request.timeout_seconds =
             static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(10, remaining)));
-        started_at = deps_.now();
+        const std::int64_t sent_at = deps_.now();
         log_.note(who + "requesting a token from " + util::without_userinfo(request.token_url) +
                   " (attempt " + std::to_string(attempt) + ")");
         core::FetchResult result = client.fetch(request, log_);
         count_request(profile, result, shared);
         if (result.code == core::Exit::ok || !result.retryable) {
-            return result;
+            return {std::move(result), sent_at};
         }
         const auto wait =
             core::retry_delay(attempt, result.retry_after,
@@ -209,7 +208,7 @@ core::FetchResult TokenService::fetch(const std::string& profile, const core::To
         if (!wait) {
             result.message +=
                 attempt > 1 ? " (gave up after " + std::to_string(attempt) + " attempts)" : "";
-            return result;
+            return {std::move(result), sent_at};
         }
         log_.note(who + result.message + "; retrying in " +
                   std::to_string(static_cast<int>(*wait * 1000)) + " ms");
@@ -433,8 +432,9 @@ TokenService::Attempt TokenService::refresh_with(const core::Profile& profile,
 
     core::TokenRequest request{profile.token_url, profile.client_id, secret.value,
                                profile.scope,     profile.ca_file,   10};
-    std::int64_t started_at = 0;
-    core::FetchResult result = fetch(profile.name, request, deadline.at, started_at, shared.get());
+    Answer answer = fetch(profile.name, request, deadline.at, shared.get());
+    core::FetchResult& result = answer.result;
+    const std::int64_t started_at = answer.sent_at;
     const std::int64_t received_at = deps_.now();
     check_answer(result);
     if (result.code != core::Exit::ok) {

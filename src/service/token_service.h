@@ -196,8 +196,14 @@ private:
     void clamp_lifetime(const core::Profile& profile, core::FetchResult& result) const;
     void store(store::TokenCache* tokens, const store::TokenBinding& binding,
                const store::CachedToken& token);
-    core::FetchResult fetch(const std::string& profile, const core::TokenRequest& request,
-                            std::int64_t deadline, std::int64_t& started_at, SharedTier* shared);
+    /// An answer of the token server, and when the request that got it was sent.
+    struct Answer {
+        core::FetchResult result;
+        std::int64_t sent_at = 0;
+    };
+    /// Asks the token server, retrying as core/retry.h decides until `deadline`.
+    Answer fetch(const std::string& profile, const core::TokenRequest& request,
+                 std::int64_t deadline, SharedTier* shared);
     void cross_check(const core::Profile& profile, const core::FetchResult& result,
                      std::int64_t received_at);
     std::unique_ptr<SharedTier> shared_tier(const core::Profile& profile,

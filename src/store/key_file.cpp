@@ -17,8 +17,9 @@ core::Key load_or_create_key(const std::string& path) {
             path, std::string(reinterpret_cast<const char*>(fresh.data()), core::Key::size),
             "key file");
     }
-    auto key = core::Key::from_bytes(*content);
-    sodium_memzero(content->data(), content->size());
+    std::string& bytes = *content; // one name for the buffer that is wiped
+    auto key = core::Key::from_bytes(bytes);
+    sodium_memzero(bytes.data(), bytes.size());
     if (!key) {
         throw core::Error(core::Exit::store, "key file " + path +
                                                  " is damaged (wrong size); remove it and run "
