@@ -21,22 +21,6 @@ std::string errno_text() {
     throw core::Error(core::Exit::store, message);
 }
 
-const char* kind_of(mode_t mode) {
-    if (S_ISDIR(mode)) {
-        return "a directory";
-    }
-    if (S_ISFIFO(mode)) {
-        return "a FIFO";
-    }
-    if (S_ISSOCK(mode)) {
-        return "a socket";
-    }
-    if (S_ISCHR(mode) || S_ISBLK(mode)) {
-        return "a device";
-    }
-    return "not a regular file";
-}
-
 std::string link_message(const std::string& path, const char* what) {
     return std::string(what) + " " + path +
            " is a symbolic link, and iotspot-helper does not follow links to its files; replace "
@@ -44,7 +28,7 @@ std::string link_message(const std::string& path, const char* what) {
 }
 
 std::string kind_message(const std::string& path, const char* what, mode_t mode) {
-    return std::string(what) + " " + path + " is " + kind_of(mode) +
+    return std::string(what) + " " + path + " is " + file_kind(mode) +
            ", not a regular file; move it away";
 }
 
@@ -99,6 +83,22 @@ util::Result<std::string> read_all(int fd) {
 }
 
 } // namespace
+
+const char* file_kind(mode_t mode) {
+    if (S_ISDIR(mode)) {
+        return "a directory";
+    }
+    if (S_ISFIFO(mode)) {
+        return "a FIFO";
+    }
+    if (S_ISSOCK(mode)) {
+        return "a socket";
+    }
+    if (S_ISCHR(mode) || S_ISBLK(mode)) {
+        return "a device";
+    }
+    return "not a regular file";
+}
 
 void throw_problem(const FileProblem& problem) {
     if (problem.refused) {

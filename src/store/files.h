@@ -62,4 +62,8 @@ std::string create_file_once(const std::string& path, const std::string& content
 /// The part of `path` before its last '/'.
 std::string parent_dir(const std::string& path);
 
+/// What a file of `mode` is, for a message: "a directory", "a FIFO", "a socket", "a device",
+/// else "not a regular file".
+const char* file_kind(mode_t mode);
+
 } // namespace iotspot::store

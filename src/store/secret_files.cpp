@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "store/files.h"
 #include "util/fd.h"
 
 namespace iotspot::store {
@@ -17,19 +18,6 @@ namespace {
                          const std::string& problem, const char* remedy) {
     throw core::Error(core::Exit::not_configured,
                       "secret file " + path + " (" + named_by + ") " + problem + "; " + remedy);
-}
-
-const char* kind_of(mode_t mode) {
-    if (S_ISDIR(mode)) {
-        return "is a directory";
-    }
-    if (S_ISFIFO(mode)) {
-        return "is a FIFO";
-    }
-    if (S_ISCHR(mode) || S_ISBLK(mode)) {
-        return "is a device";
-    }
-    return "is not a regular file";
 }
 
 std::string credential_path(const core::Environment& env, const SecretSource& source) {
@@ -107,7 +95,8 @@ std::string read_secret_file(const std::string& path, const std::string& named_b
         refuse(path, named_by, std::string("cannot be read: ") + std::strerror(errno), "check it");
     }
     if (!S_ISREG(info.st_mode)) {
-        refuse(path, named_by, kind_of(info.st_mode), "name a file that holds the secret");
+        refuse(path, named_by, std::string("is ") + file_kind(info.st_mode),
+               "name a file that holds the secret");
     }
     if (static_cast<unsigned long long>(info.st_size) > max_secret_file_size) {
         refuse(path, named_by, "is larger than " + std::to_string(max_secret_file_size) + " bytes",
