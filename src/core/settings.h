@@ -6,16 +6,6 @@
 // (core/config.cpp), `configure` (cli/configure_command.cpp), --help, the man page and the
 // shell completions (cli/command_table.h, cli/help.cpp) are all made from it, so adding a
 // setting is adding a row here and a member to ProfileSettings and Profile.
-//
-//   key             variable               option            Profile holds
-//   client_id       IOTSPOT_CLIENT_ID      --client-id       the text
-//   token_url       IOTSPOT_TOKEN_URL      --token-url       the URL, scheme in lower case
-//   scope           IOTSPOT_SCOPE          --scope           the text
-//   api_url         -                      --api-url         the URL, scheme in lower case
-//   ca_file         IOTSPOT_CA_FILE        --ca-file         the file (absolute from configure)
-//   refresh_margin  -                      --refresh-margin  seconds, a number
-//   shared_cache    IOTSPOT_SHARED_CACHE   --shared-cache    a parsed SharedCacheUrl
-//   request_price   -                      --request-price   USD, a number
 
 #include <optional>
 #include <string>
