@@ -90,21 +90,23 @@ std::array<unsigned char, size> keyed_by_secret(std::string_view context,
                                  "--redis-password-stdin)");
 }
 
-// Takes the scheme off `rest`: sets `tls`, and returns whether Sentinels are named.
-bool take_scheme(std::string_view& rest, bool& tls) {
-    static constexpr struct {
-        std::string_view prefix;
-        bool tls;
-        bool sentinel;
-    } schemes[] = {{"rediss+sentinel://", true, true},
-                   {"redis+sentinel://", false, true},
-                   {"rediss://", true, false},
-                   {"redis://", false, false}};
+// What a URL's scheme says.
+struct Scheme {
+    std::string_view prefix;
+    bool tls;
+    bool sentinel; ///< the URL names Sentinels
+};
+
+// Takes the scheme off `rest` and returns it.
+Scheme take_scheme(std::string_view& rest) {
+    static constexpr Scheme schemes[] = {{"rediss+sentinel://", true, true},
+                                         {"redis+sentinel://", false, true},
+                                         {"rediss://", true, false},
+                                         {"redis://", false, false}};
     for (const auto& scheme : schemes) {
         if (rest.rfind(scheme.prefix, 0) == 0) {
             rest.remove_prefix(scheme.prefix.size());
-            tls = scheme.tls;
-            return scheme.sentinel;
+            return scheme;
         }
     }
     refuse("must start with redis://, rediss://, redis+sentinel:// or rediss+sentinel://");
@@ -226,7 +228,9 @@ std::string SharedCacheUrl::text() const {
 SharedCacheUrl parse_shared_cache_url(const std::string& text) {
     SharedCacheUrl url;
     std::string_view rest(text);
-    const bool sentinel = take_scheme(rest, url.tls);
+    const Scheme scheme = take_scheme(rest);
+    url.tls = scheme.tls;
+    const bool sentinel = scheme.sentinel;
     for (const char c : rest) {
         if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '?' || c == '#') {
             refuse("contains a space, control character, '?' or '#'");
