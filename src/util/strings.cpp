@@ -106,19 +106,70 @@ std::pair<std::size_t, std::size_t> authority(std::string_view url) {
     return {start, end == std::string_view::npos ? url.size() : end};
 }
 
+void append_escaped(std::string& out, unsigned char byte) {
+    static const char hex[] = "0123456789abcdef";
+    out += "\\x";
+    out.push_back(hex[byte >> 4]);
+    out.push_back(hex[byte & 0xf]);
+}
+
+// The length of the well-formed UTF-8 sequence that starts `text`, or 0 (RFC 3629: no
+// overlong form, no surrogate, nothing above U+10FFFF).
+std::size_t utf8_length(std::string_view text) {
+    const auto byte = [&text](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    const unsigned char lead = byte(0);
+    std::size_t length = 0;
+    unsigned char low = 0x80;
+    unsigned char high = 0xbf;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+        length = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+        length = 3;
+        low = lead == 0xe0 ? 0xa0 : low;
+        high = lead == 0xed ? 0x9f : high;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+        length = 4;
+        low = lead == 0xf0 ? 0x90 : low;
+        high = lead == 0xf4 ? 0x8f : high;
+    }
+    if (length == 0 || text.size() < length || byte(1) < low || byte(1) > high) {
+        return 0;
+    }
+    for (std::size_t i = 2; i < length; ++i) {
+        if (byte(i) < 0x80 || byte(i) > 0xbf) {
+            return 0;
+        }
+    }
+    return length;
+}
+
 } // namespace
 
 std::string escape_control(std::string_view text) {
-    static const char hex[] = "0123456789abcdef";
     std::string out;
-    for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7f) {
-            out += "\\x";
-            out.push_back(hex[byte >> 4]);
-            out.push_back(hex[byte & 0xf]);
+    for (std::size_t i = 0; i < text.size();) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (byte < 0x80) {
+            if (byte < 0x20 || byte == 0x7f) {
+                append_escaped(out, byte);
+            } else {
+                out.push_back(text[i]);
+            }
+            ++i;
+            continue;
+        }
+        const std::size_t length = utf8_length(text.substr(i));
+        const bool c1 =
+            length == 2 && byte == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0;
+        if (length == 0 || c1) {
+            const std::size_t n = c1 ? 2 : 1;
+            for (std::size_t k = 0; k < n; ++k) {
+                append_escaped(out, static_cast<unsigned char>(text[i + k]));
+            }
+            i += n;
         } else {
-            out.push_back(c);
+            out.append(text.substr(i, length));
+            i += length;
         }
     }
     return out;

@@ -27,8 +27,9 @@ bool is_valid_profile_name(std::string_view text);
 /// word, an HTTP header or a key=value line.
 bool is_b64token(std::string_view text);
 
-/// `text` safe to print on a terminal: control characters (below 0x20, and 0x7f) become
-/// \xNN escapes, so that text from a file or a request cannot move the cursor or ring.
+/// `text` safe to print on a terminal: control characters (C0, DEL, and C1 whether a raw
+/// byte or UTF-8 encoded) and bytes that are not well-formed UTF-8 become \xNN escapes, so
+/// that text from a file or the network cannot move the cursor or ring. UTF-8 text stays.
 std::string escape_control(std::string_view text);
 
 /// True when the URL `url` has userinfo ("user:password@" before the host).

@@ -967,6 +967,13 @@ class MisleadingMessageTest(StoreTestCase):
         self.assertIn('unknown key "\\x1b[2Jevil\\x07"', proc.stderr)
         self.assertIn("line 3", proc.stderr)
 
+    def test_config_errors_escape_c1_controls_and_bytes_that_are_not_utf8(self):
+        # U+009B is CSI to a terminal that takes 8-bit controls, like ESC [ to any terminal.
+        self.write_config('[profile "default"]\nclient_id = abc\n\u009b2Jcaf\u00e9 = 1\n')
+        proc = self.run_helper("token", check=3)
+        self.assertNotIn("\u009b", proc.stderr)
+        self.assertIn('unknown key "\\xc2\\x9b2Jcaf\u00e9"', proc.stderr)
+
     def test_a_profile_name_with_control_characters_is_escaped(self):
         proc = self.run_helper("--profile", "bad\x1b]0;title\x07", "token", check=2)
         self.assertNotIn("\x1b", proc.stderr)

@@ -54,3 +54,21 @@ TEST_CASE("strings: ascii_lower leaves other bytes alone") {
     CHECK(ascii_lower("LocalHost:8443") == "localhost:8443");
     CHECK(ascii_lower("\xC3\x89") == "\xC3\x89");
 }
+
+TEST_CASE("strings: escape_control escapes C0, DEL and C1 controls, raw or UTF-8 encoded") {
+    CHECK(escape_control("ok \x1b[31mred\x07") == "ok \\x1b[31mred\\x07");
+    CHECK(escape_control("del\x7f") == "del\\x7f");
+    // CSI as one raw byte, and as U+009B in UTF-8: terminals that take 8-bit controls act on
+    // either.
+    CHECK(escape_control("a\x9b"
+                         "31mb") == "a\\x9b31mb");
+    CHECK(escape_control("a\xc2\x9b"
+                         "31mb") == "a\\xc2\\x9b31mb");
+    // Bytes that are not UTF-8 are escaped; UTF-8 text stays as it is.
+    CHECK(escape_control("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91") ==
+          "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91");
+    CHECK(escape_control("\xc3") == "\\xc3");
+    CHECK(escape_control("\xe2\x82") == "\\xe2\\x82");
+    CHECK(escape_control("\xc0\xaf") == "\\xc0\\xaf"); // overlong '/'
+    CHECK(escape_control("\xff") == "\\xff");
+}
