@@ -253,8 +253,17 @@ SharedCacheUrl parse_shared_cache_url(const std::string& text) {
 
 int shared_cache_timeout_ms(const Environment& env) {
     const auto value = env.get("IOTSPOT_REDIS_TIMEOUT_MS");
-    const auto ms = value ? util::parse_int(*value) : std::nullopt;
-    return ms && *ms >= 10 && *ms <= 10000 ? static_cast<int>(*ms) : 250;
+    if (!value) {
+        return default_shared_cache_timeout_ms;
+    }
+    const auto ms = util::parse_int(*value);
+    if (!ms || *ms < 10 || *ms > 10000) {
+        throw Error(Exit::usage, "IOTSPOT_REDIS_TIMEOUT_MS must be a whole number of "
+                                 "milliseconds from 10 to 10000, not \"" +
+                                     *value + "\"; unset it for the default of " +
+                                     std::to_string(default_shared_cache_timeout_ms));
+    }
+    return static_cast<int>(*ms);
 }
 
 SharedKey SharedKey::derive(std::string_view client_secret, std::string_view client_id) {

@@ -86,9 +86,11 @@ inline constexpr std::size_t shared_sentinel_limit = 16;
 /// password (`redis://user:pw@host`) is refused, so a password never lands in a config file.
 SharedCacheUrl parse_shared_cache_url(const std::string& text);
 
+inline constexpr int default_shared_cache_timeout_ms = 250;
+
 /// The bound on each command as a whole (connecting to Redis first if need be, sending
 /// it and reading its whole reply), in milliseconds: IOTSPOT_REDIS_TIMEOUT_MS (10 to
-/// 10000), default 250.
+/// 10000), default 250. Throws Error(usage) for any other value.
 int shared_cache_timeout_ms(const Environment& env);
 
 /// The largest value the shared cache holds for the helper (a sealed token is a few hundred

@@ -65,6 +65,23 @@ class TimeoutVariableTest(HelperTestCase):
                 self.run_helper("token", env=self.env(IOTSPOT_TIMEOUT=value), check=True)
 
 
+class RedisTimeoutVariableTest(HelperTestCase):
+    def test_an_invalid_redis_timeout_is_a_usage_error_naming_the_variable_and_range(self):
+        self.configure()
+        # Nothing listens on port 9: the variable is read before any connection is tried.
+        for value in ("9", "10001", "abc", "250ms", "\x1b[31m"):
+            with self.subTest(value=value):
+                proc = self.run_helper("token", env=self.env(
+                    IOTSPOT_SHARED_CACHE="redis://127.0.0.1:9", IOTSPOT_REDIS_TIMEOUT_MS=value),
+                    check=USAGE)
+                self.assertEqual(proc.stdout, "")
+                self.assertIn("IOTSPOT_REDIS_TIMEOUT_MS", proc.stderr)
+                self.assertIn("10 to 10000", proc.stderr)
+                self.assertNotIn("\x1b", proc.stderr)
+                self.assertEqual(len(proc.stderr.splitlines()), 1, proc.stderr)
+        self.assertEqual(self.server.token_requests, 0)
+
+
 class ConfigFileTest(HelperTestCase):
     def config_path(self):
         return os.path.join(self.home, ".config/iotspot-helper/config")
