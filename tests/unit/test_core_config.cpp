@@ -249,17 +249,18 @@ TEST_CASE("config: every setting in the table is read, written back and resolved
     CHECK(profile.request_price == 3.5);
 }
 
-TEST_CASE("config: an empty variable unsets an optional setting; a bad one is not configured") {
+TEST_CASE("config: an empty variable counts as unset, and a bad one is not configured") {
     const auto config = parse_config("[profile \"default\"]\nclient_id = abc\nca_file = /ca.pem\n"
                                      "shared_cache = redis://cache.internal\n");
     const auto unset = resolve_profile("default", config,
                                        Environment(std::map<std::string, std::string>{
                                            {"IOTSPOT_SHARED_CACHE", ""}, {"IOTSPOT_CA_FILE", ""}}));
-    CHECK_FALSE(unset.shared_cache);
-    CHECK(unset.ca_file.empty());
+    REQUIRE(unset.shared_cache);
+    CHECK(unset.shared_cache->text() == "redis://cache.internal:6379");
+    CHECK(unset.ca_file == "/ca.pem");
     for (const auto& [variable, value] :
          std::map<std::string, std::string>{{"IOTSPOT_SHARED_CACHE", "redis://u:hunter2@h"},
-                                            {"IOTSPOT_SCOPE", ""},
+                                            {"IOTSPOT_SCOPE", "iotspot/\x1bhunter2"},
                                             {"IOTSPOT_TOKEN_URL", "http://auth.example/hunter2"}}) {
         try {
             resolve_profile("default", config,

@@ -48,7 +48,7 @@ TEST_CASE("credential protocol: reads what git sends") {
     CHECK(r.attributes == 5);
 }
 
-TEST_CASE("credential protocol: the request ends at a blank line; the rest is not read") {
+TEST_CASE("credential protocol: the request ends at a blank line and the rest is not read") {
     std::istringstream in("protocol=https\nhost=a.example\n\nhost=b.example\n");
     const auto r = read_credential(in);
     CHECK(r.host == "a.example");

@@ -8,7 +8,7 @@ TEST_CASE("output: token and header") {
     CHECK(format_header("abc.def") == "Authorization: Bearer abc.def\n");
 }
 
-TEST_CASE("output: env for POSIX shells ends each statement with ';'") {
+TEST_CASE("output: env for POSIX shells ends each statement with a semicolon") {
     CHECK(
         format_env("abc.def", 1700000000, Shell::sh) ==
         "export IOTSPOT_ACCESS_TOKEN='abc.def';\nexport IOTSPOT_TOKEN_EXPIRES_AT='1700000000';\n");

@@ -223,12 +223,23 @@ TEST_CASE("shared cache: a password in the URL is refused, and so are malformed 
     CHECK_FALSE(refused("redis://ho st").empty());
 }
 
-TEST_CASE("shared cache: the timeout defaults to 250 ms and is bounded") {
+TEST_CASE("shared cache: the timeout defaults to 250 ms and any other value is a usage error") {
     using Vars = std::map<std::string, std::string>;
     CHECK(shared_cache_timeout_ms(Environment(Vars{})) == 250);
     CHECK(shared_cache_timeout_ms(Environment(Vars{{"IOTSPOT_REDIS_TIMEOUT_MS", "80"}})) == 80);
-    CHECK(shared_cache_timeout_ms(Environment(Vars{{"IOTSPOT_REDIS_TIMEOUT_MS", "0"}})) == 250);
-    CHECK(shared_cache_timeout_ms(Environment(Vars{{"IOTSPOT_REDIS_TIMEOUT_MS", "x"}})) == 250);
+    CHECK(shared_cache_timeout_ms(Environment(Vars{{"IOTSPOT_REDIS_TIMEOUT_MS", "10"}})) == 10);
+    CHECK(shared_cache_timeout_ms(Environment(Vars{{"IOTSPOT_REDIS_TIMEOUT_MS", "10000"}})) ==
+          10000);
+    for (const char* bad : {"0", "9", "10001", "x", "80ms"}) {
+        INFO(bad);
+        try {
+            shared_cache_timeout_ms(Environment(Vars{{"IOTSPOT_REDIS_TIMEOUT_MS", bad}}));
+            FAIL("accepted");
+        } catch (const Error& error) {
+            CHECK(error.code() == Exit::usage);
+            CHECK_THAT(error.what(), iotspot::test::Contains("10 to 10000"));
+        }
+    }
 }
 
 // The part of a key Redis Cluster hashes for its slot: the text inside the first {...}, when

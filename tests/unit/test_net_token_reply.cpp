@@ -56,7 +56,7 @@ TEST_CASE("token reply: throttling is retryable, not bad credentials") {
     CHECK(dated.retry_after == 60);
 }
 
-TEST_CASE("token reply: 5xx is retryable; other statuses are not") {
+TEST_CASE("token reply: 5xx is retryable and other statuses are not") {
     CHECK(interpret_answer(answer(503, "down"), "s", 0).retryable);
     const auto notfound = interpret_answer(answer(404, "<html>"), "s", 0);
     CHECK(notfound.code == core::Exit::network);

@@ -79,7 +79,7 @@ TEST_CASE("files: a file where the directory should be is refused") {
     }
 }
 
-TEST_CASE("files: a file others can read is refused; a missing or private one is fine") {
+TEST_CASE("files: a file others can read is refused and a missing or private one is fine") {
     const TempDir temp;
     const std::string path = temp / "key";
     CHECK_NOTHROW(iotspot::store::check_private_file(path));
