@@ -3,18 +3,26 @@
 # runs each for SECONDS (default 60), two at a time. Fails when any target finds a crash, a
 # leak or a failed check; the input that did it is saved in build-fuzz/artifacts/<target>/.
 #   scripts/fuzz.sh [SECONDS]
+#   scripts/fuzz.sh --list        the targets, one per line (a ctest checks them against CMake's)
 # New inputs go to build-fuzz/corpus/<target>/, never into the source tree: a crash that is
 # fixed becomes a file in tests/fuzz/corpus/<target>/ in the same commit as its fix.
 set -eu
 cd "$(dirname "$0")/.."
 
+# The targets: the one list, set(fuzz_targets ...) in tests/fuzz/CMakeLists.txt, which may
+# run over several lines.
+targets=$(sed -n '/^set(fuzz_targets /,/)/p' tests/fuzz/CMakeLists.txt |
+  sed 's/^set(fuzz_targets //; s/).*$//' | tr -s ' \n' '  ')
+[ -n "$targets" ] || { echo "fuzz.sh: no fuzz_targets in tests/fuzz/CMakeLists.txt" >&2; exit 1; }
+if [ "${1:-}" = --list ]; then
+  # shellcheck disable=SC2086 # the target names split on white space
+  printf '%s\n' $targets
+  exit 0
+fi
 seconds=${1:-60}
 case "$seconds" in
-  '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS]" >&2; exit 2 ;;
+  '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS] | --list" >&2; exit 2 ;;
 esac
-# The targets: the one list, in tests/fuzz/CMakeLists.txt.
-targets=$(sed -n 's/^set(fuzz_targets \(.*\))$/\1/p' tests/fuzz/CMakeLists.txt)
-[ -n "$targets" ] || { echo "fuzz.sh: no fuzz_targets in tests/fuzz/CMakeLists.txt" >&2; exit 1; }
 dir=build-fuzz
 
 CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DIOTSPOT_FUZZ=ON -DIOTSPOT_TESTS=OFF \
