@@ -41,7 +41,6 @@ int version_command(Context& ctx);
 /// Prints what to offer for a command line being completed (cli/completion.h); never fails.
 int complete_command(Context& ctx);
 /// Prints the configured profiles, one a line (for scripts).
-int profiles_command(Context& ctx);
 /// Prints the man page iotspot-helper(1) (for the build).
 int manual_command(Context& ctx);
 
@@ -199,7 +198,6 @@ inline constexpr CommandSpec command_specs[] = {
     {"help", "show help", Operands::none, "", help_command},
     {"version", "print the version", Operands::none, "", version_command},
     {"__complete", "", Operands::command, "-- WORDS...", complete_command},
-    {"__profiles", "", Operands::none, "", profiles_command},
     {"__man", "", Operands::none, "", manual_command},
 };
 

@@ -1,4 +1,4 @@
-// completion, __complete, __profiles and __man: what the shells and the build ask the helper.
+// completion, __complete and __man: what the shells and the build ask the helper.
 
 #include <exception>
 #include <string>
@@ -36,15 +36,6 @@ int complete_command(Context& ctx) {
         print(text);
     } catch (const std::exception&) {
     }
-    return 0;
-}
-
-int profiles_command(Context& ctx) {
-    std::string names;
-    for (const auto& name : ctx.configured_profiles()) {
-        names += name + "\n";
-    }
-    print(names);
     return 0;
 }
 

@@ -213,15 +213,11 @@ class DriftTest(CompletionTestCase):
 
 
 class ProfilesTest(CompletionTestCase):
-    """Profile names come from the helper (`iotspot-helper __profiles`), not from each shell
+    """Profile names come from the helper (`iotspot-helper __complete`), not from each shell
     parsing the config file: a profile configured only by the environment is offered too."""
 
     def env_profile(self):
         return self.shell_env(IOTSPOT_PROFILE="from-env", IOTSPOT_CLIENT_ID="abc")
-
-    def test_the_helper_lists_its_profiles(self):
-        self.assertEqual(self.run_helper("__profiles", check=True).stdout.split(),
-                         sorted(self.PROFILES))
 
     def test_bash(self):
         self.assertEqual(sorted(self.bash_complete("--profile", "")), sorted(self.PROFILES))

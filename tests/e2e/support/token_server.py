@@ -676,7 +676,8 @@ class TokenServer:
         {"auth_method": "client_secret_basic"|"client_secret_post"|None,
          "client_id": str|None, "params": sorted form field names,
          "content_type": str|None, "user_agent": str|None,
-         "fault": sorted fault keys or None, "outcome": "issued"|error|"fault"}."""
+         "fault": sorted fault keys or None, "outcome": "issued"|error|"fault",
+         "received_at": time.time() when its head had been read}."""
         with self._lock:
             return [dict(entry) for entry in self._token_request_log]
 
@@ -742,7 +743,7 @@ class TokenServer:
             "auth_method": None, "client_id": None, "params": [],
             "content_type": h.headers.get("Content-Type"),
             "user_agent": h.headers.get("User-Agent"),
-            "fault": None, "outcome": None,
+            "fault": None, "outcome": None, "received_at": time.time(),
         }
         with self._lock:
             self._token_requests += 1
