@@ -6,8 +6,9 @@
 # peak resident memory (/usr/bin/time).
 # Then the shared tier (docs/fleet.md): a local miss answered by a local Redis against one
 # fetched from the token server, side by side, and the token requests of K hosts x N callers
-# with and without it. Last, a consumer reading the token file that `sink` writes, against
-# running `iotspot-helper token` and `git credential-store get`.
+# with and without it. Then a consumer reading the token file that `sink` writes, against
+# running `iotspot-helper token` and `git credential-store get`. Last, `prefetch --all` of 20
+# profiles with one worker against the default eight.
 # Figures go to docs/performance.md; nothing here is a test.
 #   scripts/bench.sh [--runs N] [--miss-runs M]
 set -euo pipefail
@@ -144,3 +145,5 @@ echo
   "$work/request" "$runs"
 echo
 /usr/bin/python3 scripts/lib/fleet_requests.py "$helper" 1 20 5 20 10 10
+echo
+/usr/bin/python3 scripts/lib/prefetch_bench.py "$helper" 20 0.2 7

@@ -8,7 +8,8 @@
 #                 are excluded; tests/e2e/test_shells.py runs them in the real shells
 #   eslint        the Postman, Bruno and Insomnia scripts, tests/e2e/support/*.js, scripts/*.js
 #                 (pinned in tests/node, installed into build-node/ by scripts/bootstrap.sh)
-#   pyflakes3     the HTTPie plugin, the e2e tests, tests/fuzz/real_shells.py and scripts/lint/
+#   pyflakes3     the HTTPie plugin, the e2e tests, tests/fuzz/real_shells.py, scripts/lint/
+#                 and scripts/lib/
 #   clang-tidy    every .cpp under src/ and tests/fuzz/, with build/compile_commands.json and the
 #                 checks in .clang-tidy (its comments say which and why)
 #   layers        every #include "layer/..." under src/ against the table "Which may include
@@ -54,7 +55,7 @@ gate_js() {
 }
 
 gate_python() {
-  pyflakes3 plugins/httpie tests/e2e tests/fuzz/*.py scripts/lint
+  pyflakes3 plugins/httpie tests/e2e tests/fuzz/*.py scripts/lint scripts/lib/*.py
 }
 
 gate_tidy() {
