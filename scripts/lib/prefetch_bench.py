@@ -22,9 +22,10 @@ from support.pki import make_pki  # noqa: E402
 from support.token_server import TokenServer  # noqa: E402
 
 
-def run(helper, home, *args):
-    subprocess.run([helper, *args], check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, env={"HOME": home, "PATH": os.environ["PATH"]})
+def run(helper, home, *args, stdin=None):
+    subprocess.run([helper, *args], input=stdin, text=True, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env={"HOME": home, "PATH": os.environ["PATH"]})
 
 
 def median_seconds(helper, home, jobs, runs):
@@ -49,11 +50,9 @@ def main():
         home = os.path.join(tmp, "home")
         os.mkdir(home, 0o700)
         for i in range(profiles):
-            subprocess.run([helper, "--profile", "p%02d" % i, "configure", "--client-id", client_id,
-                            "--token-url", server.token_url, "--ca-file", pki.ca_cert,
-                            "--api-url", server.api_url, "--client-secret-stdin"],
-                           input=secret + "\n", text=True, check=True, stdout=subprocess.DEVNULL,
-                           env={"HOME": home, "PATH": os.environ["PATH"]})
+            run(helper, home, "--profile", "p%02d" % i, "configure", "--client-id", client_id,
+                "--token-url", server.token_url, "--ca-file", pki.ca_cert,
+                "--api-url", server.api_url, "--client-secret-stdin", stdin=secret + "\n")
         one = median_seconds(helper, home, 1, runs)
         eight = median_seconds(helper, home, 8, runs)
         server.stop()
